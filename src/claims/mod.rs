@@ -1,0 +1,238 @@
+//! The claims model: the one language every importer speaks and the merge engine hears.
+//!
+//! A [`Record`] is what one source says about one entity at one place ("backup row
+//! bookings#4211 says: id=4211, status=confirmed, ..."). Each of its fields is a *claim*:
+//! "source S (at ref R, observed at T) says field F of entity E is V". The merge engine never
+//! sees a file format, only records; importers never see one another or the merge.
+//!
+//! Field names are the contract's column names (`id`, `name`, `email`, `status`,
+//! `business_id`, ...). Besides those, a record can carry:
+//! * link keys: `<entity>.<key>` names another entity by a key other than its app id, e.g.
+//!   `business.stripe_account = acct_1` on a Stripe customer, `reservation.reference =
+//!   BK-7Q2` on a payment, `customer.email = ann@x.org` on an email confirmation;
+//! * extra attributes: `attr.<name>`, kept for linkage and shown in provenance;
+//! * `deleted = 1`: the source says the row was (soft-)deleted.
+
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The kinds of source the contract knows (`sources` column, `provenance.source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Backup,
+    Email,
+    Stripe,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Backup => "backup",
+            SourceKind::Email => "email",
+            SourceKind::Stripe => "stripe",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "backup" => Some(SourceKind::Backup),
+            "email" => Some(SourceKind::Email),
+            "stripe" => Some(SourceKind::Stripe),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The canonical entities, in dependency order (a payment links to a reservation, which
+/// links to a customer, which links to a business).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Entity {
+    Business,
+    Customer,
+    Reservation,
+    Payment,
+}
+
+impl Entity {
+    pub const ALL: [Entity; 4] = [
+        Entity::Business,
+        Entity::Customer,
+        Entity::Reservation,
+        Entity::Payment,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Business => "business",
+            Entity::Customer => "customer",
+            Entity::Reservation => "reservation",
+            Entity::Payment => "payment",
+        }
+    }
+    /// The contract table that holds this entity.
+    pub fn table(self) -> &'static str {
+        match self {
+            Entity::Business => "businesses",
+            Entity::Customer => "customers",
+            Entity::Reservation => "reservations",
+            Entity::Payment => "payments",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "business" => Some(Entity::Business),
+            "customer" => Some(Entity::Customer),
+            "reservation" => Some(Entity::Reservation),
+            "payment" => Some(Entity::Payment),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A claimed value. Money is `Int` in minor units; timestamps are `Text` in the contract's
+/// form (`2026-04-25T09:14:00Z`, see [`crate::util::time::format_utc`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl Value {
+    pub fn text(s: impl Into<String>) -> Self {
+        Value::Text(s.into())
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Text(s) => s.parse().ok(),
+            Value::Null => None,
+        }
+    }
+    /// The value as provenance shows it.
+    pub fn render(&self) -> Option<String> {
+        match self {
+            Value::Null => None,
+            Value::Int(i) => Some(i.to_string()),
+            Value::Text(s) => Some(s.clone()),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(s)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(o: Option<T>) -> Self {
+        o.map(Into::into).unwrap_or(Value::Null)
+    }
+}
+
+/// What one source says about one entity at one place. Every field is a claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub entity: Entity,
+    /// Where exactly, unique within the source: `backup:bookings#4211`,
+    /// `stripe:acct_1/ch_3Nx`, `email:<message-id>`. Becomes `provenance.source_ref`.
+    pub source_ref: String,
+    /// When the source saw these values (backup snapshot time, Stripe object state at pull
+    /// or event time, email Date). Contract timestamp text. Drives replay.
+    pub observed_at: Option<String>,
+    /// Field name -> value. Field names: see the module docs.
+    pub fields: Vec<(String, Value)>,
+}
+
+impl Record {
+    pub fn new(entity: Entity, source_ref: impl Into<String>, observed_at: Option<String>) -> Self {
+        Record {
+            entity,
+            source_ref: source_ref.into(),
+            observed_at,
+            fields: Vec::new(),
+        }
+    }
+    /// Adds a field unless the value is null (a source that does not know says nothing).
+    pub fn set(&mut self, field: impl Into<String>, value: impl Into<Value>) -> &mut Self {
+        let value = value.into();
+        if !value.is_null() {
+            self.fields.push((field.into(), value));
+        }
+        self
+    }
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.fields.iter().find(|(f, _)| f == field).map(|(_, v)| v)
+    }
+}
+
+/// A source input that could not be read as a whole or in part: counted, reported, never fatal
+/// for the rest of the import.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skip {
+    /// File and position: `backup.sql:1042`, `mail.mbox@183422`, `unified_payments.csv:17`.
+    pub location: String,
+    /// A short machine-friendly category: `bad_row`, `unmatched_email`, `truncated`, ...
+    pub kind: String,
+    /// What went wrong, for a person.
+    pub reason: String,
+}
+
+/// Where importers send what they read. The workspace store implements it; tests collect
+/// into a `Vec`.
+pub trait RecordSink {
+    fn record(&mut self, record: Record) -> crate::Result<()>;
+    fn skip(&mut self, skip: Skip) -> crate::Result<()>;
+}
+
+/// A sink that keeps everything in memory (tests, small runs).
+#[derive(Debug, Default)]
+pub struct VecSink {
+    pub records: Vec<Record>,
+    pub skips: Vec<Skip>,
+}
+
+impl RecordSink for VecSink {
+    fn record(&mut self, record: Record) -> crate::Result<()> {
+        self.records.push(record);
+        Ok(())
+    }
+    fn skip(&mut self, skip: Skip) -> crate::Result<()> {
+        self.skips.push(skip);
+        Ok(())
+    }
+}

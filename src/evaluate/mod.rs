@@ -1,0 +1,1 @@
+//! `salvage evaluate`: a recovered file against the truth.

@@ -1,0 +1,2 @@
+//! Exporters: [`Recovered`](crate::merge::Recovered) to files. Only `export/` knows the
+//! contract schema.

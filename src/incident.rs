@@ -1,0 +1,245 @@
+//! The incident file (`incident.toml`): when the incident happened and where each source is.
+//!
+//! ```toml
+//! name = "demo"
+//! incident_at = "2026-11-20T14:30:00Z"
+//!
+//! [[sources]]
+//! name = "nightly-backup"           # unique; names the source in reports and provenance
+//! kind = "backup"                   # backup | stripe | email
+//! path = "backup/app.sql"           # relative to this file
+//! mapping = "../../mappings/bookly/backup.toml"
+//! snapshot_at = "2026-08-22T03:00:00Z"
+//! ```
+//! Unknown keys are errors (a typo must not silently drop a setting).
+
+use crate::claims::SourceKind;
+use crate::error::{Error, Result};
+use crate::util::time;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIncident {
+    name: Option<String>,
+    incident_at: String,
+    #[serde(default)]
+    sources: Vec<RawSource>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    name: Option<String>,
+    kind: String,
+    path: Option<PathBuf>,
+    mapping: Option<PathBuf>,
+    snapshot_at: Option<String>,
+    exported_at: Option<String>,
+    api_base: Option<String>,
+    api_key_env: Option<String>,
+    format: Option<String>,
+}
+
+/// A parsed, validated incident file. Paths are resolved against the file's directory.
+#[derive(Debug, Clone)]
+pub struct Incident {
+    pub file: PathBuf,
+    pub name: String,
+    /// Contract timestamp text.
+    pub incident_at: String,
+    pub sources: Vec<SourceSpec>,
+}
+
+/// One source of the incident.
+#[derive(Debug, Clone)]
+pub struct SourceSpec {
+    pub name: String,
+    pub kind: SourceKind,
+    /// File or directory (absent for a Stripe API source).
+    pub path: Option<PathBuf>,
+    /// The mapping file that tells the importer how this company's data maps to the model.
+    pub mapping: Option<PathBuf>,
+    /// Backups: when the snapshot was taken (contract timestamp text).
+    pub snapshot_at: Option<String>,
+    /// Exports (Stripe Dashboard CSV, JSON pulls): when they were made.
+    pub exported_at: Option<String>,
+    /// Stripe API: base URL and the *name* of the environment variable holding the key.
+    pub api_base: Option<String>,
+    pub api_key_env: Option<String>,
+    /// Optional format hint (`pg_plain`, `sqlite`, `csv`, `mbox`, ...); `auto` when absent.
+    pub format: Option<String>,
+}
+
+impl Incident {
+    pub fn load(path: &Path) -> Result<Incident> {
+        let text = crate::util::fsx::read_text(path)?;
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Incident> {
+        let raw: RawIncident = toml::from_str(text).map_err(|e| {
+            Error::config(
+                path,
+                format!(
+                    "{}. See samples/demo/incident.toml for a complete example.",
+                    e.to_string().trim_end()
+                ),
+            )
+        })?;
+        let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let incident_at = time::normalize(&raw.incident_at, None).ok_or_else(|| {
+            Error::config(
+                path,
+                format!(
+                    "incident_at = {:?} is not a timestamp; write it like 2026-11-20T14:30:00Z",
+                    raw.incident_at
+                ),
+            )
+        })?;
+        let mut sources = Vec::new();
+        let mut names = std::collections::BTreeSet::new();
+        for (i, s) in raw.sources.into_iter().enumerate() {
+            let kind = SourceKind::parse(&s.kind).ok_or_else(|| {
+                Error::config(
+                    path,
+                    format!(
+                        "sources[{i}].kind = {:?} is not a kind of source; use one of backup, stripe, email",
+                        s.kind
+                    ),
+                )
+            })?;
+            let name = s.name.unwrap_or_else(|| format!("{}-{}", kind, i + 1));
+            if !names.insert(name.clone()) {
+                return Err(Error::config(
+                    path,
+                    format!("sources[{i}].name = {name:?} is used twice; give each source its own name"),
+                ));
+            }
+            let ts = |key: &str, v: Option<String>| -> Result<Option<String>> {
+                match v {
+                    None => Ok(None),
+                    Some(v) => time::normalize(&v, None).map(Some).ok_or_else(|| {
+                        Error::config(
+                            path,
+                            format!("sources[{i}].{key} = {v:?} is not a timestamp; write it like 2026-08-22T03:00:00Z"),
+                        )
+                    }),
+                }
+            };
+            let snapshot_at = ts("snapshot_at", s.snapshot_at)?;
+            let exported_at = ts("exported_at", s.exported_at)?;
+            if s.path.is_none() && s.api_base.is_none() {
+                return Err(Error::config(
+                    path,
+                    format!("sources[{i}] ({name}) has no path; say where the {kind} source is"),
+                ));
+            }
+            if s.api_base.is_some() && s.api_key_env.is_none() {
+                return Err(Error::config(
+                    path,
+                    format!("sources[{i}] ({name}) has api_base but no api_key_env: name the environment variable that holds the key (never the key itself)"),
+                ));
+            }
+            let path_abs = s.path.map(|p| base.join(p));
+            if let Some(p) = &path_abs {
+                if !p.exists() {
+                    return Err(Error::config(
+                        path,
+                        format!(
+                            "sources[{i}] ({name}): {} does not exist; fix `path` (it is relative to the incident file)",
+                            p.display()
+                        ),
+                    ));
+                }
+            }
+            let mapping = s.mapping.map(|p| base.join(p));
+            if let Some(m) = &mapping {
+                if !m.is_file() {
+                    return Err(Error::config(
+                        path,
+                        format!(
+                            "sources[{i}] ({name}): mapping {} does not exist; fix `mapping` (relative to the incident file)",
+                            m.display()
+                        ),
+                    ));
+                }
+            }
+            sources.push(SourceSpec {
+                name,
+                kind,
+                path: path_abs,
+                mapping,
+                snapshot_at,
+                exported_at,
+                api_base: s.api_base,
+                api_key_env: s.api_key_env,
+                format: s.format,
+            });
+        }
+        if sources.is_empty() {
+            return Err(Error::config(
+                path,
+                "no [[sources]]: add at least one backup, stripe or email source",
+            ));
+        }
+        Ok(Incident {
+            file: path.to_path_buf(),
+            name: raw.name.unwrap_or_else(|| "incident".into()),
+            incident_at,
+            sources,
+        })
+    }
+}
+
+impl SourceSpec {
+    /// The source's path, or a config error naming the source.
+    pub fn require_path(&self) -> Result<&Path> {
+        self.path.as_deref().ok_or_else(|| {
+            Error::Other(format!("source {}: no path given", self.name))
+        })
+    }
+    /// The source's mapping file, or a config error naming the source.
+    pub fn require_mapping(&self) -> Result<&Path> {
+        self.mapping.as_deref().ok_or_else(|| {
+            Error::Other(format!(
+                "source {}: no mapping file; add `mapping = \"...\"` (see mappings/)",
+                self.name
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unknown_keys_and_kinds() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("incident.toml");
+        std::fs::write(dir.path().join("a.sql"), "").unwrap();
+        let e = Incident::parse(
+            "incident_at='2026-01-01T00:00:00Z'\n[[sources]]\nkind='bakup'\npath='a.sql'\n",
+            &f,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("bakup") && e.contains("backup, stripe, email"), "{e}");
+        let e = Incident::parse(
+            "incident_at='2026-01-01T00:00:00Z'\n[[sources]]\nkind='backup'\npath='a.sql'\nsnapshot='x'\n",
+            &f,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("snapshot"), "{e}");
+        let ok = Incident::parse(
+            "incident_at='2026-01-01 00:00:00'\n[[sources]]\nkind='backup'\npath='a.sql'\n",
+            &f,
+        )
+        .unwrap();
+        assert_eq!(ok.incident_at, "2026-01-01T00:00:00Z");
+        assert_eq!(ok.sources[0].name, "backup-1");
+    }
+}

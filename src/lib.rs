@@ -1,0 +1,17 @@
+//! Salvage rebuilds a lost bookings-and-payments database from what survived elsewhere.
+//!
+//! The data flows one way (see `docs/ARCHITECTURE.md`):
+//! sources -> [`import`] -> [`claims`] (workspace) -> [`merge`] -> [`export`] / [`report`].
+
+pub mod claims;
+pub mod error;
+pub mod evaluate;
+pub mod export;
+pub mod import;
+pub mod incident;
+pub mod merge;
+pub mod report;
+pub mod samples;
+pub mod util;
+
+pub use error::{Error, Result};

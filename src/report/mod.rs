@@ -1,0 +1,1 @@
+//! The reconciliation report (JSON and HTML).

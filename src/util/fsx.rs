@@ -1,0 +1,104 @@
+//! File system rules of Salvage: inputs are opened read-only; outputs are written to a
+//! temporary file in the destination directory and renamed into place only when complete,
+//! so a failed run never leaves a half-written file.
+
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// Opens an input file read-only, with an error that names it.
+pub fn open_input(path: &Path) -> Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .open(path)
+        .map_err(|e| Error::read(path, e))
+}
+
+/// Reads a whole (small) input file as text.
+pub fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::read(path, e))
+}
+
+/// An output file being written: a temp file beside `dest`, renamed onto it by [`commit`].
+/// Dropping it without committing removes the temp file.
+///
+/// [`commit`]: AtomicFile::commit
+pub struct AtomicFile {
+    dest: PathBuf,
+    tmp: tempfile::NamedTempFile,
+}
+
+impl AtomicFile {
+    pub fn create(dest: &Path) -> Result<Self> {
+        let dir = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".salvage-tmp-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::Write {
+                path: dest.to_path_buf(),
+                source: e,
+            })?;
+        Ok(AtomicFile {
+            dest: dest.to_path_buf(),
+            tmp,
+        })
+    }
+    /// The temp file's path (for libraries that open by path, e.g. SQLite).
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+    pub fn file(&mut self) -> &mut File {
+        self.tmp.as_file_mut()
+    }
+    /// Flushes to disk and renames onto the destination.
+    pub fn commit(self) -> Result<PathBuf> {
+        self.tmp.as_file().sync_all().map_err(|e| Error::Write {
+            path: self.dest.clone(),
+            source: e,
+        })?;
+        self.tmp.persist(&self.dest).map_err(|e| Error::Write {
+            path: self.dest.clone(),
+            source: e.error,
+        })?;
+        Ok(self.dest)
+    }
+}
+
+/// Writes `bytes` to `dest` atomically.
+pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut f = AtomicFile::create(dest)?;
+    f.file().write_all(bytes).map_err(|e| Error::Write {
+        path: dest.to_path_buf(),
+        source: e,
+    })?;
+    f.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uncommitted_output_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.txt");
+        {
+            let mut f = AtomicFile::create(&dest).unwrap();
+            use std::io::Write;
+            f.file().write_all(b"half").unwrap();
+        }
+        assert!(!dest.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        write_atomic(&dest, b"whole").unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "whole");
+    }
+}

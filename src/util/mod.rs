@@ -1,0 +1,6 @@
+//! Small shared helpers: time, money, stable ids, atomic output files, read-only input files.
+
+pub mod fsx;
+pub mod ids;
+pub mod money;
+pub mod time;

@@ -1,0 +1,83 @@
+//! Money: text in major units to integer minor units, exactly (never through floats).
+
+/// Currencies whose minor unit is the major unit (Stripe's zero-decimal list).
+const ZERO_DECIMAL: &[&str] = &[
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+    "xaf", "xof", "xpf",
+];
+/// Three-decimal currencies.
+const THREE_DECIMAL: &[&str] = &["bhd", "jod", "kwd", "omr", "tnd"];
+
+/// Digits after the decimal point in `currency` (lowercase ISO 4217).
+pub fn exponent(currency: &str) -> u32 {
+    let c = currency.to_ascii_lowercase();
+    if ZERO_DECIMAL.contains(&c.as_str()) {
+        0
+    } else if THREE_DECIMAL.contains(&c.as_str()) {
+        3
+    } else {
+        2
+    }
+}
+
+/// Parses an amount written in major units (`1,234.50`, `€19.99`, `-5.99`, `1 234,50` is not
+/// supported: give the decimal separator) into minor units of `currency`. Currency symbols,
+/// spaces and thousands separators are ignored. Returns `None` when the text is not a number
+/// or has more decimals than the currency allows (unless they are zeros).
+pub fn major_to_minor(text: &str, currency: &str) -> Option<i64> {
+    let exp = exponent(currency);
+    let mut neg = false;
+    let mut int_part = String::new();
+    let mut frac_part = String::new();
+    let mut seen_dot = false;
+    for ch in text.trim().chars() {
+        match ch {
+            '-' | '−' => neg = true,
+            '0'..='9' => {
+                if seen_dot {
+                    frac_part.push(ch)
+                } else {
+                    int_part.push(ch)
+                }
+            }
+            '.' if !seen_dot => seen_dot = true,
+            ',' | ' ' | '\u{a0}' | '\'' | '_' => {}
+            c if c.is_alphabetic() || "$€£¥₩₹".contains(c) => {}
+            _ => return None,
+        }
+    }
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    let exp = exp as usize;
+    if frac_part.len() > exp {
+        if frac_part[exp..].chars().any(|c| c != '0') {
+            return None;
+        }
+        frac_part.truncate(exp);
+    }
+    while frac_part.len() < exp {
+        frac_part.push('0');
+    }
+    let digits = format!("{int_part}{frac_part}");
+    let v: i64 = digits.parse().ok()?;
+    Some(if neg { -v } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_minor_units() {
+        assert_eq!(major_to_minor("19.99", "usd"), Some(1999));
+        assert_eq!(major_to_minor("$1,234.5", "usd"), Some(123450));
+        assert_eq!(major_to_minor("80.00", "eur"), Some(8000));
+        assert_eq!(major_to_minor("-5.99", "usd"), Some(-599));
+        assert_eq!(major_to_minor("¥1,500", "jpy"), Some(1500));
+        assert_eq!(major_to_minor("1500.00", "JPY"), Some(1500));
+        assert_eq!(major_to_minor("0.1", "usd"), Some(10));
+        assert_eq!(major_to_minor("1.234", "usd"), None);
+        assert_eq!(major_to_minor("abc", "usd"), None);
+    }
+}
