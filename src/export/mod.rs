@@ -1,2 +1,4 @@
 //! Exporters: [`Recovered`](crate::merge::Recovered) to files. Only `export/` knows the
 //! contract schema.
+
+pub mod sqlite;
