@@ -35,5 +35,7 @@ pub struct GenerateSummary {
 }
 
 pub fn generate(_opts: &GenerateOptions) -> Result<GenerateSummary> {
-    Err(crate::Error::Other("samples generate: not written yet".into()))
+    Err(crate::Error::Other(
+        "samples generate: not written yet".into(),
+    ))
 }
