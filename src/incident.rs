@@ -26,6 +26,8 @@ struct RawIncident {
     incident_at: String,
     #[serde(default)]
     sources: Vec<RawSource>,
+    #[serde(default)]
+    rules: crate::merge::Rules,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +52,8 @@ pub struct Incident {
     /// Contract timestamp text.
     pub incident_at: String,
     pub sources: Vec<SourceSpec>,
+    /// The app's own rules the merge applies (`[rules]`).
+    pub rules: crate::merge::Rules,
 }
 
 /// One source of the incident.
@@ -191,6 +195,7 @@ impl Incident {
             name: raw.name.unwrap_or_else(|| "incident".into()),
             incident_at,
             sources,
+            rules: raw.rules,
         })
     }
 }

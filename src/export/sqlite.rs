@@ -229,6 +229,105 @@ fn to_sql(v: Option<&crate::claims::Value>) -> rusqlite::types::Value {
     }
 }
 
+/// Reads a file written by [`write`] back (the workspace keeps the merge result in the
+/// contract's own form between `salvage merge` and `salvage export`).
+pub fn read(path: &Path) -> Result<Recovered> {
+    use crate::claims::{SourceKind, Value};
+    use crate::merge::{Provenance, ReviewItem};
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| Error::sqlite(path, e))?;
+    let err = |e| Error::sqlite(path, e);
+    let mut rec = Recovered::default();
+    let kinds =
+        |s: String| -> Vec<SourceKind> { s.split(',').filter_map(SourceKind::parse).collect() };
+    for e in Entity::ALL {
+        let cols = columns(e);
+        let sql = format!(
+            "SELECT {}, confidence, sources FROM {}",
+            cols.join(","),
+            e.table()
+        );
+        let mut st = conn.prepare(&sql).map_err(err)?;
+        let mut rows = st.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let mut values = std::collections::BTreeMap::new();
+            for (i, c) in cols.iter().enumerate().skip(1) {
+                let v = match r.get_ref(i).map_err(err)? {
+                    rusqlite::types::ValueRef::Integer(n) => Value::Int(n),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                    rusqlite::types::ValueRef::Real(f) => Value::Text(f.to_string()),
+                    _ => Value::Null,
+                };
+                if !v.is_null() {
+                    values.insert(c.to_string(), v);
+                }
+            }
+            rec.rows_mut(e).push(Row {
+                id: r.get(0).map_err(err)?,
+                values,
+                confidence: r.get(cols.len()).map_err(err)?,
+                sources: kinds(r.get(cols.len() + 1).map_err(err)?),
+            });
+        }
+    }
+    let table_entity = |t: &str| Entity::ALL.into_iter().find(|e| e.table() == t);
+    let mut st = conn
+        .prepare("SELECT table_name,row_id,column_name,value,source,source_ref,observed_at,chosen FROM provenance ORDER BY rowid")
+        .map_err(err)?;
+    let mut rows = st.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let t: String = r.get(0).map_err(err)?;
+        let s: String = r.get(4).map_err(err)?;
+        let (Some(entity), Some(source)) = (table_entity(&t), SourceKind::parse(&s)) else {
+            continue;
+        };
+        rec.provenance.push(Provenance {
+            entity,
+            row_id: r.get(1).map_err(err)?,
+            column: r.get(2).map_err(err)?,
+            value: r.get(3).map_err(err)?,
+            source,
+            source_ref: r.get(5).map_err(err)?,
+            observed_at: r.get(6).map_err(err)?,
+            chosen: r.get::<_, i64>(7).map_err(err)? == 1,
+        });
+    }
+    let mut st = conn
+        .prepare(
+            "SELECT table_name,row_id,reason,confidence,details FROM review_queue ORDER BY rowid",
+        )
+        .map_err(err)?;
+    let mut rows = st.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let t: String = r.get(0).map_err(err)?;
+        let Some(entity) = table_entity(&t) else {
+            continue;
+        };
+        let details: Option<String> = r.get(4).map_err(err)?;
+        rec.review.push(ReviewItem {
+            entity,
+            row_id: r.get(1).map_err(err)?,
+            reason: r.get(2).map_err(err)?,
+            confidence: r.get(3).map_err(err)?,
+            details: details
+                .and_then(|d| serde_json::from_str(&d).ok())
+                .unwrap_or(serde_json::Value::Null),
+        });
+    }
+    let mut st = conn
+        .prepare("SELECT key, value FROM run_info")
+        .map_err(err)?;
+    let mut rows = st.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let v: Option<String> = r.get(1).map_err(err)?;
+        rec.run_info
+            .insert(r.get(0).map_err(err)?, v.unwrap_or_default());
+    }
+    Ok(rec)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +392,7 @@ mod tests {
             sources: vec![SourceKind::Backup, SourceKind::Stripe],
         });
         write(&rec, &dest).unwrap();
+        assert_eq!(read(&dest).unwrap(), rec);
         let c = Connection::open(&dest).unwrap();
         let (name, src): (String, String) = c
             .query_row(
