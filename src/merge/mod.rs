@@ -386,7 +386,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
             if e == Entity::Reservation {
                 res_customer.insert(b.row.id.clone(), b.row.values.get("customer_id").cloned());
             }
-            if b.row.values.get("business_id").is_none() && e != Entity::Business {
+            if !b.row.values.contains_key("business_id") && e != Entity::Business {
                 out.review.push(ReviewItem {
                     entity: e,
                     row_id: b.row.id.clone(),
