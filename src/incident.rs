@@ -26,6 +26,8 @@ struct RawIncident {
     incident_at: String,
     #[serde(default)]
     sources: Vec<RawSource>,
+    #[serde(default)]
+    rules: crate::merge::Rules,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +52,8 @@ pub struct Incident {
     /// Contract timestamp text.
     pub incident_at: String,
     pub sources: Vec<SourceSpec>,
+    /// The app's own rules the merge applies (`[rules]`).
+    pub rules: crate::merge::Rules,
 }
 
 /// One source of the incident.
@@ -114,7 +118,9 @@ impl Incident {
             if !names.insert(name.clone()) {
                 return Err(Error::config(
                     path,
-                    format!("sources[{i}].name = {name:?} is used twice; give each source its own name"),
+                    format!(
+                        "sources[{i}].name = {name:?} is used twice; give each source its own name"
+                    ),
                 ));
             }
             let ts = |key: &str, v: Option<String>| -> Result<Option<String>> {
@@ -189,6 +195,7 @@ impl Incident {
             name: raw.name.unwrap_or_else(|| "incident".into()),
             incident_at,
             sources,
+            rules: raw.rules,
         })
     }
 }
@@ -196,9 +203,9 @@ impl Incident {
 impl SourceSpec {
     /// The source's path, or a config error naming the source.
     pub fn require_path(&self) -> Result<&Path> {
-        self.path.as_deref().ok_or_else(|| {
-            Error::Other(format!("source {}: no path given", self.name))
-        })
+        self.path
+            .as_deref()
+            .ok_or_else(|| Error::Other(format!("source {}: no path given", self.name)))
     }
     /// The source's mapping file, or a config error naming the source.
     pub fn require_mapping(&self) -> Result<&Path> {
@@ -226,7 +233,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("bakup") && e.contains("backup, stripe, email"), "{e}");
+        assert!(
+            e.contains("bakup") && e.contains("backup, stripe, email"),
+            "{e}"
+        );
         let e = Incident::parse(
             "incident_at='2026-01-01T00:00:00Z'\n[[sources]]\nkind='backup'\npath='a.sql'\nsnapshot='x'\n",
             &f,

@@ -1,11 +1,424 @@
-//! The contract exporter: `recovered.sqlite`, exactly the schema of `recovered-db.sql`
-//! (version 1) plus additions.
+//! The contract exporter: `recovered.sqlite`, exactly the tables and columns of the
+//! contract (`recovered-db.sql`, version 1) plus additions that never rename or drop
+//! anything. This file is the only place that knows the contract schema.
 
-use crate::error::Result;
-use crate::merge::Recovered;
+use crate::claims::Entity;
+use crate::error::{Error, Result};
+use crate::merge::{Recovered, Row};
+use crate::util::fsx::AtomicFile;
+use rusqlite::{params, Connection};
 use std::path::Path;
 
-/// Writes `rec` to `dest` atomically (temp file, then rename).
-pub fn write(_rec: &Recovered, _dest: &Path) -> Result<()> {
-    Err(crate::Error::Other("export: not written yet".into()))
+/// The contract, version 1, as DDL. Checked against `../shared/recovered-db.sql` by a test.
+pub const CONTRACT_DDL: &str = r#"
+CREATE TABLE businesses (
+  id             TEXT PRIMARY KEY,
+  name           TEXT,
+  email          TEXT,
+  stripe_account TEXT,
+  confidence     REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+  sources        TEXT NOT NULL
+);
+CREATE TABLE customers (
+  id              TEXT PRIMARY KEY,
+  business_id     TEXT NOT NULL REFERENCES businesses(id),
+  name            TEXT,
+  email           TEXT,
+  phone           TEXT,
+  stripe_customer TEXT,
+  created_at      TEXT,
+  confidence      REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+  sources         TEXT NOT NULL
+);
+CREATE TABLE reservations (
+  id           TEXT PRIMARY KEY,
+  business_id  TEXT NOT NULL REFERENCES businesses(id),
+  customer_id  TEXT REFERENCES customers(id),
+  reference    TEXT,
+  service      TEXT,
+  starts_at    TEXT,
+  ends_at      TEXT,
+  party_size   INTEGER,
+  status       TEXT NOT NULL CHECK (status IN
+                 ('pending','confirmed','cancelled','completed','no_show')),
+  amount       INTEGER,
+  currency     TEXT,
+  created_at   TEXT,
+  updated_at   TEXT,
+  confidence   REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+  sources      TEXT NOT NULL
+);
+CREATE TABLE payments (
+  id              TEXT PRIMARY KEY,
+  business_id     TEXT NOT NULL REFERENCES businesses(id),
+  customer_id     TEXT REFERENCES customers(id),
+  reservation_id  TEXT REFERENCES reservations(id),
+  processor       TEXT NOT NULL,
+  processor_id    TEXT,
+  amount          INTEGER NOT NULL,
+  amount_refunded INTEGER NOT NULL DEFAULT 0,
+  currency        TEXT NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN
+                    ('pending','succeeded','failed','refunded','partially_refunded','disputed')),
+  created_at      TEXT,
+  confidence      REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
+  sources         TEXT NOT NULL
+);
+CREATE TABLE provenance (
+  table_name   TEXT NOT NULL,
+  row_id       TEXT NOT NULL,
+  column_name  TEXT NOT NULL,
+  value        TEXT,
+  source       TEXT NOT NULL,
+  source_ref   TEXT NOT NULL,
+  observed_at  TEXT,
+  chosen       INTEGER NOT NULL
+);
+CREATE TABLE review_queue (
+  table_name  TEXT NOT NULL,
+  row_id      TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  confidence  REAL,
+  details     TEXT
+);
+CREATE TABLE run_info (
+  key    TEXT PRIMARY KEY,
+  value  TEXT
+);
+"#;
+
+/// Additions to the contract (allowed: new tables and indexes only).
+const ADDITIONS_DDL: &str = r#"
+CREATE INDEX provenance_row ON provenance(table_name, row_id);
+CREATE INDEX review_queue_row ON review_queue(table_name, row_id);
+"#;
+
+/// The contract columns of each table, in order, except `confidence` and `sources`.
+pub fn columns(e: Entity) -> &'static [&'static str] {
+    match e {
+        Entity::Business => &["id", "name", "email", "stripe_account"],
+        Entity::Customer => &[
+            "id",
+            "business_id",
+            "name",
+            "email",
+            "phone",
+            "stripe_customer",
+            "created_at",
+        ],
+        Entity::Reservation => &[
+            "id",
+            "business_id",
+            "customer_id",
+            "reference",
+            "service",
+            "starts_at",
+            "ends_at",
+            "party_size",
+            "status",
+            "amount",
+            "currency",
+            "created_at",
+            "updated_at",
+        ],
+        Entity::Payment => &[
+            "id",
+            "business_id",
+            "customer_id",
+            "reservation_id",
+            "processor",
+            "processor_id",
+            "amount",
+            "amount_refunded",
+            "currency",
+            "status",
+            "created_at",
+        ],
+    }
+}
+
+/// Writes `rec` to `dest` atomically (temp file in the same directory, then rename): a
+/// failed export never leaves a half-written file, and never replaces a good one.
+pub fn write(rec: &Recovered, dest: &Path) -> Result<()> {
+    let tmp = AtomicFile::create(dest)?;
+    {
+        let mut conn = Connection::open(tmp.path()).map_err(|e| Error::sqlite(dest, e))?;
+        write_into(&mut conn, rec).map_err(|e| Error::sqlite(dest, e))?;
+        conn.close().map_err(|(_, e)| Error::sqlite(dest, e))?;
+    }
+    tmp.commit()?;
+    Ok(())
+}
+
+fn write_into(conn: &mut Connection, rec: &Recovered) -> rusqlite::Result<()> {
+    conn.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")?;
+    let tx = conn.transaction()?;
+    tx.execute_batch(CONTRACT_DDL)?;
+    tx.execute_batch(ADDITIONS_DDL)?;
+    for e in Entity::ALL {
+        insert_rows(&tx, e, rec.rows(e))?;
+    }
+    {
+        let mut st = tx.prepare(
+            "INSERT INTO provenance (table_name,row_id,column_name,value,source,source_ref,observed_at,chosen) VALUES (?,?,?,?,?,?,?,?)",
+        )?;
+        for p in &rec.provenance {
+            st.execute(params![
+                p.entity.table(),
+                p.row_id,
+                p.column,
+                p.value,
+                p.source.as_str(),
+                p.source_ref,
+                p.observed_at,
+                p.chosen as i64
+            ])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO review_queue (table_name,row_id,reason,confidence,details) VALUES (?,?,?,?,?)",
+        )?;
+        for r in &rec.review {
+            st.execute(params![
+                r.entity.table(),
+                r.row_id,
+                r.reason,
+                r.confidence,
+                r.details.to_string()
+            ])?;
+        }
+        let mut st = tx.prepare("INSERT INTO run_info (key,value) VALUES (?,?)")?;
+        for (k, v) in &rec.run_info {
+            st.execute(params![k, v])?;
+        }
+    }
+    tx.commit()
+}
+
+fn insert_rows(tx: &rusqlite::Transaction<'_>, e: Entity, rows: &[Row]) -> rusqlite::Result<()> {
+    let cols = columns(e);
+    let sql = format!(
+        "INSERT INTO {} ({}, confidence, sources) VALUES ({})",
+        e.table(),
+        cols.join(","),
+        vec!["?"; cols.len() + 2].join(",")
+    );
+    let mut st = tx.prepare(&sql)?;
+    for row in rows {
+        let mut vals: Vec<rusqlite::types::Value> = Vec::with_capacity(cols.len() + 2);
+        for c in cols {
+            let v = if *c == "id" {
+                rusqlite::types::Value::Text(row.id.clone())
+            } else {
+                to_sql(row.values.get(*c))
+            };
+            vals.push(v);
+        }
+        vals.push(rusqlite::types::Value::Real(row.confidence.clamp(0.0, 1.0)));
+        vals.push(rusqlite::types::Value::Text(row.sources_text()));
+        st.execute(rusqlite::params_from_iter(vals))?;
+    }
+    Ok(())
+}
+
+fn to_sql(v: Option<&crate::claims::Value>) -> rusqlite::types::Value {
+    use crate::claims::Value as V;
+    match v {
+        None | Some(V::Null) => rusqlite::types::Value::Null,
+        Some(V::Int(i)) => rusqlite::types::Value::Integer(*i),
+        Some(V::Text(s)) => rusqlite::types::Value::Text(s.clone()),
+    }
+}
+
+/// Reads a file written by [`write`] back (the workspace keeps the merge result in the
+/// contract's own form between `salvage merge` and `salvage export`).
+pub fn read(path: &Path) -> Result<Recovered> {
+    use crate::claims::{SourceKind, Value};
+    use crate::merge::{Provenance, ReviewItem};
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| Error::sqlite(path, e))?;
+    let err = |e| Error::sqlite(path, e);
+    let mut rec = Recovered::default();
+    let kinds =
+        |s: String| -> Vec<SourceKind> { s.split(',').filter_map(SourceKind::parse).collect() };
+    for e in Entity::ALL {
+        let cols = columns(e);
+        let sql = format!(
+            "SELECT {}, confidence, sources FROM {}",
+            cols.join(","),
+            e.table()
+        );
+        let mut st = conn.prepare(&sql).map_err(err)?;
+        let mut rows = st.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let mut values = std::collections::BTreeMap::new();
+            for (i, c) in cols.iter().enumerate().skip(1) {
+                let v = match r.get_ref(i).map_err(err)? {
+                    rusqlite::types::ValueRef::Integer(n) => Value::Int(n),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                    rusqlite::types::ValueRef::Real(f) => Value::Text(f.to_string()),
+                    _ => Value::Null,
+                };
+                if !v.is_null() {
+                    values.insert(c.to_string(), v);
+                }
+            }
+            rec.rows_mut(e).push(Row {
+                id: r.get(0).map_err(err)?,
+                values,
+                confidence: r.get(cols.len()).map_err(err)?,
+                sources: kinds(r.get(cols.len() + 1).map_err(err)?),
+            });
+        }
+    }
+    let table_entity = |t: &str| Entity::ALL.into_iter().find(|e| e.table() == t);
+    let mut st = conn
+        .prepare("SELECT table_name,row_id,column_name,value,source,source_ref,observed_at,chosen FROM provenance ORDER BY rowid")
+        .map_err(err)?;
+    let mut rows = st.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let t: String = r.get(0).map_err(err)?;
+        let s: String = r.get(4).map_err(err)?;
+        let (Some(entity), Some(source)) = (table_entity(&t), SourceKind::parse(&s)) else {
+            continue;
+        };
+        rec.provenance.push(Provenance {
+            entity,
+            row_id: r.get(1).map_err(err)?,
+            column: r.get(2).map_err(err)?,
+            value: r.get(3).map_err(err)?,
+            source,
+            source_ref: r.get(5).map_err(err)?,
+            observed_at: r.get(6).map_err(err)?,
+            chosen: r.get::<_, i64>(7).map_err(err)? == 1,
+        });
+    }
+    let mut st = conn
+        .prepare(
+            "SELECT table_name,row_id,reason,confidence,details FROM review_queue ORDER BY rowid",
+        )
+        .map_err(err)?;
+    let mut rows = st.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let t: String = r.get(0).map_err(err)?;
+        let Some(entity) = table_entity(&t) else {
+            continue;
+        };
+        let details: Option<String> = r.get(4).map_err(err)?;
+        rec.review.push(ReviewItem {
+            entity,
+            row_id: r.get(1).map_err(err)?,
+            reason: r.get(2).map_err(err)?,
+            confidence: r.get(3).map_err(err)?,
+            details: details
+                .and_then(|d| serde_json::from_str(&d).ok())
+                .unwrap_or(serde_json::Value::Null),
+        });
+    }
+    let mut st = conn
+        .prepare("SELECT key, value FROM run_info")
+        .map_err(err)?;
+    let mut rows = st.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let v: Option<String> = r.get(1).map_err(err)?;
+        rec.run_info
+            .insert(r.get(0).map_err(err)?, v.unwrap_or_default());
+    }
+    Ok(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::{SourceKind, Value};
+    use std::collections::BTreeMap;
+
+    fn table_columns(conn: &Connection) -> BTreeMap<String, Vec<(String, String, bool)>> {
+        let mut out = BTreeMap::new();
+        let mut st = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
+            .unwrap();
+        let names: Vec<String> = st
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        for n in names {
+            let mut st = conn.prepare(&format!("PRAGMA table_info({n})")).unwrap();
+            let cols = st
+                .query_map([], |r| Ok((r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? == 1)))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            out.insert(n, cols);
+        }
+        out
+    }
+
+    #[test]
+    fn schema_is_the_contract() {
+        let contract = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/recovered-db.sql");
+        let Ok(sql) = std::fs::read_to_string(&contract) else {
+            eprintln!("skipped: {} not found", contract.display());
+            return;
+        };
+        let theirs = Connection::open_in_memory().unwrap();
+        theirs.execute_batch(&sql).unwrap();
+        let ours = Connection::open_in_memory().unwrap();
+        ours.execute_batch(CONTRACT_DDL).unwrap();
+        let ours_cols = table_columns(&ours);
+        for (table, cols) in table_columns(&theirs) {
+            let mine = ours_cols
+                .get(&table)
+                .unwrap_or_else(|| panic!("missing {table}"));
+            for c in cols {
+                assert!(mine.contains(&c), "{table}: column {c:?} differs");
+            }
+        }
+    }
+
+    #[test]
+    fn writes_rows_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("r.sqlite");
+        let mut rec = Recovered::default();
+        let mut values = BTreeMap::new();
+        values.insert("name".to_string(), Value::text("Lumen"));
+        rec.businesses.push(Row {
+            id: "1".into(),
+            values,
+            confidence: 0.9,
+            sources: vec![SourceKind::Backup, SourceKind::Stripe],
+        });
+        write(&rec, &dest).unwrap();
+        assert_eq!(read(&dest).unwrap(), rec);
+        let c = Connection::open(&dest).unwrap();
+        let (name, src): (String, String) = c
+            .query_row(
+                "SELECT name, sources FROM businesses WHERE id='1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((name.as_str(), src.as_str()), ("Lumen", "backup,stripe"));
+        // A failing export (a status the contract forbids) leaves the good file alone.
+        let mut bad = rec.clone();
+        let mut v = BTreeMap::new();
+        v.insert("business_id".into(), Value::text("1"));
+        v.insert("status".into(), Value::text("booked"));
+        bad.reservations.push(Row {
+            id: "r".into(),
+            values: v,
+            confidence: 0.5,
+            sources: vec![SourceKind::Email],
+        });
+        assert!(write(&bad, &dest).is_err());
+        let c = Connection::open(&dest).unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM reservations", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 }

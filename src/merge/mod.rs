@@ -1,5 +1,812 @@
-//! The merge engine: claims in, [`Recovered`] out. No I/O, deterministic.
+//! The merge engine: records (claims) in, [`Recovered`] out. It never sees a file format
+//! and does no I/O; the same records always give the same rows, ids and confidences.
+//!
+//! Stages, in entity order (business, customer, reservation, payment):
+//! 1. [`link`]: cluster the records of an entity by identity keys (union-find);
+//! 2. resolve references (`business_id`, `customer.email`, ...) to the clusters of the
+//!    entity they name, creating a low-confidence stub for an app id no record shows;
+//! 3. [`survive`]: choose each column's value (replay for state, trust for facts), keep
+//!    every offered value as provenance, queue conflicts that matter for review;
+//! 4. apply the app's rules (e.g. a confirmed booking whose slot ended is completed);
+//! 5. [`confidence`]: score each row.
 
+pub mod confidence;
+pub mod link;
 pub mod model;
+pub mod normalize;
+pub mod survive;
 
 pub use model::{Provenance, Recovered, ReviewItem, Row};
+
+use crate::claims::store::StoredRecord;
+use crate::claims::{Entity, SourceKind, Value};
+use link::{Clusters, KeyIndex, KeySpec};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use survive::Candidate;
+
+/// The app's own rules, stated in the incident file's `[rules]` table.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// A nightly job marks a confirmed booking whose slot has ended as completed.
+    #[serde(default)]
+    pub complete_after_end: bool,
+    /// An unpaid hold (pending) expires, i.e. becomes cancelled, after this many hours.
+    pub pending_expires_after_hours: Option<i64>,
+}
+
+/// What the merge needs besides the records.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Contract timestamp text: the state to rebuild is the state at this time.
+    pub incident_at: String,
+    pub rules: Rules,
+}
+
+/// Identity keys per entity, strongest first.
+fn keys(e: Entity) -> &'static [KeySpec] {
+    const fn k(field: &'static str, per_business: bool, exclusive: bool) -> KeySpec {
+        KeySpec {
+            field,
+            per_business,
+            exclusive,
+        }
+    }
+    const BUSINESS: &[KeySpec] = &[
+        k("id", false, true),
+        k("stripe_account", false, true),
+        k("email", false, false),
+        k("name", false, false),
+    ];
+    const CUSTOMER: &[KeySpec] = &[
+        k("id", false, true),
+        k("stripe_customer", false, false),
+        k("email", true, false),
+    ];
+    const RESERVATION: &[KeySpec] = &[k("id", false, true), k("reference", false, true)];
+    const PAYMENT: &[KeySpec] = &[
+        k("id", false, true),
+        k("processor_id", false, true),
+        k("attr.payment_intent", false, false),
+        k("attr.receipt_number", false, false),
+    ];
+    match e {
+        Entity::Business => BUSINESS,
+        Entity::Customer => CUSTOMER,
+        Entity::Reservation => RESERVATION,
+        Entity::Payment => PAYMENT,
+    }
+}
+
+/// A key value as compared (emails and names case-folded).
+fn key_value(field: &str, v: &Value) -> Option<String> {
+    let s = v.render()?;
+    let s = match field {
+        "email" => normalize::email(&s),
+        "name" => normalize::name_key(&s),
+        _ => s.trim().to_string(),
+    };
+    (!s.is_empty()).then_some(s)
+}
+
+/// The records of one entity, clustered.
+struct Linked {
+    /// node -> record index (None for a stub).
+    nodes: Vec<Option<usize>>,
+    clusters: Clusters,
+    index: KeyIndex,
+    /// node -> business root (scope), for entities linked per business.
+    scope: Vec<usize>,
+}
+
+const GLOBAL: usize = usize::MAX;
+
+impl Linked {
+    fn build(e: Entity, records: &[StoredRecord], idx: &[usize], scope: Vec<usize>) -> Linked {
+        let specs = keys(e);
+        let mut l = Linked {
+            nodes: idx.iter().map(|&i| Some(i)).collect(),
+            clusters: Clusters::new(idx.len()),
+            index: KeyIndex::default(),
+            scope,
+        };
+        for (node, &ri) in idx.iter().enumerate() {
+            for (k, spec) in specs.iter().enumerate() {
+                if spec.exclusive {
+                    if let Some(v) = records[ri]
+                        .record
+                        .get(spec.field)
+                        .and_then(|v| key_value(spec.field, v))
+                    {
+                        l.clusters.set_exclusive(node, k, &v);
+                    }
+                }
+            }
+        }
+        for (k, spec) in specs.iter().enumerate() {
+            for (node, &ri) in idx.iter().enumerate() {
+                let Some(v) = records[ri]
+                    .record
+                    .get(spec.field)
+                    .and_then(|v| key_value(spec.field, v))
+                else {
+                    continue;
+                };
+                let scope = if spec.per_business {
+                    l.scope[node]
+                } else {
+                    GLOBAL
+                };
+                if spec.per_business && scope == GLOBAL {
+                    continue;
+                }
+                l.index.link(&mut l.clusters, node, scope, k, &v);
+            }
+        }
+        l
+    }
+
+    /// The node that holds key `field = value` (in `scope` for per-business keys).
+    fn lookup(&mut self, e: Entity, field: &str, value: &Value, scope: usize) -> Option<usize> {
+        let (k, spec) = keys(e).iter().enumerate().find(|(_, s)| s.field == field)?;
+        let v = key_value(field, value)?;
+        let scope = if spec.per_business { scope } else { GLOBAL };
+        let n = self.index.get(scope, k, &v)?;
+        Some(self.clusters.find(n))
+    }
+
+    /// Adds a stub node holding one exclusive key (an entity only referred to).
+    fn stub(&mut self, e: Entity, field: &str, value: &str) -> usize {
+        let (k, _) = keys(e)
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.field == field)
+            .expect("stub key is an identity key");
+        let n = self.clusters.add();
+        self.nodes.push(None);
+        self.scope.push(GLOBAL);
+        self.clusters.set_exclusive(n, k, value);
+        self.index.link(&mut self.clusters, n, GLOBAL, k, value);
+        n
+    }
+
+    /// Clusters as lists of nodes, ordered by their first node.
+    fn groups(&mut self) -> Vec<Vec<usize>> {
+        let mut by_root: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for n in 0..self.nodes.len() {
+            let r = self.clusters.find(n);
+            by_root.entry(r).or_default().push(n);
+        }
+        let mut g: Vec<Vec<usize>> = by_root.into_values().collect();
+        g.sort_by_key(|v| v[0]);
+        g
+    }
+}
+
+/// The link fields by which a record can name an entity of kind `target`.
+fn link_fields(target: Entity) -> (&'static str, &'static [&'static str]) {
+    match target {
+        Entity::Business => (
+            "business_id",
+            &["business.stripe_account", "business.email", "business.name"],
+        ),
+        Entity::Customer => (
+            "customer_id",
+            &["customer.stripe_customer", "customer.email"],
+        ),
+        Entity::Reservation => ("reservation_id", &["reservation.reference"]),
+        Entity::Payment => ("payment_id", &["payment.processor_id"]),
+    }
+}
+
+/// Resolves what `rec` says about its `target` to a cluster root of `linked`.
+fn resolve(
+    rec: &crate::claims::Record,
+    target: Entity,
+    linked: &mut Linked,
+    scope: usize,
+) -> Option<usize> {
+    let (id_field, others) = link_fields(target);
+    if let Some(v) = rec.get(id_field) {
+        if let Some(n) = linked.lookup(target, "id", v, scope) {
+            return Some(n);
+        }
+    }
+    for f in others {
+        if let Some(v) = rec.get(f) {
+            let key = &f[f.find('.').unwrap() + 1..];
+            if let Some(n) = linked.lookup(target, key, v, scope) {
+                return Some(n);
+            }
+        }
+    }
+    None
+}
+
+/// Merges every stored record into the recovered database.
+pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
+    let mut by_entity: HashMap<Entity, Vec<usize>> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        by_entity.entry(r.record.entity).or_default().push(i);
+    }
+    let idx = |e| by_entity.get(&e).cloned().unwrap_or_default();
+    let mut out = Recovered::default();
+
+    // Businesses: cluster, then stubs for ids and accounts that other records name.
+    let b_idx = idx(Entity::Business);
+    let mut biz = Linked::build(Entity::Business, records, &b_idx, vec![GLOBAL; b_idx.len()]);
+    for r in records
+        .iter()
+        .filter(|r| r.record.entity != Entity::Business)
+    {
+        for (field, key) in [
+            ("business_id", "id"),
+            ("business.stripe_account", "stripe_account"),
+        ] {
+            if let Some(v) = r.record.get(field).and_then(|v| key_value(key, v)) {
+                if biz
+                    .lookup(Entity::Business, key, &Value::text(v.clone()), GLOBAL)
+                    .is_none()
+                {
+                    biz.stub(Entity::Business, key, &v);
+                }
+            }
+        }
+    }
+    let biz_of =
+        |rec: &crate::claims::Record, biz: &mut Linked| resolve(rec, Entity::Business, biz, GLOBAL);
+
+    // Customers: per-business keys need each record's business first.
+    let c_idx = idx(Entity::Customer);
+    let c_scope: Vec<usize> = c_idx
+        .iter()
+        .map(|&i| biz_of(&records[i].record, &mut biz).unwrap_or(GLOBAL))
+        .collect();
+    let mut cust = Linked::build(Entity::Customer, records, &c_idx, c_scope);
+    let mut resv = Linked::build(
+        Entity::Reservation,
+        records,
+        &idx(Entity::Reservation),
+        vec![GLOBAL; idx(Entity::Reservation).len()],
+    );
+    let mut pay = Linked::build(
+        Entity::Payment,
+        records,
+        &idx(Entity::Payment),
+        vec![GLOBAL; idx(Entity::Payment).len()],
+    );
+
+    let ctx = Ctx { records, settings };
+    // Businesses first: their ids and countries are needed below.
+    let b_groups = biz.groups();
+    let b_rows = build_rows(&ctx, Entity::Business, &b_groups, &biz, |_, _| {
+        Links::default()
+    });
+    let b_root_id: HashMap<usize, (String, Option<String>, Option<String>)> = b_groups
+        .iter()
+        .zip(&b_rows)
+        .map(|(g, row)| {
+            let root = biz.clusters.find(g[0]);
+            (
+                root,
+                (
+                    row.row.id.clone(),
+                    row.attrs.get("attr.country").cloned(),
+                    row.attrs.get("attr.currency").cloned(),
+                ),
+            )
+        })
+        .collect();
+
+    // For every non-business record: its business root.
+    let rec_biz: Vec<Option<usize>> = records
+        .iter()
+        .map(|r| {
+            if r.record.entity == Entity::Business {
+                None
+            } else {
+                biz_of(&r.record, &mut biz)
+            }
+        })
+        .collect();
+
+    let c_groups = cust.groups();
+    let c_rows = build_rows(&ctx, Entity::Customer, &c_groups, &cust, |ri, _| Links {
+        business: rec_biz[ri],
+        ..Default::default()
+    });
+    let c_root_id: HashMap<usize, String> = c_groups
+        .iter()
+        .zip(&c_rows)
+        .map(|(g, row)| (cust.clusters.find(g[0]), row.row.id.clone()))
+        .collect();
+
+    let rec_cust: Vec<Option<usize>> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match r.record.entity {
+            Entity::Reservation | Entity::Payment => resolve(
+                &r.record,
+                Entity::Customer,
+                &mut cust,
+                rec_biz[i].unwrap_or(GLOBAL),
+            ),
+            _ => None,
+        })
+        .collect();
+    let r_groups = resv.groups();
+    let r_rows = build_rows(&ctx, Entity::Reservation, &r_groups, &resv, |ri, _| Links {
+        business: rec_biz[ri],
+        customer: rec_cust[ri],
+        ..Default::default()
+    });
+    let r_root_id: HashMap<usize, String> = r_groups
+        .iter()
+        .zip(&r_rows)
+        .map(|(g, row)| (resv.clusters.find(g[0]), row.row.id.clone()))
+        .collect();
+    let rec_resv: Vec<Option<usize>> = records
+        .iter()
+        .map(|r| match r.record.entity {
+            Entity::Payment => resolve(&r.record, Entity::Reservation, &mut resv, GLOBAL),
+            _ => None,
+        })
+        .collect();
+    let p_groups = pay.groups();
+    let p_rows = build_rows(&ctx, Entity::Payment, &p_groups, &pay, |ri, _| Links {
+        business: rec_biz[ri],
+        customer: rec_cust[ri],
+        reservation: rec_resv[ri],
+    });
+
+    // Finish rows: foreign keys to row ids, normalisation that needs the business, rules.
+    let ids = IdMaps {
+        business: &b_root_id,
+        business_by_id: b_root_id
+            .values()
+            .map(|(id, country, cur)| (id.clone(), (country.clone(), cur.clone())))
+            .collect(),
+        customer: &c_root_id,
+        reservation: &r_root_id,
+    };
+    let mut res_customer: HashMap<String, Option<Value>> = HashMap::new();
+    for (e, rows) in [
+        (Entity::Business, b_rows),
+        (Entity::Customer, c_rows),
+        (Entity::Reservation, r_rows),
+        (Entity::Payment, p_rows),
+    ] {
+        for mut b in rows {
+            if b.deleted {
+                continue;
+            }
+            finish_row(&ctx, e, &mut b, &ids, &mut out, &res_customer);
+            if e == Entity::Reservation {
+                res_customer.insert(b.row.id.clone(), b.row.values.get("customer_id").cloned());
+            }
+            if b.row.values.get("business_id").is_none() && e != Entity::Business {
+                out.review.push(ReviewItem {
+                    entity: e,
+                    row_id: b.row.id.clone(),
+                    reason: "unlinked_record".into(),
+                    confidence: None,
+                    details: serde_json::json!({
+                        "why": "no source says which business this belongs to",
+                        "sources": b.refs,
+                    }),
+                });
+                continue;
+            }
+            out.rows_mut(e).push(b.row);
+        }
+    }
+    for e in Entity::ALL {
+        out.rows_mut(e)
+            .sort_by(|a, b| (a.id.len(), &a.id).cmp(&(b.id.len(), &b.id)));
+    }
+    out.run_info
+        .insert("incident_at".into(), settings.incident_at.clone());
+    out
+}
+
+struct Ctx<'a> {
+    records: &'a [StoredRecord],
+    settings: &'a Settings,
+}
+
+/// Cluster roots a record's references resolved to.
+#[derive(Default, Clone, Copy)]
+struct Links {
+    business: Option<usize>,
+    customer: Option<usize>,
+    reservation: Option<usize>,
+}
+
+/// A business's country and currency, for normalising its rows.
+type BizFacts = (Option<String>, Option<String>);
+
+struct IdMaps<'a> {
+    business: &'a HashMap<usize, (String, Option<String>, Option<String>)>,
+    business_by_id: HashMap<String, BizFacts>,
+    customer: &'a HashMap<usize, String>,
+    reservation: &'a HashMap<usize, String>,
+}
+
+/// A row being built, with what finishing it needs.
+struct Building {
+    row: Row,
+    attrs: BTreeMap<String, String>,
+    /// Candidate targets of each foreign key: (target root, candidate).
+    fks: Vec<(&'static str, usize, Candidate)>,
+    /// Raw app ids of references that resolved to nothing: (column, candidate).
+    raw_fks: Vec<(&'static str, Candidate)>,
+    provenance: Vec<Provenance>,
+    conflicts: Vec<(String, Vec<Candidate>)>,
+    evidence: confidence::Evidence,
+    refs: Vec<String>,
+    deleted: bool,
+}
+
+fn build_rows(
+    ctx: &Ctx<'_>,
+    e: Entity,
+    groups: &[Vec<usize>],
+    linked: &Linked,
+    links: impl Fn(usize, Entity) -> Links + Sync,
+) -> Vec<Building> {
+    let cols = crate::export::sqlite::columns(e);
+    groups
+        .par_iter()
+        .map(|g| {
+            let recs: Vec<usize> = g.iter().filter_map(|&n| linked.nodes[n]).collect();
+            build_one(ctx, e, cols, &recs, &links)
+        })
+        .collect()
+}
+
+fn build_one(
+    ctx: &Ctx<'_>,
+    e: Entity,
+    cols: &[&str],
+    recs: &[usize],
+    links: &(impl Fn(usize, Entity) -> Links + Sync),
+) -> Building {
+    let mut cands: BTreeMap<&str, Vec<Candidate>> = BTreeMap::new();
+    let mut attrs: BTreeMap<String, String> = BTreeMap::new();
+    let mut fks = Vec::new();
+    let mut raw_fks = Vec::new();
+    let mut kinds: Vec<SourceKind> = Vec::new();
+    let mut has_app_id = false;
+    let mut deleted = false;
+    let mut refs = Vec::new();
+    for &ri in recs {
+        let sr = &ctx.records[ri];
+        let rec = &sr.record;
+        if !kinds.contains(&sr.kind) {
+            kinds.push(sr.kind);
+        }
+        refs.push(rec.source_ref.clone());
+        let rec_has_id = rec.get("id").is_some();
+        has_app_id |= rec_has_id;
+        let cand = |v: Value| Candidate {
+            value: v,
+            kind: sr.kind,
+            source_ref: rec.source_ref.clone(),
+            observed_at: rec.observed_at.clone(),
+            has_app_id: rec_has_id,
+        };
+        for (f, v) in &rec.fields {
+            if f == "deleted" {
+                deleted |= v.as_int() == Some(1);
+            } else if let Some(a) = f.strip_prefix("attr.") {
+                if let Some(s) = v.render() {
+                    attrs.entry(format!("attr.{a}")).or_insert(s);
+                }
+            } else if let Some(c) = cols.iter().find(|c| **c == f.as_str()) {
+                if !matches!(*c, "business_id" | "customer_id" | "reservation_id") {
+                    cands.entry(c).or_default().push(cand(clean(f, v.clone())));
+                }
+            }
+        }
+        let l = links(ri, e);
+        for (col, target, root) in [
+            ("business_id", Entity::Business, l.business),
+            ("customer_id", Entity::Customer, l.customer),
+            ("reservation_id", Entity::Reservation, l.reservation),
+        ] {
+            if !cols.contains(&col) {
+                continue;
+            }
+            match root {
+                Some(r) => fks.push((col, r, cand(Value::Null))),
+                None => {
+                    let (id_field, _) = link_fields(target);
+                    if let Some(v) = rec.get(id_field) {
+                        raw_fks.push((col, cand(v.clone())));
+                    }
+                }
+            }
+        }
+    }
+    kinds.sort();
+    let mut row = Row {
+        id: String::new(),
+        values: BTreeMap::new(),
+        confidence: 0.0,
+        sources: kinds.clone(),
+    };
+    let mut provenance = Vec::new();
+    let mut conflicts = Vec::new();
+    for (col, cs) in &cands {
+        let choice = survive::choose(e, col, cs);
+        if choice.conflict && survive::conflict_matters(e, col) {
+            conflicts.push((col.to_string(), cs.clone()));
+        }
+        for c in cs {
+            provenance.push(Provenance {
+                entity: e,
+                row_id: String::new(),
+                column: col.to_string(),
+                value: c.value.render(),
+                source: c.kind,
+                source_ref: c.source_ref.clone(),
+                observed_at: c.observed_at.clone(),
+                chosen: c.value == choice.value,
+            });
+        }
+        row.values.insert(col.to_string(), choice.value);
+    }
+    row.id = match row.values.remove("id") {
+        Some(v) => v.render().unwrap_or_default(),
+        None => synthetic_id(e, &row, &attrs, &refs),
+    };
+    let stub = recs.is_empty();
+    Building {
+        row,
+        attrs,
+        fks,
+        raw_fks,
+        provenance,
+        conflicts,
+        evidence: confidence::Evidence {
+            kinds,
+            has_app_id,
+            conflicts: 0,
+            records: recs.len(),
+            stub,
+        },
+        refs,
+        deleted,
+    }
+}
+
+/// Normalises a claimed value of a column for comparison and output.
+fn clean(col: &str, v: Value) -> Value {
+    match (col, &v) {
+        ("email", Value::Text(s)) => Value::Text(normalize::email(s)),
+        ("name" | "service", Value::Text(s)) => Value::Text(normalize::clean_text(s)),
+        ("currency", Value::Text(s)) => Value::Text(s.trim().to_lowercase()),
+        ("party_size" | "amount" | "amount_refunded", Value::Text(s)) => {
+            s.trim().parse().map(Value::Int).unwrap_or(v)
+        }
+        _ => v,
+    }
+}
+
+/// A stable id for a row whose original id no source shows, from its strongest key.
+fn synthetic_id(e: Entity, row: &Row, attrs: &BTreeMap<String, String>, refs: &[String]) -> String {
+    let pick = |cols: &[&str]| {
+        cols.iter().find_map(|c| {
+            row.values
+                .get(*c)
+                .and_then(|v| v.render())
+                .or_else(|| attrs.get(*c).cloned())
+                .map(|v| (c.to_string(), v))
+        })
+    };
+    let key = match e {
+        Entity::Business => pick(&["stripe_account", "email", "name"]),
+        Entity::Customer => pick(&["stripe_customer", "email", "phone", "name"]),
+        Entity::Reservation => pick(&["reference"]),
+        Entity::Payment => pick(&["processor_id", "attr.payment_intent", "attr.receipt_number"]),
+    };
+    let (k, v) = key.unwrap_or_else(|| {
+        (
+            "ref".to_string(),
+            refs.iter().min().cloned().unwrap_or_default(),
+        )
+    });
+    crate::util::ids::synthetic_id(&[e.as_str(), &k, &v])
+}
+
+fn finish_row(
+    ctx: &Ctx<'_>,
+    e: Entity,
+    b: &mut Building,
+    ids: &IdMaps<'_>,
+    out: &mut Recovered,
+    res_customer: &HashMap<String, Option<Value>>,
+) {
+    // Foreign keys: the target most records point at (ties: the first).
+    let mut fk_cands: BTreeMap<&str, Vec<Candidate>> = BTreeMap::new();
+    for (col, root, cand) in &b.fks {
+        let id = match *col {
+            "business_id" => ids.business.get(root).map(|x| x.0.clone()),
+            "customer_id" => ids.customer.get(root).cloned(),
+            _ => ids.reservation.get(root).cloned(),
+        };
+        if let Some(id) = id {
+            let mut c = cand.clone();
+            c.value = Value::Text(id);
+            fk_cands.entry(col).or_default().push(c);
+        }
+    }
+    for (col, cand) in &b.raw_fks {
+        if !fk_cands.contains_key(col) {
+            fk_cands.entry(col).or_default().push(cand.clone());
+        }
+    }
+    for (col, cs) in &fk_cands {
+        let choice = survive::choose(e, col, cs);
+        for c in cs {
+            b.provenance.push(Provenance {
+                entity: e,
+                row_id: String::new(),
+                column: col.to_string(),
+                value: c.value.render(),
+                source: c.kind,
+                source_ref: c.source_ref.clone(),
+                observed_at: c.observed_at.clone(),
+                chosen: c.value == choice.value,
+            });
+        }
+        b.row.values.insert(col.to_string(), choice.value);
+    }
+    let biz = b
+        .row
+        .text("business_id")
+        .and_then(|id| ids.business_by_id.get(id))
+        .cloned();
+    match e {
+        Entity::Customer => {
+            if let Some(Value::Text(p)) = b.row.values.get("phone").cloned() {
+                let country = biz.as_ref().and_then(|x| x.0.as_deref());
+                b.row
+                    .values
+                    .insert("phone".into(), Value::Text(normalize::phone(&p, country)));
+            }
+        }
+        Entity::Reservation => {
+            if b.row.get("currency").is_none() {
+                if let Some(cur) = biz.as_ref().and_then(|x| x.1.clone()) {
+                    b.row.values.insert("currency".into(), Value::Text(cur));
+                }
+            }
+            apply_rules(ctx, &mut b.row);
+            if b.row.get("status").is_none() {
+                b.row
+                    .values
+                    .insert("status".into(), Value::text("confirmed"));
+                b.conflicts.push(("status_unknown".into(), Vec::new()));
+            }
+        }
+        Entity::Payment => {
+            if b.row.get("customer_id").is_none() {
+                if let Some(Some(c)) = b
+                    .row
+                    .text("reservation_id")
+                    .and_then(|r| res_customer.get(r))
+                {
+                    b.row.values.insert("customer_id".into(), c.clone());
+                }
+            }
+            if b.row.get("processor").is_none() {
+                let p = if b.row.get("processor_id").is_some()
+                    || b.attrs.contains_key("attr.receipt_number")
+                {
+                    "stripe"
+                } else {
+                    "unknown"
+                };
+                b.row.values.insert("processor".into(), Value::text(p));
+            }
+            if b.row.get("amount_refunded").is_none() {
+                b.row.values.insert("amount_refunded".into(), Value::Int(0));
+            }
+            if b.row.get("status").is_none() {
+                b.row
+                    .values
+                    .insert("status".into(), Value::text("succeeded"));
+            }
+            if b.row.get("amount").is_none() || b.row.get("currency").is_none() {
+                b.conflicts.push(("missing_amount".into(), Vec::new()));
+            }
+        }
+        Entity::Business => {}
+    }
+    b.evidence.conflicts = b.conflicts.len();
+    let conf = confidence::score(e, &b.evidence);
+    b.row.confidence = (conf * 1000.0).round() / 1000.0;
+    let id = b.row.id.clone();
+    for (col, cs) in &b.conflicts {
+        let reason = if cs.is_empty() {
+            col.clone()
+        } else {
+            format!("conflict:{col}")
+        };
+        out.review.push(ReviewItem {
+            entity: e,
+            row_id: id.clone(),
+            reason,
+            confidence: Some(b.row.confidence),
+            details: serde_json::json!({
+                "chosen": b.row.values.get(col.as_str()).and_then(|v| v.render()),
+                "offered": cs.iter().map(|c| serde_json::json!({
+                    "value": c.value.render(), "source": c.kind.as_str(),
+                    "source_ref": c.source_ref, "observed_at": c.observed_at,
+                })).collect::<Vec<_>>(),
+            }),
+        });
+    }
+    if e == Entity::Payment
+        && b.row.get("reservation_id").is_none()
+        && b.row.text("processor") == Some("stripe")
+    {
+        out.review.push(ReviewItem {
+            entity: e,
+            row_id: id.clone(),
+            reason: "orphan_payment".into(),
+            confidence: Some(b.row.confidence),
+            details: serde_json::json!({"why": "no source links this payment to a reservation", "sources": b.refs}),
+        });
+    }
+    if b.evidence.stub {
+        out.review.push(ReviewItem {
+            entity: e,
+            row_id: id.clone(),
+            reason: "referenced_only".into(),
+            confidence: Some(b.row.confidence),
+            details: serde_json::json!({"why": "other records name this id, but no source describes it"}),
+        });
+    } else if b.row.confidence < 0.6 {
+        out.review.push(ReviewItem {
+            entity: e,
+            row_id: id.clone(),
+            reason: "low_confidence".into(),
+            confidence: Some(b.row.confidence),
+            details: serde_json::json!({"sources": b.refs}),
+        });
+    }
+    for mut p in std::mem::take(&mut b.provenance) {
+        p.row_id = id.clone();
+        out.provenance.push(p);
+    }
+}
+
+/// The app's rules, applied at the incident time.
+fn apply_rules(ctx: &Ctx<'_>, row: &mut Row) {
+    let now = ctx.settings.incident_at.as_str();
+    let rules = &ctx.settings.rules;
+    let status = row.text("status").map(str::to_string);
+    if rules.complete_after_end && status.as_deref() == Some("confirmed") {
+        if let Some(end) = row.text("ends_at") {
+            if end < now {
+                row.values.insert("status".into(), Value::text("completed"));
+            }
+        }
+    }
+    if let (Some(h), Some("pending")) = (rules.pending_expires_after_hours, status.as_deref()) {
+        if let Some(created) = row
+            .text("created_at")
+            .and_then(|c| crate::util::time::parse_any(c, None))
+        {
+            if let Some(now_t) = crate::util::time::parse_any(now, None) {
+                if created + chrono::Duration::hours(h) < now_t {
+                    row.values.insert("status".into(), Value::text("cancelled"));
+                }
+            }
+        }
+    }
+}

@@ -12,8 +12,10 @@ pub mod stripe;
 pub mod truth;
 pub mod world;
 
-use crate::error::Result;
-use std::path::PathBuf;
+use crate::error::{Error, Result};
+use crate::util::fsx::write_atomic;
+use crate::util::time::format_utc;
+use std::path::{Path, PathBuf};
 
 /// What `salvage samples generate` asks for.
 #[derive(Debug, Clone)]
@@ -34,6 +36,225 @@ pub struct GenerateSummary {
     pub lines: Vec<String>,
 }
 
-pub fn generate(_opts: &GenerateOptions) -> Result<GenerateSummary> {
-    Err(crate::Error::Other("samples generate: not written yet".into()))
+/// The mapping files of each flavour, built into the binary (`mappings/<flavour>/*.toml`).
+pub fn mapping_files(flavour: world::Flavour) -> [(&'static str, &'static str); 3] {
+    match flavour {
+        world::Flavour::Bookly => [
+            (
+                "backup.toml",
+                include_str!("../../mappings/bookly/backup.toml"),
+            ),
+            (
+                "stripe.toml",
+                include_str!("../../mappings/bookly/stripe.toml"),
+            ),
+            (
+                "email.toml",
+                include_str!("../../mappings/bookly/email.toml"),
+            ),
+        ],
+        world::Flavour::Tablehop => [
+            (
+                "backup.toml",
+                include_str!("../../mappings/tablehop/backup.toml"),
+            ),
+            (
+                "stripe.toml",
+                include_str!("../../mappings/tablehop/stripe.toml"),
+            ),
+            (
+                "email.toml",
+                include_str!("../../mappings/tablehop/email.toml"),
+            ),
+        ],
+    }
+}
+
+/// The world `generate` would render for these options (for tests and tools).
+pub fn generate_world(opts: &GenerateOptions) -> world::World {
+    simulate::simulate(opts.businesses, opts.seed, opts.flavour)
+}
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// The text of `incident.toml` for a generated incident whose mapping files are at
+/// `mapping_dir` (relative to the incident directory, or absolute).
+pub fn incident_toml(name: &str, w: &world::World, mapping_dir: &Path) -> String {
+    let incident = format_utc(w.incident_at);
+    let m = |f: &str| toml_str(&mapping_dir.join(f).to_string_lossy());
+    format!(
+        "# A generated incident ({flavour}, seed {seed}). Paths are relative to this file.\n\
+         name = {name}\n\
+         incident_at = \"{incident}\"\n\
+         \n\
+         [[sources]]\n\
+         name = \"nightly-backup\"\n\
+         kind = \"backup\"\n\
+         path = \"backup/app.sql\"\n\
+         mapping = {mb}\n\
+         snapshot_at = \"{snapshot}\"\n\
+         \n\
+         [[sources]]\n\
+         name = \"stripe\"\n\
+         kind = \"stripe\"\n\
+         path = \"stripe\"\n\
+         mapping = {ms}\n\
+         exported_at = \"{incident}\"\n\
+         \n\
+         [[sources]]\n\
+         name = \"mail-archive\"\n\
+         kind = \"email\"\n\
+         path = \"mail\"\n\
+         mapping = {me}\n",
+        flavour = w.flavour.name(),
+        seed = w.seed,
+        name = toml_str(name),
+        snapshot = format_utc(w.backup_at),
+        mb = m("backup.toml"),
+        ms = m("stripe.toml"),
+        me = m("email.toml"),
+    )
+}
+
+/// Simulates a world and writes its truth, its wreckage and an incident file under
+/// `opts.out`.
+pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary> {
+    let out = &opts.out;
+    let mkdir = |p: &Path| {
+        std::fs::create_dir_all(p).map_err(|e| Error::Write {
+            path: p.to_path_buf(),
+            source: e,
+        })
+    };
+    mkdir(out)?;
+    let w = generate_world(opts);
+    let rec = truth::truth(&w);
+    crate::export::sqlite::write(&rec, &out.join("truth.sqlite"))?;
+    for d in ["backup", "stripe", "mail"] {
+        mkdir(&out.join(d))?;
+    }
+    backup::render(&w, out)?;
+    stripe::render(&w, out)?;
+    mail::render(&w, out)?;
+    let mapping_dir = match &opts.mapping_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            let dir = out.join("mappings");
+            for (file, text) in mapping_files(opts.flavour) {
+                write_atomic(&dir.join(file), text.as_bytes())?;
+            }
+            PathBuf::from("mappings")
+        }
+    };
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty() && n != "." && n != "..")
+        .unwrap_or_else(|| opts.flavour.name().to_string());
+    write_atomic(
+        &out.join("incident.toml"),
+        incident_toml(&name, &w, &mapping_dir).as_bytes(),
+    )?;
+
+    let count = |n: usize, total: usize| {
+        if n == total {
+            format!("{n}")
+        } else {
+            format!("{n} (of {total} ever)")
+        }
+    };
+    let statuses = truth::reservation_status_counts(&rec)
+        .into_iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let lines = vec![
+        format!("flavour: {}, seed: {}", w.flavour.name(), w.seed),
+        format!(
+            "incident_at: {}, backup snapshot: {}",
+            format_utc(w.incident_at),
+            format_utc(w.backup_at)
+        ),
+        format!("businesses: {}", rec.businesses.len()),
+        format!(
+            "customers: {}",
+            count(rec.customers.len(), w.customers.len())
+        ),
+        format!(
+            "reservations: {} ({statuses})",
+            count(rec.reservations.len(), w.reservations.len())
+        ),
+        format!("payments: {}", count(rec.payments.len(), w.payments.len())),
+        format!("truth: {}", out.join("truth.sqlite").display()),
+        format!("incident: {}", out.join("incident.toml").display()),
+    ];
+    Ok(GenerateSummary { lines })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(dir: &Path, mapping_dir: Option<PathBuf>) -> GenerateOptions {
+        GenerateOptions {
+            businesses: 4,
+            seed: 42,
+            flavour: world::Flavour::Bookly,
+            out: dir.to_path_buf(),
+            real_pg_dump: false,
+            mapping_dir,
+        }
+    }
+
+    #[test]
+    fn generates_truth_incident_and_mappings() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("demo");
+        let s = generate(&opts(&out, None)).unwrap();
+        assert!(
+            s.lines.iter().any(|l| l == "businesses: 4"),
+            "{:?}",
+            s.lines
+        );
+        assert!(out.join("truth.sqlite").is_file());
+        for f in ["backup.toml", "stripe.toml", "email.toml"] {
+            assert!(out.join("mappings").join(f).is_file());
+        }
+        let text = std::fs::read_to_string(out.join("incident.toml")).unwrap();
+        assert!(text.contains("name = \"demo\""), "{text}");
+        assert!(
+            text.contains("snapshot_at = \"2026-08-22T03:00:00Z\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("mapping = \"mappings/backup.toml\""),
+            "{text}"
+        );
+        // The renderers may not have written their files yet: parse once they exist.
+        if !out.join("backup/app.sql").exists() {
+            std::fs::write(out.join("backup/app.sql"), "").unwrap();
+        }
+        let inc = crate::incident::Incident::load(&out.join("incident.toml")).unwrap();
+        assert_eq!(inc.incident_at, "2026-11-20T14:30:00Z");
+        assert_eq!(inc.sources.len(), 3);
+        assert_eq!(
+            inc.sources[1].exported_at.as_deref(),
+            Some("2026-11-20T14:30:00Z")
+        );
+    }
+
+    #[test]
+    fn refers_to_a_given_mapping_dir() {
+        let w = simulate::simulate(1, 1, world::Flavour::Tablehop);
+        let text = incident_toml("x", &w, Path::new("../../mappings/tablehop"));
+        assert!(text.contains("mapping = \"../../mappings/tablehop/email.toml\""));
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t");
+        generate(&opts(&out, Some(PathBuf::from("../m")))).unwrap();
+        assert!(!out.join("mappings").exists());
+        let text = std::fs::read_to_string(out.join("incident.toml")).unwrap();
+        assert!(text.contains("mapping = \"../m/stripe.toml\""));
+    }
 }

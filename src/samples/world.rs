@@ -221,5 +221,9 @@ pub fn payment_status(p: &Payment, t: Timestamp) -> &'static str {
 
 /// Sum of refunds made by `t`.
 pub fn amount_refunded(p: &Payment, t: Timestamp) -> i64 {
-    p.refunds.iter().filter(|r| r.at <= t).map(|r| r.amount).sum()
+    p.refunds
+        .iter()
+        .filter(|r| r.at <= t)
+        .map(|r| r.amount)
+        .sum()
 }

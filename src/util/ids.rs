@@ -24,7 +24,12 @@ pub fn sha256_path(path: &Path) -> std::io::Result<String> {
     let mut buf = vec![0u8; 1 << 16];
     for f in files {
         if path.is_dir() {
-            h.update(f.strip_prefix(path).unwrap_or(&f).to_string_lossy().as_bytes());
+            h.update(
+                f.strip_prefix(path)
+                    .unwrap_or(&f)
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
         }
         let mut file = std::fs::File::open(&f)?;
         loop {

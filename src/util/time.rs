@@ -19,7 +19,11 @@ pub fn parse_any(s: &str, zone: Option<Tz>) -> Option<Timestamp> {
         return Some(t.with_timezone(&Utc));
     }
     // PostgreSQL timestamptz: "2024-03-31 01:30:00+01", "+05:30", fractional seconds.
-    for f in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f%#z",
+        "%Y-%m-%d %H:%M:%S%#z",
+        "%Y-%m-%dT%H:%M:%S%.f%#z",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(s, f) {
             return Some(t.with_timezone(&Utc));
         }

@@ -5,5 +5,8 @@ use crate::error::{Error, Result};
 use crate::import::ImportContext;
 
 pub fn import(ctx: &ImportContext<'_>, _sink: &mut dyn RecordSink) -> Result<()> {
-    Err(Error::Other(format!("source {}: the email importer is not written yet", ctx.spec.name)))
+    Err(Error::Other(format!(
+        "source {}: the email importer is not written yet",
+        ctx.spec.name
+    )))
 }
