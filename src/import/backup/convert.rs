@@ -1,7 +1,9 @@
 //! A table row -> a [`Record`] through the mapping: ids, status words, money in minor units,
 //! timestamps in UTC (naive local times resolved in the business's zone), soft deletes.
 
-use super::mapping::{EntityMap, Mapping, MoneyUnit, TsMode, INT_FIELDS, MONEY_FIELDS, TIMESTAMP_FIELDS};
+use super::mapping::{
+    EntityMap, Mapping, MoneyUnit, TsMode, INT_FIELDS, MONEY_FIELDS, TIMESTAMP_FIELDS,
+};
 use super::source::{truthy, Row};
 use crate::claims::{Entity, Record, Skip, Value};
 use crate::util::{money, time};
@@ -270,7 +272,10 @@ impl<'m> Converter<'m> {
 }
 
 fn toml_key(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         s.to_string()
     } else {
         format!("{s:?}")
@@ -294,9 +299,13 @@ pub fn parse_timestamp(s: &str, zone: Option<Tz>) -> Option<time::Timestamp> {
     if !abbr.chars().all(|c| c.is_ascii_alphabetic()) {
         return None;
     }
-    let naive = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(head.trim(), f).ok())?;
+    let naive = [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(head.trim(), f).ok())?;
     let up = abbr.to_ascii_uppercase();
     if matches!(up.as_str(), "UTC" | "GMT" | "Z" | "UT") {
         return Some(time::local_to_utc(naive, None));
@@ -373,8 +382,11 @@ mod tests {
             Some("2026-11-24T18:04:03Z")
         );
         assert_eq!(
-            fmt(parse_timestamp("2026-01-10 10:00:00", time::parse_zone("Europe/Berlin")))
-                .as_deref(),
+            fmt(parse_timestamp(
+                "2026-01-10 10:00:00",
+                time::parse_zone("Europe/Berlin")
+            ))
+            .as_deref(),
             Some("2026-01-10T09:00:00Z")
         );
         assert!(parse_timestamp("yesterday", None).is_none());

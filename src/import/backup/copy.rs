@@ -128,10 +128,7 @@ mod tests {
         assert_eq!(u("\\b\\f\\r\\v"), Some("\u{8}\u{c}\r\u{b}".into()));
         assert_eq!(u("Zoë's Salon"), Some("Zoë's Salon".into()));
         // jsonb inside COPY: JSON escape, then COPY doubling.
-        assert_eq!(
-            u("{\"a\": \"x\\\\ny\"}"),
-            Some("{\"a\": \"x\\ny\"}".into())
-        );
+        assert_eq!(u("{\"a\": \"x\\\\ny\"}"), Some("{\"a\": \"x\\ny\"}".into()));
         assert_eq!(u("C:\\\\."), Some("C:\\.".into()));
     }
 
@@ -151,7 +148,12 @@ mod tests {
         let row = parse_copy_line(b"1\t\\N\t\ta\\tb").unwrap();
         assert_eq!(
             row,
-            vec![Some("1".into()), None, Some(String::new()), Some("a\tb".into())]
+            vec![
+                Some("1".into()),
+                None,
+                Some(String::new()),
+                Some("a\tb".into())
+            ]
         );
         for s in ["a\tb\nc\\d\r\u{8}\u{b}\u{c}", "\\N", "", "é€\u{7}\u{1b}"] {
             assert_eq!(u(&escape_field(Some(s))), Some(s.to_string()));

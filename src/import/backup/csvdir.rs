@@ -60,7 +60,10 @@ pub fn scan(dir: &Path, summary: &mut Summary, v: &mut dyn Visitor) -> Result<()
                     continue;
                 }
             }
-            let pos = rec.position().map(|p| (p.line(), p.byte())).unwrap_or((0, 0));
+            let pos = rec
+                .position()
+                .map(|p| (p.line(), p.byte()))
+                .unwrap_or((0, 0));
             v.progress(pos.1.saturating_sub(last_pos));
             last_pos = pos.1;
             let loc = format!("{label}:{}", pos.0);

@@ -394,8 +394,7 @@ impl Mapping {
     /// Which entity a table holds, if any.
     pub fn entity_of(&self, table: &str) -> Option<(Entity, &EntityMap)> {
         self.entities().into_iter().find(|(_, em)| {
-            super::source::unqualified(&em.table.to_ascii_lowercase()) == table
-                || em.table == table
+            super::source::unqualified(&em.table.to_ascii_lowercase()) == table || em.table == table
         })
     }
 }
@@ -473,18 +472,29 @@ status = { booked = "confirmed" }
         assert!(matches!(e, Error::Config { .. }));
         let e = e.to_string();
         assert!(
-            e.contains("backup.toml") && e.contains("[reservation].table") && e.contains("appointmentz"),
+            e.contains("backup.toml")
+                && e.contains("[reservation].table")
+                && e.contains("appointmentz"),
             "{e}"
         );
         let m = Mapping::parse(&OK.replace("\"price\"", "\"prize\""), p).unwrap();
         let e = m.validate(&summary(), p).unwrap_err().to_string();
-        assert!(e.contains("[reservation].fields.amount") && e.contains("prize"), "{e}");
+        assert!(
+            e.contains("[reservation].fields.amount") && e.contains("prize"),
+            "{e}"
+        );
         let m = Mapping::parse(
-            &OK.replace("currency_from_business = \"currency\"", "currency_from_business = \"cur\""),
+            &OK.replace(
+                "currency_from_business = \"currency\"",
+                "currency_from_business = \"cur\"",
+            ),
             p,
         )
         .unwrap();
         let e = m.validate(&summary(), p).unwrap_err().to_string();
-        assert!(e.contains("currency_from_business") && e.contains("shops"), "{e}");
+        assert!(
+            e.contains("currency_from_business") && e.contains("shops"),
+            "{e}"
+        );
     }
 }

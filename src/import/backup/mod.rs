@@ -70,7 +70,11 @@ impl Input {
             let has_csv = std::fs::read_dir(path)
                 .map_err(|e| Error::read(path, e))?
                 .filter_map(|e| e.ok())
-                .any(|e| e.path().extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")));
+                .any(|e| {
+                    e.path()
+                        .extension()
+                        .is_some_and(|x| x.eq_ignore_ascii_case("csv"))
+                });
             if has_csv {
                 return Ok(Input::CsvDir(p));
             }
@@ -107,7 +111,11 @@ impl Input {
 
     fn path(&self) -> &Path {
         match self {
-            Input::Plain(p) | Input::Gzip(p) | Input::Archive(p) | Input::Sqlite(p) | Input::CsvDir(p) => p,
+            Input::Plain(p)
+            | Input::Gzip(p)
+            | Input::Archive(p)
+            | Input::Sqlite(p)
+            | Input::CsvDir(p) => p,
         }
     }
 
@@ -207,7 +215,12 @@ pub fn find_pg_tool(name: &str) -> Option<PathBuf> {
     found.pop().map(|(_, p)| p)
 }
 
-fn scan_archive(path: &Path, label: &str, summary: &mut Summary, v: &mut dyn Visitor) -> Result<()> {
+fn scan_archive(
+    path: &Path,
+    label: &str,
+    summary: &mut Summary,
+    v: &mut dyn Visitor,
+) -> Result<()> {
     let Some(bin) = find_pg_tool("pg_restore") else {
         return Err(Error::input(
             path,

@@ -319,11 +319,7 @@ impl Scanner {
         v: &mut dyn Visitor,
     ) -> Result<Option<CopyBlock>> {
         let t = stmt.trim_start();
-        let head: String = t
-            .chars()
-            .take(40)
-            .collect::<String>()
-            .to_ascii_uppercase();
+        let head: String = t.chars().take(40).collect::<String>().to_ascii_uppercase();
         let words: Vec<&str> = head.split_whitespace().collect();
         let loc = format!("{}:{}", self.label, line);
         match words.as_slice() {
@@ -341,15 +337,9 @@ impl Scanner {
                     return Ok(None);
                 }
                 let table = self.table_of(&name);
-                let columns = match cols.or_else(|| {
-                    summary
-                        .tables
-                        .get(&table)
-                        .and_then(|t| t.columns.clone())
-                }) {
-                    Some(c) => c,
-                    None => Vec::new(),
-                };
+                let columns = cols
+                    .or_else(|| summary.tables.get(&table).and_then(|t| t.columns.clone()))
+                    .unwrap_or_default();
                 summary.set_columns(&table, &columns);
                 let info = summary.table_mut(&table);
                 if info.data_at.is_none() {
@@ -912,9 +902,11 @@ mod tests {
     use super::*;
     use crate::claims::Skip;
 
+    type Seen = (String, Vec<String>, Vec<Option<String>>, String);
+
     #[derive(Default)]
     struct Collect {
-        rows: Vec<(String, Vec<String>, Vec<Option<String>>, String)>,
+        rows: Vec<Seen>,
         skips: Vec<Skip>,
     }
     impl Visitor for Collect {
@@ -1004,7 +996,10 @@ INSERT INTO public.u (id, note) VALUES\n\t(5, 'x'),\n\t(6, NULL);\n\
         assert_eq!(c.rows[0].2, sv(&[Some("1"), Some("a\tb")]));
         assert_eq!(c.rows[0].3, "x.sql:14");
         assert_eq!(c.rows[1].2, sv(&[Some("2"), None]));
-        assert_eq!(c.rows[2].2, sv(&[Some("4"), Some("multi\nline; with semicolon")]));
+        assert_eq!(
+            c.rows[2].2,
+            sv(&[Some("4"), Some("multi\nline; with semicolon")])
+        );
         assert_eq!(c.rows[3].0, "u");
         assert_eq!(c.skips.len(), 1);
         assert_eq!(c.skips[0].location, "x.sql:16");
@@ -1034,7 +1029,8 @@ INSERT INTO public.u (id, note) VALUES\n\t(5, 'x'),\n\t(6, NULL);\n\
 
     #[test]
     fn partitions_and_functions() {
-        let text = "CREATE FUNCTION f() RETURNS trigger AS $_$\nBEGIN; -- ';'\n RETURN NEW; END $_$;\n\
+        let text =
+            "CREATE FUNCTION f() RETURNS trigger AS $_$\nBEGIN; -- ';'\n RETURN NEW; END $_$;\n\
 CREATE TABLE public.b (id integer, x text) PARTITION BY RANGE (id);\n\
 CREATE TABLE public.b_1 (id integer, x text);\n\
 ALTER TABLE ONLY public.b ATTACH PARTITION public.b_1 FOR VALUES FROM (0) TO (10);\n\

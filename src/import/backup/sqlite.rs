@@ -26,7 +26,9 @@ pub fn open(path: &Path) -> Result<Connection> {
     // Opening by URI needs a valid UTF-8 path; the bytes above are ASCII-escaped as needed.
     Connection::open_with_flags(
         uri(path),
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| Error::sqlite(path, e))
 }
@@ -52,9 +54,7 @@ pub fn scan(path: &Path, summary: &mut Summary, v: &mut dyn Visitor) -> Result<(
         let mut st = conn
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             .map_err(|e| Error::input(path, format!("not a readable SQLite database: {e}")))?;
-        let rows = st
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(sq)?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(sq)?;
         rows.collect::<std::result::Result<_, _>>().map_err(sq)?
     };
     for name in names {
