@@ -109,6 +109,21 @@ fn check_flavour(cluster: &TempCluster, dir: &Path, flavour: Flavour, db: &str, 
         first_difference(&a, &b)
     );
 
+    // render_with(real_pg = true) replaces our file with the real pg_dump output.
+    let real_out = out.join("real");
+    render_with(&w, &real_out, true).unwrap();
+    let rendered_real = std::fs::read_to_string(real_out.join("backup/app.sql")).unwrap();
+    assert_eq!(
+        normalized(&rendered_real),
+        normalized(&real),
+        "{}",
+        flavour.name()
+    );
+    assert_ne!(
+        rendered_real, mine,
+        "the round trip did not replace our file"
+    );
+
     let name = flavour.name();
     let base = import(&Input::Plain(ours.clone()), name);
     assert!(

@@ -33,13 +33,18 @@ pub fn render(world: &World, out: &Path) -> Result<()> {
 }
 
 /// Writes `out/backup/app.sql`; with `real_pg`, round-trips it through a throwaway
-/// PostgreSQL (restore with psql, dump with pg_dump). A failure of that step keeps our own
-/// file and logs a warning.
+/// PostgreSQL (restore with psql, dump with pg_dump). When PostgreSQL is missing (or
+/// `SALVAGE_NO_PG` is set), or that step fails, our own file stays and a warning is logged.
 pub fn render_with(world: &World, out: &Path, real_pg: bool) -> Result<()> {
     let dest = out.join("backup").join("app.sql");
     let text = dump_text(world);
     write_atomic(&dest, text.as_bytes())?;
-    if real_pg {
+    if real_pg && !real_pg_available() {
+        tracing::warn!(
+            "no usable PostgreSQL (initdb, pg_ctl, pg_dump and psql under /usr/lib/postgresql/*/bin or on PATH; SALVAGE_NO_PG unset): {} is our own pg_dump-format rendering",
+            dest.display()
+        );
+    } else if real_pg {
         if let Err(e) = real_pg_roundtrip(&dest, db_name(world.flavour), owner(world.flavour)) {
             tracing::warn!(
                 "real pg_dump round trip failed, keeping the generated dump {}: {e}",

@@ -235,3 +235,193 @@ fn mapping_against_the_dump_and_snapshot_time() {
         Some("2026-08-22T03:00:05Z")
     );
 }
+
+/// Every row of every table of an input.
+#[derive(Default)]
+struct All {
+    tables: BTreeMap<String, (Vec<String>, Vec<Vec<Option<String>>>)>,
+}
+impl Visitor for All {
+    fn wants(&self, _t: &str) -> bool {
+        true
+    }
+    fn row(&mut self, r: Row<'_>) -> Result<()> {
+        let e = self
+            .tables
+            .entry(r.table.to_string())
+            .or_insert_with(|| (r.columns.to_vec(), Vec::new()));
+        e.1.push(r.values);
+        Ok(())
+    }
+    fn skip(&mut self, _t: Option<&str>, s: Skip) -> Result<()> {
+        panic!("unexpected skip {s:?}")
+    }
+}
+
+fn rendered(flavour: Flavour, dir: &Path) -> (PathBuf, All) {
+    let w = tiny_world(flavour);
+    crate::samples::backup::render_with(&w, dir, false).unwrap();
+    let p = dir.join("backup/app.sql");
+    let mut all = All::default();
+    Input::Plain(p.clone())
+        .scan(&mut Summary::default(), &mut all)
+        .unwrap();
+    (p, all)
+}
+
+fn sorted(mut v: Vec<Record>) -> Vec<Record> {
+    v.sort_by(|a, b| a.source_ref.cmp(&b.source_ref));
+    v
+}
+
+#[test]
+fn sqlite_backup_reads_like_the_dump() {
+    for (flavour, name) in [(Flavour::Bookly, "bookly"), (Flavour::Tablehop, "tablehop")] {
+        let dir = tempfile::tempdir().unwrap();
+        let (plain, all) = rendered(flavour, dir.path());
+        let db = dir.path().join("app.sqlite");
+        {
+            let c = rusqlite::Connection::open(&db).unwrap();
+            for (t, (cols, rows)) in &all.tables {
+                let decl: Vec<String> = cols.iter().map(|c| format!("\"{c}\" TEXT")).collect();
+                c.execute(&format!("CREATE TABLE {t} ({})", decl.join(", ")), [])
+                    .unwrap();
+                let q: Vec<&str> = cols.iter().map(|_| "?").collect();
+                let sql = format!("INSERT INTO {t} VALUES ({})", q.join(", "));
+                for r in rows {
+                    c.execute(&sql, rusqlite::params_from_iter(r.iter()))
+                        .unwrap();
+                }
+            }
+        }
+        let snap = Some("2026-08-22T03:00:00Z");
+        let input = Input::detect(&db, None).unwrap();
+        assert_eq!(input, Input::Sqlite(db.clone()));
+        let got = run(&input, name, snap).unwrap();
+        let want = run(&Input::Plain(plain), name, snap).unwrap();
+        assert_eq!(sorted(got.records), sorted(want.records), "{name}");
+        assert_eq!(got.skips.len(), want.skips.len(), "{:?}", got.skips);
+        // Read-only and immutable: no journal or WAL file appears beside it.
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(files.len(), 2, "{files:?}");
+    }
+}
+
+#[test]
+fn csv_directory_reads_like_the_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, all) = rendered(Flavour::Bookly, dir.path());
+    let csvdir = dir.path().join("csv");
+    std::fs::create_dir_all(&csvdir).unwrap();
+    for (t, (cols, rows)) in &all.tables {
+        let mut w = csv::Writer::from_path(csvdir.join(format!("{t}.csv"))).unwrap();
+        w.write_record(cols).unwrap();
+        for r in rows {
+            w.write_record(r.iter().map(|v| v.as_deref().unwrap_or("")))
+                .unwrap();
+        }
+        w.flush().unwrap();
+    }
+    // One broken row: a skip with its line, the rest goes on.
+    let cp = csvdir.join("clients.csv");
+    let mut text = std::fs::read_to_string(&cp).unwrap();
+    text.push_str("99,1\n");
+    std::fs::write(&cp, text).unwrap();
+    let snap = Some("2026-08-22T03:00:00Z");
+    let input = Input::detect(&csvdir, None).unwrap();
+    assert_eq!(input, Input::CsvDir(csvdir.clone()));
+    let got = run(&input, "bookly", snap).unwrap();
+    let want = run(&Input::Plain(plain), "bookly", snap).unwrap();
+    // CSV cannot tell an empty string from NULL: empty texts are absent.
+    let mut want = sorted(want.records);
+    for r in &mut want {
+        r.fields.retain(|(_, v)| v != &Value::Text(String::new()));
+    }
+    assert_eq!(sorted(got.records), want);
+    let bad: Vec<_> = got.skips.iter().filter(|s| s.kind == "bad_row").collect();
+    assert_eq!(bad.len(), 1, "{:?}", got.skips);
+    assert!(bad[0].location.starts_with("clients.csv:"), "{:?}", bad[0]);
+}
+
+#[test]
+fn gzip_and_format_hints() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, _) = rendered(Flavour::Bookly, dir.path());
+    let gz = dir.path().join("app.sql.gz");
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    e.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    e.finish().unwrap();
+    let input = Input::detect(&gz, None).unwrap();
+    assert_eq!(input, Input::Gzip(gz.clone()));
+    let snap = Some("2026-08-22T03:00:00Z");
+    let got = run(&input, "bookly", snap).unwrap();
+    let want = run(&Input::Plain(plain.clone()), "bookly", snap).unwrap();
+    assert_eq!(sorted(got.records), sorted(want.records));
+    assert_eq!(
+        Input::detect(&plain, Some("sqlite")).unwrap(),
+        Input::Sqlite(plain.clone())
+    );
+    let e = Input::detect(&plain, Some("mysql"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("mysql") && e.contains("pg_plain"), "{e}");
+}
+
+#[test]
+fn business_table_after_the_data_that_needs_it() {
+    // The business table comes last in the dump (shops after appointments): every
+    // reservation still gets its shop's currency.
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, _) = rendered(Flavour::Bookly, dir.path());
+    let text = std::fs::read_to_string(&plain).unwrap();
+    assert!(
+        text.find("COPY public.shops").unwrap() > text.find("COPY public.appointments").unwrap()
+    );
+    let s = run(&Input::Plain(plain), "bookly", Some("2026-08-22T03:00:00Z")).unwrap();
+    assert!(s
+        .records
+        .iter()
+        .filter(|r| r.entity == Entity::Reservation)
+        .all(|r| r.get("currency") == Some(&Value::text("eur"))));
+    assert_eq!(
+        s.records
+            .iter()
+            .filter(|r| r.entity == Entity::Business)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn import_through_the_incident_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = tiny_world(Flavour::Tablehop);
+    crate::samples::backup::render_with(&w, dir.path(), false).unwrap();
+    let inc = dir.path().join("incident.toml");
+    std::fs::write(
+        &inc,
+        format!(
+            "incident_at = \"2026-11-20T14:30:00Z\"\n[[sources]]\nname = \"nightly\"\nkind = \"backup\"\npath = \"backup/app.sql\"\nmapping = {:?}\nsnapshot_at = \"2026-08-22T03:00:00Z\"\n",
+            mapping_path("tablehop").display().to_string()
+        ),
+    )
+    .unwrap();
+    let incident = crate::incident::Incident::load(&inc).unwrap();
+    let progress = indicatif::ProgressBar::hidden();
+    let ctx = ImportContext {
+        incident: &incident,
+        spec: &incident.sources[0],
+        progress: &progress,
+    };
+    let mut sink = VecSink::default();
+    crate::import::import_source(&ctx, &mut sink).unwrap();
+    assert_eq!(sink.records.len(), 5, "{:?}", sink.records);
+    let size = std::fs::metadata(dir.path().join("backup/app.sql"))
+        .unwrap()
+        .len();
+    assert_eq!(progress.position(), 2 * size);
+}
