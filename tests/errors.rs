@@ -1,7 +1,6 @@
 //! A user's mistake gives one clear line, a non-zero exit and no output files.
 
-mod util;
-use util::*;
+use crate::util::*;
 
 fn assert_one_clear_line(err: &str, must: &[&str]) {
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();

@@ -1,12 +1,16 @@
 //! Runs the real `salvage` binary in a fresh directory (ripgrep-style test helpers).
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub struct Dir {
     pub tmp: tempfile::TempDir,
+}
+
+impl Default for Dir {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Dir {
