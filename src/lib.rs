@@ -10,6 +10,7 @@ pub mod export;
 pub mod import;
 pub mod incident;
 pub mod merge;
+pub mod pipeline;
 pub mod report;
 pub mod samples;
 pub mod util;

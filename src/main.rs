@@ -1,3 +1,19 @@
-fn main() {
-    println!("salvage");
+//! The `salvage` binary: parse the command line once, dispatch to one file per subcommand
+//! in `cli/`, turn an error into one line and a non-zero exit code.
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    cli::init_logging(args.verbose, args.quiet);
+    match cli::dispatch(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("salvage: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -70,7 +70,8 @@ pub struct Choice {
 pub fn choose(e: Entity, col: &str, cands: &[Candidate]) -> Choice {
     let state = is_state_field(e, col);
     // Votes per distinct value: (best trust, number of distinct kinds, latest observed, app id).
-    let mut tally: Vec<(Value, u8, Vec<SourceKind>, Option<String>, bool)> = Vec::new();
+    type Tally = (Value, u8, Vec<SourceKind>, Option<String>, bool);
+    let mut tally: Vec<Tally> = Vec::new();
     for c in cands {
         let t = trust(e, col, c.kind);
         match tally.iter_mut().find(|x| x.0 == c.value) {
@@ -93,7 +94,7 @@ pub fn choose(e: Entity, col: &str, cands: &[Candidate]) -> Choice {
             )),
         }
     }
-    let key = |x: &(Value, u8, Vec<SourceKind>, Option<String>, bool)| {
+    let key = |x: &Tally| {
         if state {
             (x.3.clone(), x.1, x.4, x.2.len())
         } else {
@@ -113,8 +114,8 @@ pub fn choose(e: Entity, col: &str, cands: &[Candidate]) -> Choice {
         // Two different values observed at the same latest moment.
         tally[1].3 == winner.3
     } else {
-        // A value as trusted as the winner says otherwise.
-        tally[1].1 == winner.1 || (tally[1].1 + 1 >= winner.1 && tally[1].2.len() >= winner.2.len())
+        // A fact on which sources disagree.
+        true
     };
     Choice {
         value: winner.0.clone(),

@@ -1,1 +1,259 @@
-//! The reconciliation report (JSON and HTML).
+//! The reconciliation report: what was rebuilt, from what, how sure we are, what was
+//! skipped and why, and what a person must review before anything goes back into
+//! production. Built from the merge result and the workspace's bookkeeping; written as
+//! JSON (for programs) and HTML (for people).
+
+pub mod html;
+
+use crate::claims::store::{SourceInfo, StoredSkip};
+use crate::claims::Entity;
+use crate::error::Result;
+use crate::merge::Recovered;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub incident: BTreeMap<String, String>,
+    pub tables: Vec<TableSummary>,
+    pub sources: Vec<SourceInfo>,
+    pub skipped: Vec<SkipGroup>,
+    pub review: ReviewSummary,
+    pub by_business: Vec<BusinessSummary>,
+    pub by_month: Vec<MonthSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableSummary {
+    pub table: String,
+    pub rows: usize,
+    /// Rows per combination of supporting kinds of source (`backup,stripe` -> 120).
+    pub by_sources: BTreeMap<String, usize>,
+    /// Rows supported by each kind of source.
+    pub by_kind: BTreeMap<String, usize>,
+    pub mean_confidence: f64,
+    /// Rows per confidence decile (`0.9-1.0` -> 812).
+    pub confidence_histogram: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SkipGroup {
+    pub source: String,
+    pub kind: String,
+    pub count: usize,
+    /// A few examples with their file and position.
+    pub examples: Vec<StoredSkip>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewSummary {
+    pub total: usize,
+    pub by_reason: BTreeMap<String, usize>,
+    /// The first items of each reason, for the HTML page.
+    pub examples: Vec<ReviewExample>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewExample {
+    pub table: String,
+    pub row_id: String,
+    pub reason: String,
+    pub confidence: Option<f64>,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BusinessSummary {
+    pub business_id: String,
+    pub name: Option<String>,
+    pub confidence: f64,
+    pub customers: usize,
+    pub reservations: usize,
+    pub payments: usize,
+    /// Succeeded-or-refunded payment volume per currency, minor units.
+    pub payment_volume: BTreeMap<String, i64>,
+    pub review_items: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MonthSummary {
+    pub month: String,
+    pub reservations: usize,
+    pub payments: usize,
+    pub reservations_by_sources: BTreeMap<String, usize>,
+}
+
+const EXAMPLES_PER_GROUP: usize = 5;
+const REVIEW_EXAMPLES_PER_REASON: usize = 20;
+
+pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) -> Report {
+    let mut tables = Vec::new();
+    for e in Entity::ALL {
+        let rows = rec.rows(e);
+        let mut by_sources = BTreeMap::new();
+        let mut by_kind = BTreeMap::new();
+        let mut hist = vec![0usize; 10];
+        let mut sum = 0.0;
+        for r in rows {
+            *by_sources.entry(r.sources_text()).or_insert(0) += 1;
+            for k in &r.sources {
+                *by_kind.entry(k.as_str().to_string()).or_insert(0) += 1;
+            }
+            hist[((r.confidence * 10.0) as usize).min(9)] += 1;
+            sum += r.confidence;
+        }
+        tables.push(TableSummary {
+            table: e.table().into(),
+            rows: rows.len(),
+            by_sources,
+            by_kind,
+            mean_confidence: if rows.is_empty() {
+                0.0
+            } else {
+                (sum / rows.len() as f64 * 1000.0).round() / 1000.0
+            },
+            confidence_histogram: hist,
+        });
+    }
+
+    let mut groups: BTreeMap<(String, String), SkipGroup> = BTreeMap::new();
+    for s in skips {
+        let g = groups
+            .entry((s.source.clone(), s.kind.clone()))
+            .or_insert_with(|| SkipGroup {
+                source: s.source.clone(),
+                kind: s.kind.clone(),
+                count: 0,
+                examples: Vec::new(),
+            });
+        g.count += 1;
+        if g.examples.len() < EXAMPLES_PER_GROUP {
+            g.examples.push(s.clone());
+        }
+    }
+
+    let mut by_reason: BTreeMap<String, usize> = BTreeMap::new();
+    let mut examples = Vec::new();
+    for r in &rec.review {
+        let n = by_reason.entry(r.reason.clone()).or_insert(0);
+        *n += 1;
+        if *n <= REVIEW_EXAMPLES_PER_REASON {
+            examples.push(ReviewExample {
+                table: r.entity.table().into(),
+                row_id: r.row_id.clone(),
+                reason: r.reason.clone(),
+                confidence: r.confidence,
+                details: r.details.clone(),
+            });
+        }
+    }
+
+    // Aggregates by business and by month: one pass over each table.
+    let mut biz: BTreeMap<String, BusinessSummary> = BTreeMap::new();
+    for b in &rec.businesses {
+        biz.insert(
+            b.id.clone(),
+            BusinessSummary {
+                business_id: b.id.clone(),
+                name: b.text("name").map(str::to_string),
+                confidence: b.confidence,
+                customers: 0,
+                reservations: 0,
+                payments: 0,
+                payment_volume: BTreeMap::new(),
+                review_items: 0,
+            },
+        );
+    }
+    let mut row_business: BTreeMap<(Entity, &str), &str> = BTreeMap::new();
+    let mut months: BTreeMap<String, MonthSummary> = BTreeMap::new();
+    let month_of = |r: &crate::merge::Row| {
+        r.text("created_at")
+            .filter(|t| t.len() >= 7)
+            .map(|t| t[..7].to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    for e in [Entity::Customer, Entity::Reservation, Entity::Payment] {
+        for r in rec.rows(e) {
+            let Some(bid) = r.text("business_id") else {
+                continue;
+            };
+            row_business.insert((e, r.id.as_str()), bid);
+            if let Some(s) = biz.get_mut(bid) {
+                match e {
+                    Entity::Customer => s.customers += 1,
+                    Entity::Reservation => s.reservations += 1,
+                    _ => {
+                        s.payments += 1;
+                        let ok = matches!(
+                            r.text("status"),
+                            Some("succeeded" | "refunded" | "partially_refunded" | "disputed")
+                        );
+                        if let (true, Some(cur), Some(a)) = (
+                            ok,
+                            r.text("currency"),
+                            r.get("amount").and_then(|v| v.as_int()),
+                        ) {
+                            *s.payment_volume.entry(cur.to_string()).or_insert(0) += a;
+                        }
+                    }
+                }
+            }
+            if e != Entity::Customer {
+                let m = months.entry(month_of(r)).or_insert_with(|| MonthSummary {
+                    month: month_of(r),
+                    reservations: 0,
+                    payments: 0,
+                    reservations_by_sources: BTreeMap::new(),
+                });
+                if e == Entity::Reservation {
+                    m.reservations += 1;
+                    *m.reservations_by_sources
+                        .entry(r.sources_text())
+                        .or_insert(0) += 1;
+                } else {
+                    m.payments += 1;
+                }
+            }
+        }
+    }
+    for r in &rec.review {
+        let bid = if r.entity == Entity::Business {
+            Some(r.row_id.as_str())
+        } else {
+            row_business.get(&(r.entity, r.row_id.as_str())).copied()
+        };
+        if let Some(s) = bid.and_then(|b| biz.get_mut(b)) {
+            s.review_items += 1;
+        }
+    }
+    let mut by_business: Vec<BusinessSummary> = biz.into_values().collect();
+    by_business.sort_by(|a, b| {
+        b.review_items.cmp(&a.review_items).then_with(|| {
+            (a.business_id.len(), &a.business_id).cmp(&(b.business_id.len(), &b.business_id))
+        })
+    });
+
+    Report {
+        incident: rec.run_info.clone(),
+        tables,
+        sources,
+        skipped: groups.into_values().collect(),
+        review: ReviewSummary {
+            total: rec.review.len(),
+            by_reason,
+            examples,
+        },
+        by_business,
+        by_month: months.into_values().collect(),
+    }
+}
+
+/// Writes `report.json` and `report.html` into `dir`, each atomically.
+pub fn write(report: &Report, dir: &Path) -> Result<()> {
+    let json = serde_json::to_vec_pretty(report).map_err(|e| crate::Error::Other(e.to_string()))?;
+    crate::util::fsx::write_atomic(&dir.join("report.json"), &json)?;
+    crate::util::fsx::write_atomic(&dir.join("report.html"), html::render(report).as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! Command-line definition and glue. Each subcommand's arguments and code live in its own
+//! file; nothing here knows a file format.
+
+mod evaluate;
+mod export;
+mod import;
+mod merge;
+mod report;
+mod run;
+mod samples;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Salvage rebuilds a lost bookings-and-payments database from Stripe, emails and stale
+/// backups, with a confidence score on every row and the source of every value.
+#[derive(Debug, Parser)]
+#[command(name = "salvage", version, about, long_about = None)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug). RUST_LOG also works.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No progress bars, only errors and the final summary.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The whole pipeline: import every source, merge, export recovered.sqlite, write the report.
+    Run(run::Args),
+    /// Import the incident's sources into a workspace (idempotent).
+    Import(import::Args),
+    /// Merge everything in a workspace (linkage, replay, survivorship, confidence).
+    Merge(merge::Args),
+    /// Write recovered.sqlite (the contract) from a merged workspace.
+    Export(export::Args),
+    /// Write the reconciliation report (report.json, report.html) from a merged workspace.
+    Report(report::Args),
+    /// Score a recovered file against the truth of a generated incident.
+    Evaluate(evaluate::Args),
+    /// Sample incidents with their truth.
+    #[command(subcommand)]
+    Samples(samples::Command),
+}
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ui = Ui { quiet: cli.quiet };
+    match cli.command {
+        Command::Run(a) => run::run(a, &ui),
+        Command::Import(a) => import::run(a, &ui),
+        Command::Merge(a) => merge::run(a, &ui),
+        Command::Export(a) => export::run(a, &ui),
+        Command::Report(a) => report::run(a, &ui),
+        Command::Evaluate(a) => evaluate::run(a, &ui),
+        Command::Samples(c) => samples::run(c, &ui),
+    }
+}
+
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Progress bars and stage messages on stderr.
+pub struct Ui {
+    pub quiet: bool,
+}
+
+impl Ui {
+    /// A progress bar for one stage or source (hidden with --quiet or when stderr is not a
+    /// terminal).
+    pub fn bar(&self, label: &str) -> indicatif::ProgressBar {
+        if self.quiet {
+            return indicatif::ProgressBar::hidden();
+        }
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix:>14.bold} [{bar:30}] {bytes}/{total_bytes} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        pb.set_prefix(label.to_string());
+        pb
+    }
+
+    /// A spinner for a stage without a known length.
+    pub fn spinner(&self, label: &str) -> indicatif::ProgressBar {
+        if self.quiet {
+            return indicatif::ProgressBar::hidden();
+        }
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{prefix:>14.bold} {spinner} {msg} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        pb.set_prefix(label.to_string());
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    }
+}

@@ -1,0 +1,116 @@
+//! `salvage run`: the whole pipeline on one incident file.
+
+use super::Ui;
+use salvage::claims::store::Workspace;
+use salvage::claims::Entity;
+use salvage::incident::Incident;
+use salvage::merge::Recovered;
+use salvage::pipeline::{self, ImportOutcome, WorkspacePaths};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The incident file: when it happened and where each source is.
+    pub incident: PathBuf,
+    /// Output directory: recovered.sqlite, report.html, report.json, workspace/.
+    #[arg(long, default_value = "salvage-out")]
+    pub out: PathBuf,
+    /// Go on to merge and export even if a source failed to import as a whole.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Re-import every source even if unchanged since the last run.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
+    let started = salvage::util::time::format_utc(chrono::Utc::now());
+    let incident = Incident::load(&a.incident)?;
+    let paths = WorkspacePaths::new(&a.out.join("workspace"));
+    let mut ws = Workspace::open(&paths.claims())?;
+    let outcomes = pipeline::import(&incident, &mut ws, None, a.force, &|n| ui.bar(n))?;
+    let code = super::import::print_outcomes(&outcomes);
+    let failed: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            ImportOutcome::Failed { source, .. } => Some(source.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !failed.is_empty() && !a.keep_going {
+        anyhow::bail!(
+            "{} source(s) failed to import ({}); nothing was written. Fix them, or pass --keep-going to rebuild without them",
+            failed.len(),
+            failed.join(", ")
+        );
+    }
+    let sp = ui.spinner("merge");
+    let mut rec = pipeline::merge(&ws)?;
+    sp.finish_and_clear();
+    rec.run_info.insert("started_at".into(), started);
+    rec.run_info.insert(
+        "finished_at".into(),
+        salvage::util::time::format_utc(chrono::Utc::now()),
+    );
+    let sp = ui.spinner("export");
+    let recovered = a.out.join("recovered.sqlite");
+    salvage::export::sqlite::write(&rec, &recovered)?;
+    // The workspace keeps the merge result too (for `salvage export` / `report` later).
+    salvage::util::fsx::copy_atomic(&recovered, &paths.merged())?;
+    let report = salvage::report::build(&rec, ws.sources()?, &ws.skips()?);
+    salvage::report::write(&report, &a.out)?;
+    sp.finish_and_clear();
+
+    println!();
+    print_tables(&rec);
+    println!();
+    println!("review queue: {} rows", rec.review.len());
+    for (reason, n) in &report.review.by_reason {
+        println!("  {reason:<24} {n:>7}");
+    }
+    let skipped: usize = report.skipped.iter().map(|g| g.count).sum();
+    println!("skipped input: {skipped}");
+    for g in &report.skipped {
+        println!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
+    }
+    println!();
+    println!("wrote {}", recovered.display());
+    println!("wrote {}", a.out.join("report.html").display());
+    println!("wrote {}", a.out.join("report.json").display());
+    Ok(code)
+}
+
+/// Rows per table and per kind of supporting source.
+pub fn print_tables(rec: &Recovered) {
+    println!(
+        "{:<14} {:>8} {:>8} {:>8} {:>8} {:>10}",
+        "table", "rows", "backup", "stripe", "email", "mean conf"
+    );
+    for e in Entity::ALL {
+        let rows = rec.rows(e);
+        let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut sum = 0.0;
+        for r in rows {
+            for k in &r.sources {
+                *by.entry(k.as_str()).or_insert(0) += 1;
+            }
+            sum += r.confidence;
+        }
+        let mean = if rows.is_empty() {
+            0.0
+        } else {
+            sum / rows.len() as f64
+        };
+        println!(
+            "{:<14} {:>8} {:>8} {:>8} {:>8} {:>10.3}",
+            e.table(),
+            rows.len(),
+            by.get("backup").unwrap_or(&0),
+            by.get("stripe").unwrap_or(&0),
+            by.get("email").unwrap_or(&0),
+            mean
+        );
+    }
+}

@@ -1,0 +1,68 @@
+//! `salvage samples generate`: a realistic incident with its truth.
+
+use super::Ui;
+use salvage::samples::{self, world::Flavour, GenerateOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Generate an incident: truth.sqlite, a pg_dump backup, Stripe objects and exports,
+    /// an mbox of the app's emails, and incident.toml to run it.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// How many businesses (each with its Stripe connected account, most of them).
+    #[arg(long, default_value_t = 12)]
+    pub businesses: usize,
+    /// Random seed: the same seed gives the same incident, byte for byte.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Which sample app the wreckage comes from: bookly or tablehop.
+    #[arg(long, default_value = "bookly")]
+    pub flavour: String,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write our own pg_dump-format file even when PostgreSQL is installed (by default the
+    /// backup is restored into a throwaway PostgreSQL and dumped by the real pg_dump).
+    #[arg(long)]
+    pub no_real_pg_dump: bool,
+    /// Refer to the mapping files in this directory (relative to --out) instead of writing
+    /// copies into OUT/mappings.
+    #[arg(long)]
+    pub mapping_dir: Option<PathBuf>,
+}
+
+pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
+    match c {
+        Command::Generate(a) => {
+            let flavour = Flavour::parse(&a.flavour).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--flavour {:?} is not a sample app; use bookly or tablehop",
+                    a.flavour
+                )
+            })?;
+            if a.businesses == 0 {
+                anyhow::bail!("--businesses must be at least 1");
+            }
+            let sp = ui.spinner("generate");
+            let summary = samples::generate(&GenerateOptions {
+                businesses: a.businesses,
+                seed: a.seed,
+                flavour,
+                out: a.out.clone(),
+                real_pg_dump: !a.no_real_pg_dump,
+                mapping_dir: a.mapping_dir,
+            })?;
+            sp.finish_and_clear();
+            for l in &summary.lines {
+                println!("{l}");
+            }
+            println!("wrote {}", a.out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The stages as functions, shared by `salvage run` and the per-stage subcommands:
+//! import (sources -> workspace), merge (workspace -> merged), export and report.
+//! Each stage reads what the previous one stored, so any stage can be re-run alone.
+
+use crate::claims::store::{SourceInfo, Workspace};
+use crate::error::{Error, Result};
+use crate::import::{self, ImportContext};
+use crate::incident::Incident;
+use crate::merge::{self, Recovered, Rules, Settings};
+use crate::util::{ids, time};
+use std::path::{Path, PathBuf};
+
+/// Where a workspace directory keeps its files.
+pub struct WorkspacePaths {
+    pub dir: PathBuf,
+}
+
+impl WorkspacePaths {
+    pub fn new(dir: &Path) -> Self {
+        WorkspacePaths {
+            dir: dir.to_path_buf(),
+        }
+    }
+    pub fn claims(&self) -> PathBuf {
+        self.dir.join("workspace.sqlite")
+    }
+    pub fn merged(&self) -> PathBuf {
+        self.dir.join("merged.sqlite")
+    }
+}
+
+/// How one source's import went.
+#[derive(Debug, Clone)]
+pub enum ImportOutcome {
+    Imported(SourceInfo),
+    /// The input's SHA-256 matches the last import: nothing to do.
+    Unchanged(String),
+    /// The import failed as a whole; the others went on.
+    Failed {
+        source: String,
+        error: String,
+    },
+}
+
+/// Imports every source of the incident (or only `only`) into the workspace. A source
+/// that fails as a whole is reported and the others go on.
+pub fn import(
+    incident: &Incident,
+    ws: &mut Workspace,
+    only: Option<&str>,
+    force: bool,
+    progress: &dyn Fn(&str) -> indicatif::ProgressBar,
+) -> Result<Vec<ImportOutcome>> {
+    if let Some(name) = only {
+        if !incident.sources.iter().any(|s| s.name == name) {
+            let names: Vec<_> = incident.sources.iter().map(|s| s.name.as_str()).collect();
+            return Err(Error::config(
+                &incident.file,
+                format!(
+                    "no source named {name:?}; the sources are: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    ws.set_meta("incident_at", &incident.incident_at)?;
+    ws.set_meta("incident_name", &incident.name)?;
+    ws.set_meta(
+        "rules",
+        &serde_json::to_string(&incident.rules).unwrap_or_default(),
+    )?;
+    let mut out = Vec::new();
+    for spec in &incident.sources {
+        if only.is_some_and(|n| n != spec.name) {
+            continue;
+        }
+        // The input's own SHA-256 goes to run_info; the fingerprint (input, mapping and
+        // times) decides whether a re-import can be skipped.
+        let sha_of = |p: &Path| ids::sha256_path(p).map_err(|e| Error::read(p, e));
+        let sha = spec.path.as_deref().map(sha_of).transpose()?;
+        let mapping_sha = spec.mapping.as_deref().map(sha_of).transpose()?;
+        let fingerprint = format!(
+            "{}|{}|{}|{}|{}",
+            sha.as_deref().unwrap_or(""),
+            mapping_sha.as_deref().unwrap_or(""),
+            spec.snapshot_at.as_deref().unwrap_or(""),
+            spec.exported_at.as_deref().unwrap_or(""),
+            env!("CARGO_PKG_VERSION"),
+        );
+        let fp_key = format!("fingerprint.{}", spec.name);
+        if !force && sha.is_some() && ws.meta(&fp_key)?.as_deref() == Some(fingerprint.as_str()) {
+            out.push(ImportOutcome::Unchanged(spec.name.clone()));
+            continue;
+        }
+        let info = SourceInfo {
+            name: spec.name.clone(),
+            kind: spec.kind.as_str().to_string(),
+            path: spec.path.as_ref().map(|p| p.display().to_string()),
+            sha256: sha,
+            snapshot_at: spec.snapshot_at.clone(),
+            exported_at: spec.exported_at.clone(),
+            imported_at: Some(time::format_utc(chrono::Utc::now())),
+            records: 0,
+            claims: 0,
+            skips: 0,
+        };
+        let pb = progress(&spec.name);
+        let mut writer = ws.begin_source(info)?;
+        let ctx = ImportContext {
+            incident,
+            spec,
+            progress: &pb,
+        };
+        match import::import_source(&ctx, &mut writer) {
+            Ok(()) => {
+                pb.finish_and_clear();
+                out.push(ImportOutcome::Imported(writer.finish()?));
+                ws.set_meta(&fp_key, &fingerprint)?;
+            }
+            Err(e) => {
+                pb.abandon();
+                drop(writer);
+                tracing::error!("{e}");
+                out.push(ImportOutcome::Failed {
+                    source: spec.name.clone(),
+                    error: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Merges everything in the workspace.
+pub fn merge(ws: &Workspace) -> Result<Recovered> {
+    let incident_at = ws.meta("incident_at")?.ok_or_else(|| {
+        Error::input(
+            ws.path(),
+            "the workspace has no incident; run `salvage import <incident.toml>` first",
+        )
+    })?;
+    let rules: Rules = ws
+        .meta("rules")?
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .unwrap_or_default();
+    let records = ws.records()?;
+    let settings = Settings { incident_at, rules };
+    let mut rec = merge::merge(&records, &settings);
+    rec.run_info.insert(
+        "tool_version".into(),
+        format!("salvage {}", env!("CARGO_PKG_VERSION")),
+    );
+    if let Some(n) = ws.meta("incident_name")? {
+        rec.run_info.insert("incident_name".into(), n);
+    }
+    for s in ws.sources()? {
+        let p = format!("source.{}", s.name);
+        rec.run_info.insert(format!("{p}.kind"), s.kind.clone());
+        if let Some(path) = &s.path {
+            rec.run_info.insert(format!("{p}.path"), path.clone());
+        }
+        if let Some(h) = &s.sha256 {
+            rec.run_info.insert(format!("{p}.sha256"), h.clone());
+        }
+        if let Some(t) = &s.snapshot_at {
+            rec.run_info.insert(format!("{p}.snapshot_at"), t.clone());
+            rec.run_info
+                .entry("backup_snapshot_at".into())
+                .or_insert_with(|| t.clone());
+        }
+    }
+    Ok(rec)
+}

@@ -1,0 +1,156 @@
+//! The report as one self-contained HTML page (no scripts, no external assets).
+
+use super::Report;
+use std::fmt::Write;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub fn render(r: &Report) -> String {
+    let mut h = String::with_capacity(64 * 1024);
+    let title = r
+        .incident
+        .get("incident_name")
+        .map(|s| s.as_str())
+        .unwrap_or("incident");
+    let _ = write!(
+        h,
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Salvage report: {}</title><style>\
+body{{font-family:system-ui,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse;margin:1em 0}}\
+td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}}th{{background:#f4f4f4}}\
+.num{{text-align:right}}code{{font-size:90%}}h2{{margin-top:2em}}</style></head><body>",
+        esc(title)
+    );
+    let _ = write!(h, "<h1>Reconciliation report: {}</h1><table>", esc(title));
+    for k in ["incident_at", "backup_snapshot_at", "tool_version"] {
+        if let Some(v) = r.incident.get(k) {
+            let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+        }
+    }
+    h.push_str("</table>");
+
+    h.push_str("<h2>Rebuilt tables</h2><table><tr><th>table</th><th>rows</th><th>mean confidence</th><th>rows by supporting sources</th><th>confidence deciles (0.0&ndash;1.0)</th></tr>");
+    for t in &r.tables {
+        let by: Vec<String> = t
+            .by_sources
+            .iter()
+            .map(|(k, v)| format!("{}: {v}", esc(k)))
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=num>{}</td><td class=num>{:.3}</td><td>{}</td><td><code>{:?}</code></td></tr>",
+            esc(&t.table),
+            t.rows,
+            t.mean_confidence,
+            by.join("<br>"),
+            t.confidence_histogram
+        );
+    }
+    h.push_str("</table>");
+
+    h.push_str("<h2>Sources</h2><table><tr><th>source</th><th>kind</th><th>records</th><th>claims</th><th>skipped</th><th>snapshot / export</th><th>SHA-256</th></tr>");
+    for s in &r.sources {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            esc(&s.name),
+            esc(&s.kind),
+            s.records,
+            s.claims,
+            s.skips,
+            esc(s.snapshot_at.as_deref().or(s.exported_at.as_deref()).unwrap_or("")),
+            esc(s.sha256.as_deref().map(|x| &x[..x.len().min(16)]).unwrap_or(""))
+        );
+    }
+    h.push_str("</table>");
+
+    h.push_str("<h2>Skipped input</h2>");
+    if r.skipped.is_empty() {
+        h.push_str("<p>Nothing was skipped.</p>");
+    } else {
+        h.push_str("<table><tr><th>source</th><th>kind</th><th>count</th><th>examples (where, why)</th></tr>");
+        for g in &r.skipped {
+            let ex: Vec<String> = g
+                .examples
+                .iter()
+                .map(|e| format!("<code>{}</code>: {}", esc(&e.location), esc(&e.reason)))
+                .collect();
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=num>{}</td><td>{}</td></tr>",
+                esc(&g.source),
+                esc(&g.kind),
+                g.count,
+                ex.join("<br>")
+            );
+        }
+        h.push_str("</table>");
+    }
+
+    let _ = write!(
+        h,
+        "<h2>Review queue ({} rows)</h2><p>Rows a person should look at before the data goes back into production. All of them are in the <code>review_queue</code> table of <code>recovered.sqlite</code>.</p><table><tr><th>reason</th><th>rows</th></tr>",
+        r.review.total
+    );
+    for (k, v) in &r.review.by_reason {
+        let _ = write!(h, "<tr><td>{}</td><td class=num>{v}</td></tr>", esc(k));
+    }
+    h.push_str("</table><table><tr><th>table</th><th>row</th><th>reason</th><th>confidence</th><th>details</th></tr>");
+    for e in &r.review.examples {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td class=num>{}</td><td><code>{}</code></td></tr>",
+            esc(&e.table),
+            esc(&e.row_id),
+            esc(&e.reason),
+            e.confidence.map(|c| format!("{c:.3}")).unwrap_or_default(),
+            esc(&e.details.to_string())
+        );
+    }
+    h.push_str("</table>");
+
+    h.push_str("<h2>By business</h2><p>Businesses with the most review items first.</p><table><tr><th>id</th><th>name</th><th>confidence</th><th>customers</th><th>reservations</th><th>payments</th><th>volume</th><th>review items</th></tr>");
+    for b in r.by_business.iter().take(200) {
+        let vol: Vec<String> = b
+            .payment_volume
+            .iter()
+            .map(|(c, v)| format!("{v} {c}"))
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=num>{:.3}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td>{}</td><td class=num>{}</td></tr>",
+            esc(&b.business_id),
+            esc(b.name.as_deref().unwrap_or("")),
+            b.confidence,
+            b.customers,
+            b.reservations,
+            b.payments,
+            esc(&vol.join(", ")),
+            b.review_items
+        );
+    }
+    h.push_str("</table>");
+
+    h.push_str("<h2>By month (created)</h2><table><tr><th>month</th><th>reservations</th><th>payments</th><th>reservations by sources</th></tr>");
+    for m in &r.by_month {
+        let by: Vec<String> = m
+            .reservations_by_sources
+            .iter()
+            .map(|(k, v)| format!("{}: {v}", esc(k)))
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=num>{}</td><td class=num>{}</td><td>{}</td></tr>",
+            esc(&m.month),
+            m.reservations,
+            m.payments,
+            by.join(", ")
+        );
+    }
+    h.push_str("</table></body></html>\n");
+    h
+}
