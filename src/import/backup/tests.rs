@@ -236,10 +236,13 @@ fn mapping_against_the_dump_and_snapshot_time() {
     );
 }
 
+/// A table's columns and rows.
+type TableRows = (Vec<String>, Vec<Vec<Option<String>>>);
+
 /// Every row of every table of an input.
 #[derive(Default)]
 struct All {
-    tables: BTreeMap<String, (Vec<String>, Vec<Vec<Option<String>>>)>,
+    tables: BTreeMap<String, TableRows>,
 }
 impl Visitor for All {
     fn wants(&self, _t: &str) -> bool {
