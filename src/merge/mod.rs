@@ -30,9 +30,9 @@ use survive::Candidate;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
-    /// A nightly job marks a confirmed booking whose slot has ended as completed.
-    #[serde(default)]
-    pub complete_after_end: bool,
+    /// A nightly job marks a confirmed booking as completed once its slot ended this many
+    /// hours ago (e.g. 4: the job runs a few hours after closing).
+    pub completed_hours_after_end: Option<i64>,
     /// An unpaid hold (pending) expires, i.e. becomes cancelled, after this many hours.
     pub pending_expires_after_hours: Option<i64>,
 }
@@ -819,9 +819,15 @@ fn apply_rules(ctx: &Ctx<'_>, row: &mut Row) {
     let now = ctx.settings.incident_at.as_str();
     let rules = &ctx.settings.rules;
     let status = row.text("status").map(str::to_string);
-    if rules.complete_after_end && status.as_deref() == Some("confirmed") {
-        if let Some(end) = row.text("ends_at") {
-            if end < now {
+    let now_t = crate::util::time::parse_any(now, None);
+    if let (Some(h), Some("confirmed"), Some(now_t)) =
+        (rules.completed_hours_after_end, status.as_deref(), now_t)
+    {
+        if let Some(end) = row
+            .text("ends_at")
+            .and_then(|t| crate::util::time::parse_any(t, None))
+        {
+            if end + chrono::Duration::hours(h) < now_t {
                 row.values.insert("status".into(), Value::text("completed"));
             }
         }
@@ -1039,7 +1045,7 @@ mod tests {
         Settings {
             incident_at: "2026-11-20T14:30:00Z".into(),
             rules: Rules {
-                complete_after_end: true,
+                completed_hours_after_end: Some(4),
                 pending_expires_after_hours: None,
             },
         }

@@ -1,12 +1,287 @@
-//! The email importer (being written).
+//! The email importer: the app's transactional mails (and Stripe's receipts) as claims.
+//!
+//! Input (`path` of the source): an mbox file, a Maildir (`cur/`, `new/`), a directory of
+//! `.eml` files (or of mbox files), or one `.eml`; any file may be gzip-compressed (`.gz`).
+//! mbox files are streamed, one message at a time; messages are parsed in parallel in
+//! batches and emitted in archive order.
+//!
+//! What a message says is read through the mapping file (see [`mapping`]): a list of
+//! templates, each recognised by sender/subject/body and read by regexes and labels. Every
+//! message ends in one bucket: extracted (records), `incomplete_email` (a template matched,
+//! a required field is missing), `unmatched_email`, `unreadable_email`, or `duplicate_email`
+//! (a Message-ID already seen: counted once).
 
-use crate::claims::RecordSink;
+pub mod extract;
+pub mod html;
+pub mod mapping;
+pub mod mbox;
+
+use crate::claims::{RecordSink, Skip};
 use crate::error::{Error, Result};
 use crate::import::ImportContext;
+use extract::{Outcome, RawMessage};
+use mapping::Mapping;
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 
-pub fn import(ctx: &ImportContext<'_>, _sink: &mut dyn RecordSink) -> Result<()> {
-    Err(Error::Other(format!(
-        "source {}: the email importer is not written yet",
-        ctx.spec.name
-    )))
+/// Messages parsed together in parallel.
+const BATCH: usize = 1000;
+/// A single-message file larger than this is not an email.
+const MAX_SINGLE: u64 = 256 << 20;
+
+pub fn import(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Result<()> {
+    let path = ctx.spec.require_path()?;
+    let mapping = Mapping::load(ctx.spec.mapping.as_deref())?;
+    let inputs = discover(path)?;
+    let total: u64 = inputs
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    ctx.progress.set_length(total);
+    let mut em = Emitter {
+        seen: HashSet::new(),
+        sink,
+        batch: Vec::with_capacity(BATCH),
+        mapping: &mapping,
+        progress: Some(ctx.progress),
+        counted: 0,
+    };
+    for input in &inputs {
+        read_input(input, path, &mut em)?;
+    }
+    em.flush()?;
+    Ok(())
 }
+
+/// Reads messages from any source into an in-memory sink (tests, small tools).
+pub fn import_path(path: &Path, mapping: &Mapping, sink: &mut dyn RecordSink) -> Result<()> {
+    let inputs = discover(path)?;
+    let mut em = Emitter {
+        seen: HashSet::new(),
+        sink,
+        batch: Vec::with_capacity(BATCH),
+        mapping,
+        progress: None,
+        counted: 0,
+    };
+    for input in &inputs {
+        read_input(input, path, &mut em)?;
+    }
+    em.flush()
+}
+
+struct Emitter<'a> {
+    seen: HashSet<String>,
+    sink: &'a mut dyn RecordSink,
+    batch: Vec<RawMessage>,
+    mapping: &'a Mapping,
+    progress: Option<&'a indicatif::ProgressBar>,
+    /// Bytes of the current file already counted in progress.
+    counted: u64,
+}
+
+impl Emitter<'_> {
+    fn push(&mut self, m: RawMessage) -> Result<()> {
+        self.batch.push(m);
+        if self.batch.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let batch = std::mem::take(&mut self.batch);
+        let mapping = self.mapping;
+        let outcomes: Vec<(String, Outcome)> = batch
+            .into_par_iter()
+            .map(|m| {
+                let o = extract::process(&m, mapping);
+                (m.location, o)
+            })
+            .collect();
+        for (location, o) in outcomes {
+            if let Some(id) = o.message_id() {
+                if !self.seen.insert(id.to_string()) {
+                    self.sink.skip(Skip {
+                        location,
+                        kind: extract::DUPLICATE.into(),
+                        reason: format!(
+                            "Message-ID <{id}> seen before in this source; counted once"
+                        ),
+                    })?;
+                    continue;
+                }
+            }
+            match o {
+                Outcome::Extracted { records, .. } => {
+                    for r in records {
+                        self.sink.record(r)?;
+                    }
+                }
+                Outcome::Skipped { skip, .. } => self.sink.skip(skip)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn progress(&self, n: u64) {
+        if let Some(p) = self.progress {
+            p.inc(n);
+        }
+    }
+
+    fn unreadable(&mut self, location: String, reason: String) -> Result<()> {
+        self.flush()?;
+        self.sink.skip(Skip {
+            location,
+            kind: extract::UNREADABLE.into(),
+            reason,
+        })
+    }
+}
+
+/// The files to read, in a stable order.
+fn discover(path: &Path) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    let maildir = path.join("cur").is_dir() || path.join("new").is_dir();
+    if maildir {
+        // tmp/ holds messages still being delivered: not part of the archive.
+        for sub in ["cur", "new"] {
+            let d = path.join(sub);
+            if d.is_dir() {
+                walk(&d, &mut files)?;
+            }
+        }
+    } else {
+        walk(path, &mut files)?;
+    }
+    if files.is_empty() {
+        return Err(Error::input(
+            path,
+            "no mail files here: give an mbox file, a Maildir (cur/, new/) or a directory of .eml files",
+        ));
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::read(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn display(file: &Path, root: &Path) -> String {
+    let rel = file
+        .strip_prefix(root)
+        .ok()
+        .filter(|r| !r.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new(file.file_name().unwrap_or(file.as_os_str())));
+    rel.to_string_lossy().into_owned()
+}
+
+/// Reads one file: an mbox (streamed) or a single message.
+fn read_input(file: &Path, root: &Path, em: &mut Emitter<'_>) -> Result<()> {
+    let name = display(file, root);
+    let f = crate::util::fsx::open_input(file)?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let res = read_file(f, file, &name, em, len);
+    let counted = std::mem::take(&mut em.counted);
+    em.progress(len.saturating_sub(counted));
+    res
+}
+
+fn read_file(
+    f: std::fs::File,
+    file: &Path,
+    name: &str,
+    em: &mut Emitter<'_>,
+    len: u64,
+) -> Result<()> {
+    let gz = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    let raw: Box<dyn Read> = if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
+            1 << 16,
+            f,
+        )))
+    } else {
+        Box::new(f)
+    };
+    let mut r = BufReader::with_capacity(1 << 16, raw);
+    let head = match r.fill_buf() {
+        Ok(h) => h.to_vec(),
+        Err(e) => {
+            return em.unreadable(format!("{name}@0"), format!("cannot read: {e}"));
+        }
+    };
+    let first = head
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(head.len());
+    let is_mbox = head[first..].starts_with(b"From ");
+    if !is_mbox {
+        let mut bytes = Vec::new();
+        if let Err(e) = r.by_ref().take(MAX_SINGLE + 1).read_to_end(&mut bytes) {
+            return em.unreadable(format!("{name}@0"), format!("cannot read: {e}"));
+        }
+        if bytes.len() as u64 > MAX_SINGLE {
+            return em.unreadable(
+                format!("{name}@0"),
+                "larger than 256 MB and not an mbox: not an email".into(),
+            );
+        }
+        return em.push(RawMessage {
+            location: format!("{name}@0"),
+            bytes,
+        });
+    }
+    let mut reader = mbox::MboxReader::new(r);
+    let mut last = 0u64;
+    while let Some(item) = reader.next() {
+        if !gz {
+            // Progress in file bytes (a compressed file counts when done).
+            let pos = reader.position().min(len);
+            em.progress(pos - last);
+            em.counted += pos - last;
+            last = pos;
+        }
+        match item {
+            Ok(m) => em.push(RawMessage {
+                location: format!("{name}@{}", m.offset),
+                bytes: m.bytes,
+            })?,
+            Err(e) => {
+                return em.unreadable(
+                    format!("{name}@{}", reader.position()),
+                    format!("the rest of the file cannot be read ({e}); messages before it were imported"),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

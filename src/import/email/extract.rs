@@ -1,0 +1,754 @@
+//! One message in, one outcome out: records (extracted), or a skip saying why not
+//! (incomplete, unmatched, unreadable). Pure and thread-safe, so batches run in parallel.
+
+use super::html::html_to_text;
+use super::mapping::{Event, Field, FieldType, Mapping, Piece, Template};
+use crate::claims::{Entity, Record, Skip, Value};
+use crate::util::{money, time};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use mail_parser::{MessageParser, PartType};
+use std::collections::HashMap;
+
+/// Skip kinds of this importer.
+pub const INCOMPLETE: &str = "incomplete_email";
+pub const UNMATCHED: &str = "unmatched_email";
+pub const UNREADABLE: &str = "unreadable_email";
+pub const DUPLICATE: &str = "duplicate_email";
+
+/// A message as read from the archive, before parsing.
+#[derive(Debug, Clone)]
+pub struct RawMessage {
+    /// `file@byteoffset`.
+    pub location: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What became of one message.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Extracted {
+        message_id: Option<String>,
+        records: Vec<Record>,
+    },
+    Skipped {
+        message_id: Option<String>,
+        skip: Skip,
+    },
+}
+
+impl Outcome {
+    pub fn message_id(&self) -> Option<&str> {
+        match self {
+            Outcome::Extracted { message_id, .. } | Outcome::Skipped { message_id, .. } => {
+                message_id.as_deref()
+            }
+        }
+    }
+}
+
+fn skip(raw: &RawMessage, id: Option<String>, kind: &str, reason: String) -> Outcome {
+    Outcome::Skipped {
+        message_id: id,
+        skip: Skip {
+            location: raw.location.clone(),
+            kind: kind.to_string(),
+            reason,
+        },
+    }
+}
+
+/// Processes one message; never panics (a parser panic becomes an unreadable message).
+pub fn process(raw: &RawMessage, mapping: &Mapping) -> Outcome {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process_inner(raw, mapping))) {
+        Ok(o) => o,
+        Err(_) => skip(
+            raw,
+            None,
+            UNREADABLE,
+            "the MIME parser failed on this message".into(),
+        ),
+    }
+}
+
+/// The facts of a parsed message that templates match against.
+struct Facts {
+    message_id: Option<String>,
+    date_utc: Option<DateTime<Utc>>,
+    date_offset: Option<FixedOffset>,
+    date_text: Option<String>,
+    from_address: String,
+    from_name: String,
+    reply_to: String,
+    to_address: String,
+    to_name: String,
+    subject: String,
+    body: String,
+}
+
+fn process_inner(raw: &RawMessage, mapping: &Mapping) -> Outcome {
+    let b = &raw.bytes;
+    if b.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return skip(
+            raw,
+            None,
+            UNREADABLE,
+            "an Outlook .msg file (OLE2), not an RFC 822 message; export it as .eml or mbox".into(),
+        );
+    }
+    if b.iter().all(|c| c.is_ascii_whitespace()) {
+        return skip(raw, None, UNREADABLE, "empty message".into());
+    }
+    let Some(msg) = MessageParser::default().parse(&b[..]) else {
+        return skip(
+            raw,
+            None,
+            UNREADABLE,
+            "not a MIME message (no headers)".into(),
+        );
+    };
+    if msg.headers().is_empty() {
+        return skip(
+            raw,
+            None,
+            UNREADABLE,
+            "not a MIME message (no headers)".into(),
+        );
+    }
+    let message_id = msg
+        .message_id()
+        .map(|s| {
+            s.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+        .filter(|s| !s.is_empty());
+    if msg.from().is_none()
+        && msg.subject().is_none()
+        && msg.date().is_none()
+        && message_id.is_none()
+    {
+        return skip(
+            raw,
+            None,
+            UNREADABLE,
+            "no From, Subject, Date or Message-ID header: not an email (or cut off before its headers)".into(),
+        );
+    }
+    let (date_utc, date_offset, date_text) = match msg.date().filter(|d| d.is_valid()) {
+        Some(d) => {
+            let secs = (d.tz_hour as i32) * 3600 + (d.tz_minute as i32) * 60;
+            let off = FixedOffset::east_opt(if d.tz_before_gmt { -secs } else { secs });
+            let utc = DateTime::<Utc>::from_timestamp(d.to_timestamp(), 0);
+            let text = match (utc, off) {
+                (Some(u), Some(o)) => Some(u.with_timezone(&o).to_rfc3339()),
+                _ => None,
+            };
+            (utc, off, text)
+        }
+        None => (None, None, None),
+    };
+    let first = |a: Option<&mail_parser::Address<'_>>| -> (String, String) {
+        match a.and_then(|a| a.first()) {
+            Some(addr) => (
+                addr.address().unwrap_or("").trim().to_string(),
+                addr.name().unwrap_or("").trim().to_string(),
+            ),
+            None => (String::new(), String::new()),
+        }
+    };
+    let (from_address, from_name) = first(msg.from());
+    let (reply_to, _) = first(msg.reply_to());
+    let (to_address, to_name) = first(msg.to());
+    let subject = msg
+        .subject()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let body = body_text(&msg);
+    let facts = Facts {
+        message_id,
+        date_utc,
+        date_offset,
+        date_text,
+        from_address,
+        from_name,
+        reply_to,
+        to_address,
+        to_name,
+        subject,
+        body,
+    };
+    let Some(t) = mapping.templates.iter().find(|t| matches(t, &facts)) else {
+        return skip(
+            raw,
+            facts.message_id.clone(),
+            UNMATCHED,
+            format!(
+                "no template matches: from {}, subject {:?}",
+                if facts.from_address.is_empty() {
+                    "(none)"
+                } else {
+                    &facts.from_address
+                },
+                shape(&facts.subject)
+            ),
+        );
+    };
+    extract(raw, t, &facts, mapping)
+}
+
+/// The decoded text body, or the HTML body turned to text.
+fn body_text(msg: &mail_parser::Message<'_>) -> String {
+    for part in msg.text_bodies() {
+        if let PartType::Text(t) = &part.body {
+            return t.to_string();
+        }
+    }
+    for part in msg.html_bodies() {
+        if let PartType::Html(h) = &part.body {
+            return html_to_text(h);
+        }
+    }
+    // A message whose only part is text but was filed elsewhere (odd structures).
+    for part in &msg.parts {
+        match &part.body {
+            PartType::Text(t) => return t.to_string(),
+            PartType::Html(h) => return html_to_text(h),
+            _ => {}
+        }
+    }
+    String::new()
+}
+
+/// The subject's shape for reports: digits as 9, long tails cut.
+fn shape(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .take(80)
+        .collect();
+    if s.chars().count() > 80 {
+        out.push('…');
+    }
+    out
+}
+
+fn matches(t: &Template, f: &Facts) -> bool {
+    if let Some(r) = &t.from {
+        if !r.is_match(&f.from_address) {
+            return false;
+        }
+    }
+    if let Some(r) = &t.from_name {
+        if !r.is_match(&f.from_name) {
+            return false;
+        }
+    }
+    if let Some(r) = &t.subject {
+        if !r.is_match(&f.subject) {
+            return false;
+        }
+    }
+    if let Some(m) = &t.body_marker {
+        if !f.body.contains(m.as_str()) {
+            return false;
+        }
+    }
+    true
+}
+
+/// `Label: value` (or the label alone on its line and the value on the next) in `body`.
+fn find_label<'a>(body: &'a str, label: &str) -> Option<&'a str> {
+    let mut lines = body.lines();
+    while let Some(line) = lines.next() {
+        let l = line.trim_start();
+        let Some(head) = l.get(..label.len()) else {
+            continue;
+        };
+        if !head.eq_ignore_ascii_case(label) {
+            continue;
+        }
+        let rest = &l[label.len()..];
+        let after = rest.trim_start();
+        let value = if let Some(v) = after.strip_prefix(':') {
+            v.trim()
+        } else if after.is_empty() {
+            ""
+        } else if rest.starts_with('\t') || rest.starts_with("  ") {
+            after.trim()
+        } else {
+            continue;
+        };
+        if !value.is_empty() {
+            return Some(value);
+        }
+        // Value on the next non-empty line.
+        for next in lines.by_ref() {
+            let n = next.trim();
+            if !n.is_empty() {
+                return Some(n);
+            }
+        }
+        return None;
+    }
+    None
+}
+
+fn render(pieces: &[Piece], caps: &HashMap<String, String>) -> Result<String, String> {
+    let mut s = String::new();
+    for p in pieces {
+        match p {
+            Piece::Lit(l) => s.push_str(l),
+            Piece::Cap(c) => match caps.get(c.as_str()) {
+                Some(v) if !v.trim().is_empty() => s.push_str(v.trim()),
+                _ => return Err(format!("{{{c}}} not found")),
+            },
+        }
+    }
+    Ok(s)
+}
+
+fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outcome {
+    let mut caps: HashMap<String, String> = HashMap::new();
+    caps.insert("from_address".into(), f.from_address.clone());
+    caps.insert("from_name".into(), f.from_name.clone());
+    caps.insert("reply_to".into(), f.reply_to.clone());
+    caps.insert("to_address".into(), f.to_address.clone());
+    caps.insert("to_name".into(), f.to_name.clone());
+    caps.insert("subject".into(), f.subject.clone());
+    if let Some(d) = &f.date_text {
+        caps.insert("message_date".into(), d.clone());
+    }
+    let sources = t
+        .from
+        .iter()
+        .map(|r| (r, f.from_address.as_str()))
+        .chain(t.from_name.iter().map(|r| (r, f.from_name.as_str())))
+        .chain(t.subject.iter().map(|r| (r, f.subject.as_str())))
+        .chain(t.body.iter().map(|r| (r, f.body.as_str())));
+    for (r, text) in sources {
+        if let Some(c) = r.captures(text) {
+            for name in r.capture_names().flatten() {
+                if let Some(m) = c.name(name) {
+                    if !m.as_str().trim().is_empty() && !caps.contains_key(name) {
+                        caps.insert(name.to_string(), m.as_str().to_string());
+                    }
+                }
+            }
+        }
+    }
+    for (label, cap) in &t.labels {
+        if !caps.contains_key(cap.as_str()) {
+            if let Some(v) = find_label(&f.body, label) {
+                caps.insert(cap.clone(), v.to_string());
+            }
+        }
+    }
+
+    let mut values: Vec<(String, Value)> = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    let mut currency: Option<String> = None;
+    for field in &t.fields {
+        match eval_field(field, t, f, &caps, mapping) {
+            Ok((v, cur)) => {
+                if let Some(c) = cur {
+                    currency.get_or_insert(c);
+                }
+                values.push((field.name.clone(), v));
+            }
+            Err(why) => missing.push(format!("{} ({why})", field.name)),
+        }
+    }
+    let absent: Vec<&String> = missing
+        .iter()
+        .filter(|m| t.required.iter().any(|r| m.starts_with(&format!("{r} ("))))
+        .collect();
+    if !absent.is_empty() {
+        return skip(
+            raw,
+            f.message_id.clone(),
+            INCOMPLETE,
+            format!(
+                "template {} recognised, but missing: {}",
+                t.label(),
+                absent
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+
+    let source_ref = match &f.message_id {
+        Some(id) => format!("email:{id}"),
+        None => format!("email:{}", raw.location),
+    };
+    let observed_at = f.date_utc.map(time::format_utc);
+    let get = |name: &str| {
+        values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let entity = t.event.entity();
+    let mut main = Record::new(entity, source_ref.clone(), observed_at.clone());
+    for (n, v) in &values {
+        if n == "customer.name" || n == "customer.phone" {
+            continue;
+        }
+        main.set(n.clone(), v.clone());
+    }
+    if main.get("currency").is_none() {
+        main.set("currency", currency.clone());
+    }
+    if main.get("status").is_none() {
+        if let Some(s) = &t.status {
+            let mut s = s.clone();
+            if t.event == Event::PaymentRefunded && s == "refunded" {
+                let paid = main.get("amount").and_then(|v| v.as_int());
+                let back = main.get("amount_refunded").and_then(|v| v.as_int());
+                if let (Some(p), Some(r)) = (paid, back) {
+                    if r < p {
+                        s = "partially_refunded".into();
+                    }
+                }
+            }
+            main.set("status", s);
+        }
+    }
+    let to_email = match get("customer.email") {
+        Some(Value::Text(e)) => Some(e),
+        _ => Some(f.to_address.clone()).filter(|a| a.contains('@')),
+    };
+    if main.get("customer.email").is_none() {
+        main.set(
+            "customer.email",
+            to_email.as_ref().map(|e| e.to_lowercase()),
+        );
+    }
+    let business_keys = [
+        "business_id",
+        "business.id",
+        "business.name",
+        "business.email",
+        "business.stripe_account",
+    ];
+    let mut records = Vec::with_capacity(3);
+
+    // The business the message names, when it names it by a key the merge links on.
+    let has_key = [
+        "business_id",
+        "business.id",
+        "business.email",
+        "business.stripe_account",
+    ]
+    .iter()
+    .any(|k| main.get(k).is_some());
+    if has_key {
+        let mut b = Record::new(Entity::Business, source_ref.clone(), observed_at.clone());
+        b.set(
+            "id",
+            main.get("business_id").or(main.get("business.id")).cloned(),
+        );
+        b.set("name", main.get("business.name").cloned());
+        b.set("email", main.get("business.email").cloned());
+        b.set(
+            "stripe_account",
+            main.get("business.stripe_account").cloned(),
+        );
+        records.push(b);
+    }
+    if let Some(email) = &to_email {
+        let mut c = Record::new(Entity::Customer, source_ref.clone(), observed_at.clone());
+        for k in business_keys {
+            c.set(k, main.get(k).cloned());
+        }
+        // The To address as written (case included): the merge lowercases for linking.
+        let written = if f.to_address.eq_ignore_ascii_case(email) {
+            f.to_address.clone()
+        } else {
+            email.clone()
+        };
+        c.set("email", written);
+        let name = match get("customer.name") {
+            Some(v) => Some(v),
+            None => Some(Value::Text(f.to_name.clone())).filter(|v| v.as_text() != Some("")),
+        };
+        c.set("name", name);
+        c.set("phone", get("customer.phone"));
+        records.push(c);
+    }
+    records.push(main);
+    Outcome::Extracted {
+        message_id: f.message_id.clone(),
+        records,
+    }
+}
+
+/// One field's value (and the currency when it is money), or why it has none.
+fn eval_field(
+    field: &Field,
+    t: &Template,
+    f: &Facts,
+    caps: &HashMap<String, String>,
+    mapping: &Mapping,
+) -> Result<(Value, Option<String>), String> {
+    let mut text = render(&field.text, caps)?;
+    if let Some(p) = &field.pattern {
+        let c = p
+            .captures(&text)
+            .ok_or_else(|| format!("{text:?} does not match its pattern"))?;
+        text = c
+            .iter()
+            .skip(1)
+            .flatten()
+            .next()
+            .or_else(|| c.get(0))
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
+    }
+    if !field.map.is_empty() {
+        let key = text.trim();
+        text = field
+            .map
+            .get(key)
+            .or_else(|| {
+                field
+                    .map
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map(|(_, v)| v)
+            })
+            .cloned()
+            .ok_or_else(|| format!("{key:?} is not in its map"))?;
+    }
+    let text = text.replace('\u{a0}', " ");
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty".into());
+    }
+    match field.kind {
+        FieldType::Text => Ok((Value::text(text), None)),
+        FieldType::Email => {
+            if text.contains('@') {
+                Ok((Value::text(text.to_lowercase()), None))
+            } else {
+                Err(format!("{text:?} is not an email address"))
+            }
+        }
+        FieldType::Int => first_int(text)
+            .map(|i| (Value::Int(i), None))
+            .ok_or_else(|| format!("{text:?} has no number")),
+        FieldType::Money => parse_money(
+            text,
+            &mapping.currency_symbols,
+            t.default_currency.as_deref(),
+        )
+        .map(|(v, c)| (Value::Int(v), Some(c)))
+        .ok_or_else(|| format!("{text:?} is not an amount with a currency")),
+        FieldType::Datetime => {
+            let zone = match &field.zone {
+                Some(z) => render(z, caps).ok(),
+                None => None,
+            };
+            parse_datetime(
+                text,
+                &field.formats,
+                zone.as_deref(),
+                f.date_offset,
+                mapping,
+            )
+            .map(|t| (Value::text(time::format_utc(t)), None))
+            .ok_or_else(|| format!("{text:?} matches none of its formats"))
+        }
+    }
+}
+
+fn first_int(s: &str) -> Option<i64> {
+    let start = s.find(|c: char| c.is_ascii_digit())?;
+    let digits: String = s[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let v: i64 = digits.parse().ok()?;
+    let neg = s[..start].ends_with('-');
+    Some(if neg { -v } else { v })
+}
+
+/// `$1,234.50`, `1.234,50 €`, `¥12,000`, `CHF 45.00` -> (minor units, currency).
+pub fn parse_money(
+    text: &str,
+    symbols: &[(String, String)],
+    default_currency: Option<&str>,
+) -> Option<(i64, String)> {
+    let mut currency: Option<String> = None;
+    // An ISO code written out (USD, chf).
+    for w in text.split(|c: char| !c.is_ascii_alphabetic()) {
+        if w.len() == 3 && w.chars().all(|c| c.is_ascii_uppercase()) {
+            currency = Some(w.to_ascii_lowercase());
+            break;
+        }
+    }
+    if currency.is_none() {
+        currency = symbols
+            .iter()
+            .find(|(s, _)| text.contains(s.as_str()))
+            .map(|(_, c)| c.clone());
+    }
+    let currency = currency.or_else(|| default_currency.map(str::to_string))?;
+    let num: String = text
+        .chars()
+        .filter(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '−'))
+        .collect();
+    let neg = num.contains('-') || num.contains('−');
+    let num: String = num.chars().filter(|c| *c != '-' && *c != '−').collect();
+    let num = num.trim_matches(|c| c == '.' || c == ',');
+    if !num.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let exp = money::exponent(&currency) as usize;
+    let normal = match num.rfind(['.', ',']) {
+        Some(p) if exp > 0 => {
+            let frac = &num[p + 1..];
+            let int: String = num[..p].chars().filter(|c| c.is_ascii_digit()).collect();
+            if frac.len() <= exp && !(frac.len() == 3 && exp == 2) {
+                format!("{int}.{frac}")
+            } else {
+                format!("{int}{frac}")
+            }
+        }
+        _ => num.chars().filter(|c| c.is_ascii_digit()).collect(),
+    };
+    let v = money::major_to_minor(&normal, &currency)?;
+    Some((if neg { -v } else { v }, currency))
+}
+
+/// Parses `text` with the first format that fits; the zone text (offset, abbreviation or
+/// IANA name) decides the offset, else the message Date's offset, else UTC.
+fn parse_datetime(
+    text: &str,
+    formats: &[String],
+    zone: Option<&str>,
+    msg_offset: Option<FixedOffset>,
+    mapping: &Mapping,
+) -> Option<DateTime<Utc>> {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    enum Z {
+        Fixed(FixedOffset),
+        Iana(chrono_tz::Tz),
+    }
+    let zone = zone.map(str::trim).filter(|z| !z.is_empty());
+    let z = zone
+        .and_then(|z| {
+            super::mapping::parse_offset(z)
+                .or_else(|| {
+                    mapping
+                        .zone_abbreviations
+                        .get(&z.to_ascii_uppercase())
+                        .copied()
+                })
+                .and_then(FixedOffset::east_opt)
+                .map(Z::Fixed)
+                .or_else(|| time::parse_zone(z).map(Z::Iana))
+        })
+        .or(msg_offset.map(Z::Fixed))
+        .unwrap_or(Z::Fixed(FixedOffset::east_opt(0)?));
+    for fmt in formats {
+        if fmt.contains("%z") || fmt.contains("%:z") || fmt.contains("%#z") {
+            if let Ok(t) = DateTime::parse_from_str(&text, fmt) {
+                return Some(t.with_timezone(&Utc));
+            }
+            continue;
+        }
+        let naive = NaiveDateTime::parse_from_str(&text, fmt).ok().or_else(|| {
+            NaiveDate::parse_from_str(&text, fmt)
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        });
+        if let Some(n) = naive {
+            return Some(match &z {
+                Z::Fixed(o) => o.from_local_datetime(&n).single()?.with_timezone(&Utc),
+                Z::Iana(tz) => time::local_to_utc(n, Some(*tz)),
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn syms() -> Vec<(String, String)> {
+        Mapping::parse("", Path::new("x")).unwrap().currency_symbols
+    }
+
+    #[test]
+    fn money_in_many_shapes() {
+        let s = syms();
+        assert_eq!(
+            parse_money("$1,234.50", &s, None),
+            Some((123450, "usd".into()))
+        );
+        assert_eq!(
+            parse_money("1.234,50 €", &s, None),
+            Some((123450, "eur".into()))
+        );
+        assert_eq!(
+            parse_money("¥12,000", &s, None),
+            Some((12000, "jpy".into()))
+        );
+        assert_eq!(
+            parse_money("CA$45.00", &s, None),
+            Some((4500, "cad".into()))
+        );
+        assert_eq!(
+            parse_money("CHF 45.5", &s, None),
+            Some((4550, "chf".into()))
+        );
+        assert_eq!(
+            parse_money("£1,000", &s, None),
+            Some((100000, "gbp".into()))
+        );
+        assert_eq!(parse_money("45.00", &s, None), None);
+        assert_eq!(
+            parse_money("45.00", &s, Some("eur")),
+            Some((4500, "eur".into()))
+        );
+        assert_eq!(parse_money("€", &s, None), None);
+    }
+
+    #[test]
+    fn labels_on_one_or_two_lines() {
+        let body = "Booking code: BK-1\nAmount paid\n  $5.00\nAmount: x\nParty   3\n";
+        assert_eq!(find_label(body, "Booking code"), Some("BK-1"));
+        assert_eq!(find_label(body, "Amount paid"), Some("$5.00"));
+        assert_eq!(find_label(body, "Amount"), Some("x"));
+        assert_eq!(find_label(body, "Party"), Some("3"));
+        assert_eq!(find_label(body, "When"), None);
+    }
+
+    #[test]
+    fn datetimes_with_zone_sources() {
+        let m = Mapping::parse("", Path::new("x")).unwrap();
+        let f = ["%a %d %b %Y %H:%M".to_string()];
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("PDT"), None, &m).unwrap();
+        assert_eq!(time::format_utc(t), "2026-07-14T16:30:00Z");
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("+04"), None, &m).unwrap();
+        assert_eq!(time::format_utc(t), "2026-07-14T05:30:00Z");
+        let off = FixedOffset::east_opt(7200);
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, None, off, &m).unwrap();
+        assert_eq!(time::format_utc(t), "2026-07-14T07:30:00Z");
+        let t =
+            parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("Europe/Berlin"), None, &m).unwrap();
+        assert_eq!(time::format_utc(t), "2026-07-14T07:30:00Z");
+        let f2 = ["%b %d, %Y, %I:%M:%S %p".to_string()];
+        let t = parse_datetime("Jul 4, 2026, 9:05:01 PM", &f2, Some("UTC"), None, &m).unwrap();
+        assert_eq!(time::format_utc(t), "2026-07-04T21:05:01Z");
+        assert!(parse_datetime("garbage", &f, None, None, &m).is_none());
+    }
+}

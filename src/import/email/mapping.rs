@@ -1,0 +1,688 @@
+//! The email mapping file: which templates the app sent and how to read each one.
+//!
+//! ```toml
+//! stripe_receipts = true            # the built-in Stripe receipt templates (default on)
+//! [currency_symbols]                # extra currency symbols -> ISO 4217 (added to built-ins)
+//! "R$" = "brl"
+//! [zone_abbreviations]              # extra zone abbreviations -> UTC offset
+//! "HKT" = "+08:00"
+//!
+//! [[templates]]
+//! name = "confirmation"             # names the template in reports
+//! version = "v2"                    # free text, shown in reports
+//! event = "reservation_created"     # what the message tells (see `Event`)
+//! status = "confirmed"              # contract status the event implies (optional)
+//! from = '^bookings@example\.app$'  # regex over the From address (named groups = captures)
+//! subject = '^Booked: (?P<code>\S+)$'   # regex over the decoded Subject
+//! body_marker = "is confirmed"      # text the body must contain (optional)
+//! body = ['When: (?P<when>.+)']     # regexes over the body text; named groups = captures
+//! labels = { "Service" = "service" }    # "Service: Haircut" line -> capture `service`
+//! required = ["reference", "starts_at"] # missing -> the message is "incomplete"
+//! [templates.fields]                # record field -> value built from captures
+//! reference = "{code}"
+//! starts_at = { text = "{when}", type = "datetime", formats = ["%d/%m/%Y %H:%M"], zone = "{tz}" }
+//! ```
+//! Built-in captures, always there: `from_address`, `from_name`, `reply_to`, `to_address`,
+//! `to_name`, `subject`, `message_date` (RFC 3339 with the Date header's offset).
+
+use crate::claims::Entity;
+use crate::error::{Error, Result};
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Stripe's own receipt mails (English), recognised without any mapping.
+pub const STRIPE_DEFAULT: &str = include_str!("stripe_receipts.toml");
+
+/// Captures every message has, whatever the template.
+pub const BUILTIN_CAPTURES: &[&str] = &[
+    "from_address",
+    "from_name",
+    "reply_to",
+    "to_address",
+    "to_name",
+    "subject",
+    "message_date",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMapping {
+    #[serde(default = "yes")]
+    stripe_receipts: bool,
+    #[serde(default)]
+    currency_symbols: BTreeMap<String, String>,
+    #[serde(default)]
+    zone_abbreviations: BTreeMap<String, String>,
+    #[serde(default)]
+    templates: Vec<RawTemplate>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    ReservationCreated,
+    ReservationChanged,
+    ReservationCancelled,
+    ReservationReminder,
+    PaymentReceived,
+    PaymentRefunded,
+}
+
+impl Event {
+    pub fn entity(self) -> Entity {
+        match self {
+            Event::PaymentReceived | Event::PaymentRefunded => Entity::Payment,
+            _ => Entity::Reservation,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplate {
+    name: String,
+    version: Option<String>,
+    event: Event,
+    status: Option<String>,
+    from: Option<String>,
+    from_name: Option<String>,
+    subject: Option<String>,
+    body_marker: Option<String>,
+    #[serde(default)]
+    body: Vec<String>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    fields: BTreeMap<String, RawField>,
+    required: Option<Vec<String>>,
+    default_currency: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum RawField {
+    Text(String),
+    Full(RawFieldFull),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFieldFull {
+    text: String,
+    #[serde(rename = "type", default)]
+    kind: FieldType,
+    #[serde(default)]
+    formats: Vec<String>,
+    zone: Option<String>,
+    pattern: Option<String>,
+    #[serde(default)]
+    map: BTreeMap<String, String>,
+}
+
+/// How a field's text becomes a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// Trimmed text.
+    #[default]
+    Text,
+    /// The first integer in the text.
+    Int,
+    /// Money in major units with a currency symbol or code: minor units, and `currency`.
+    Money,
+    /// A local date/time read with `formats`, in `zone`: contract UTC text.
+    Datetime,
+    /// An email address: trimmed and lowercased.
+    Email,
+}
+
+/// A piece of a value template: literal text or a capture's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    Lit(String),
+    Cap(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub text: Vec<Piece>,
+    pub kind: FieldType,
+    pub formats: Vec<String>,
+    pub zone: Option<Vec<Piece>>,
+    pub pattern: Option<Regex>,
+    pub map: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub name: String,
+    pub version: String,
+    pub event: Event,
+    pub status: Option<String>,
+    pub from: Option<Regex>,
+    pub from_name: Option<Regex>,
+    pub subject: Option<Regex>,
+    pub body_marker: Option<String>,
+    pub body: Vec<Regex>,
+    /// (label, capture) pairs, label without the colon.
+    pub labels: Vec<(String, String)>,
+    pub fields: Vec<Field>,
+    pub required: Vec<String>,
+    pub default_currency: Option<String>,
+}
+
+impl Template {
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.name, self.version)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub templates: Vec<Template>,
+    /// Symbol -> currency, longest symbols first.
+    pub currency_symbols: Vec<(String, String)>,
+    /// Abbreviation (upper case) -> offset seconds east of UTC.
+    pub zone_abbreviations: BTreeMap<String, i32>,
+}
+
+const DEFAULT_SYMBOLS: &[(&str, &str)] = &[
+    ("US$", "usd"),
+    ("CA$", "cad"),
+    ("C$", "cad"),
+    ("A$", "aud"),
+    ("AU$", "aud"),
+    ("NZ$", "nzd"),
+    ("HK$", "hkd"),
+    ("S$", "sgd"),
+    ("MX$", "mxn"),
+    ("R$", "brl"),
+    ("$", "usd"),
+    ("€", "eur"),
+    ("£", "gbp"),
+    ("¥", "jpy"),
+    ("₹", "inr"),
+    ("₩", "krw"),
+    ("zł", "pln"),
+    ("kr", "sek"),
+];
+
+/// Common abbreviations; ambiguous ones (IST, CST in Asia...) take the most common reading.
+const DEFAULT_ABBREVIATIONS: &[(&str, i32)] = &[
+    ("UTC", 0),
+    ("GMT", 0),
+    ("Z", 0),
+    ("WET", 0),
+    ("WEST", 3600),
+    ("BST", 3600),
+    ("IST", 3600),
+    ("CET", 3600),
+    ("CEST", 7200),
+    ("MEZ", 3600),
+    ("MESZ", 7200),
+    ("EET", 7200),
+    ("EEST", 10800),
+    ("MSK", 10800),
+    ("EST", -5 * 3600),
+    ("EDT", -4 * 3600),
+    ("CST", -6 * 3600),
+    ("CDT", -5 * 3600),
+    ("MST", -7 * 3600),
+    ("MDT", -6 * 3600),
+    ("PST", -8 * 3600),
+    ("PDT", -7 * 3600),
+    ("AKST", -9 * 3600),
+    ("AKDT", -8 * 3600),
+    ("HST", -10 * 3600),
+    ("AST", -4 * 3600),
+    ("ADT", -3 * 3600),
+    ("NST", -(3 * 3600 + 1800)),
+    ("NDT", -(2 * 3600 + 1800)),
+    ("JST", 9 * 3600),
+    ("KST", 9 * 3600),
+    ("HKT", 8 * 3600),
+    ("SGT", 8 * 3600),
+    ("AWST", 8 * 3600),
+    ("ACST", 9 * 3600 + 1800),
+    ("ACDT", 10 * 3600 + 1800),
+    ("AEST", 10 * 3600),
+    ("AEDT", 11 * 3600),
+    ("NZST", 12 * 3600),
+    ("NZDT", 13 * 3600),
+    ("SAST", 2 * 3600),
+];
+
+/// Field names a record of `entity` may carry besides link keys and `attr.*`.
+fn allowed_field(entity: Entity, name: &str) -> bool {
+    if name.starts_with("attr.") && name.len() > 5 {
+        return true;
+    }
+    let common = [
+        "business_id",
+        "customer_id",
+        "status",
+        "amount",
+        "currency",
+        "created_at",
+    ];
+    if common.contains(&name) {
+        return true;
+    }
+    if let Some((ent, key)) = name.split_once('.') {
+        return match ent {
+            "business" => ["id", "stripe_account", "email", "name"].contains(&key),
+            "customer" => ["stripe_customer", "email", "name", "phone"].contains(&key),
+            "reservation" => entity == Entity::Payment && ["reference", "id"].contains(&key),
+            "payment" => ["processor_id"].contains(&key),
+            _ => false,
+        };
+    }
+    match entity {
+        Entity::Reservation => [
+            "id",
+            "reference",
+            "service",
+            "starts_at",
+            "ends_at",
+            "party_size",
+            "updated_at",
+            "deleted",
+        ]
+        .contains(&name),
+        Entity::Payment => [
+            "id",
+            "reservation_id",
+            "processor",
+            "processor_id",
+            "amount_refunded",
+        ]
+        .contains(&name),
+        _ => false,
+    }
+}
+
+/// Splits `"{date} {start}"` into pieces; `{{`/`}}` are literal braces.
+pub fn parse_pieces(s: &str) -> std::result::Result<Vec<Piece>, String> {
+    let mut out = Vec::new();
+    let mut lit = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                lit.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                lit.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some(ch) => name.push(ch),
+                        None => return Err(format!("unclosed {{ in {s:?}")),
+                    }
+                }
+                let name = name.trim().to_string();
+                if name.is_empty() {
+                    return Err(format!("empty {{}} in {s:?}"));
+                }
+                if !lit.is_empty() {
+                    out.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                out.push(Piece::Cap(name));
+            }
+            '}' => return Err(format!("stray }} in {s:?} (write }}}} for a brace)")),
+            c => lit.push(c),
+        }
+    }
+    if !lit.is_empty() {
+        out.push(Piece::Lit(lit));
+    }
+    Ok(out)
+}
+
+/// Parses `+02:00`, `-0700`, `+04`, `UTC`, `GMT+1` into seconds east of UTC.
+pub fn parse_offset(s: &str) -> Option<i32> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix("UTC")
+        .or_else(|| s.strip_prefix("GMT"))
+        .unwrap_or(s);
+    if s.is_empty() {
+        return Some(0);
+    }
+    let (sign, rest) = match s.as_bytes()[0] {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m) = match digits.len() {
+        1 | 2 => (digits.parse::<i32>().ok()?, 0),
+        3 => (
+            digits[..1].parse::<i32>().ok()?,
+            digits[1..].parse::<i32>().ok()?,
+        ),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
+        _ => return None,
+    };
+    if h > 14 || m > 59 {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60))
+}
+
+impl Mapping {
+    /// Loads the mapping at `path` (None: only the built-in templates).
+    pub fn load(path: Option<&Path>) -> Result<Mapping> {
+        match path {
+            Some(p) => {
+                let text = crate::util::fsx::read_text(p)?;
+                Self::parse(&text, p)
+            }
+            None => Self::parse("", Path::new("(built-in)")),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Mapping> {
+        let raw: RawMapping = toml::from_str(text).map_err(|e| {
+            Error::config(
+                path,
+                format!(
+                    "{}. See mappings/bookly/email.toml for a commented example.",
+                    e.to_string().trim_end()
+                ),
+            )
+        })?;
+        let mut templates = Vec::new();
+        for (i, t) in raw.templates.into_iter().enumerate() {
+            templates.push(compile(t, i, path)?);
+        }
+        if raw.stripe_receipts {
+            let builtin: RawMapping = toml::from_str(STRIPE_DEFAULT).map_err(|e| {
+                Error::Other(format!(
+                    "built-in Stripe receipt templates are invalid: {e}"
+                ))
+            })?;
+            let bpath = Path::new("(built-in stripe_receipts.toml)");
+            for (i, t) in builtin.templates.into_iter().enumerate() {
+                templates.push(compile(t, i, bpath)?);
+            }
+        }
+        let mut currency_symbols: Vec<(String, String)> = DEFAULT_SYMBOLS
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        for (sym, cur) in raw.currency_symbols {
+            let cur = cur.trim().to_ascii_lowercase();
+            if cur.len() != 3 || !cur.chars().all(|c| c.is_ascii_alphabetic()) {
+                return Err(Error::config(
+                    path,
+                    format!(
+                        "currency_symbols.{sym:?} = {cur:?} is not an ISO 4217 code like \"eur\""
+                    ),
+                ));
+            }
+            currency_symbols.retain(|(s, _)| s != &sym);
+            currency_symbols.push((sym, cur));
+        }
+        currency_symbols.sort_by_key(|a| std::cmp::Reverse(a.0.chars().count()));
+        let mut zone_abbreviations: BTreeMap<String, i32> = DEFAULT_ABBREVIATIONS
+            .iter()
+            .map(|(a, o)| (a.to_string(), *o))
+            .collect();
+        for (abbr, off) in raw.zone_abbreviations {
+            let o = parse_offset(&off).ok_or_else(|| {
+                Error::config(
+                    path,
+                    format!("zone_abbreviations.{abbr} = {off:?} is not an offset like \"+02:00\""),
+                )
+            })?;
+            zone_abbreviations.insert(abbr.to_ascii_uppercase(), o);
+        }
+        Ok(Mapping {
+            templates,
+            currency_symbols,
+            zone_abbreviations,
+        })
+    }
+}
+
+fn compile(t: RawTemplate, i: usize, path: &Path) -> Result<Template> {
+    let at = |key: &str| format!("templates[{i}] ({}).{key}", t.name);
+    let re = |key: &str, s: &str| -> Result<Regex> {
+        Regex::new(s)
+            .map_err(|e| Error::config(path, format!("{}: not a valid regex: {e}", at(key))))
+    };
+    let mut captures: BTreeSet<String> = BUILTIN_CAPTURES.iter().map(|s| s.to_string()).collect();
+    let mut add_names = |r: &Regex| {
+        for n in r.capture_names().flatten() {
+            captures.insert(n.to_string());
+        }
+    };
+    let from = t.from.as_deref().map(|s| re("from", s)).transpose()?;
+    let from_name = t
+        .from_name
+        .as_deref()
+        .map(|s| re("from_name", s))
+        .transpose()?;
+    let subject = t.subject.as_deref().map(|s| re("subject", s)).transpose()?;
+    if from.is_none() && subject.is_none() && from_name.is_none() {
+        return Err(Error::config(
+            path,
+            format!(
+                "{}: give at least `from` or `subject` so the template can be recognised",
+                at("")
+            ),
+        ));
+    }
+    let mut body = Vec::new();
+    for (j, b) in t.body.iter().enumerate() {
+        body.push(re(&format!("body[{j}]"), b)?);
+    }
+    for r in from.iter().chain(&from_name).chain(&subject).chain(&body) {
+        add_names(r);
+    }
+    let mut labels = Vec::new();
+    for (label, cap) in &t.labels {
+        let label = label.trim().trim_end_matches(':').trim().to_string();
+        if label.is_empty() {
+            return Err(Error::config(
+                path,
+                format!("{}: empty label", at("labels")),
+            ));
+        }
+        captures.insert(cap.clone());
+        labels.push((label, cap.clone()));
+    }
+    // Longer labels first, so "Amount paid" is tried before "Amount".
+    labels.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+    let entity = t.event.entity();
+    let check_caps = |key: &str, pieces: &[Piece]| -> Result<()> {
+        for p in pieces {
+            if let Piece::Cap(c) = p {
+                if !captures.contains(c) {
+                    return Err(Error::config(
+                        path,
+                        format!(
+                            "{}: {{{c}}} is not captured by this template; name it in a regex group (?P<{c}>...), in `labels`, or use a built-in ({})",
+                            at(key),
+                            BUILTIN_CAPTURES.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    };
+    let mut fields = Vec::new();
+    for (name, spec) in t.fields {
+        let key = format!("fields.{name}");
+        if !allowed_field(entity, &name) {
+            return Err(Error::config(
+                path,
+                format!(
+                    "{}: `{name}` is not a field of a {} record (see the contract's columns, link keys like business.email, or attr.<name>)",
+                    at(&key),
+                    entity
+                ),
+            ));
+        }
+        let full = match spec {
+            RawField::Text(text) => RawFieldFull {
+                text,
+                kind: FieldType::Text,
+                formats: Vec::new(),
+                zone: None,
+                pattern: None,
+                map: BTreeMap::new(),
+            },
+            RawField::Full(f) => f,
+        };
+        let text = parse_pieces(&full.text)
+            .map_err(|e| Error::config(path, format!("{}: {e}", at(&key))))?;
+        check_caps(&key, &text)?;
+        let zone = match &full.zone {
+            Some(z) => {
+                let p = parse_pieces(z)
+                    .map_err(|e| Error::config(path, format!("{}.zone: {e}", at(&key))))?;
+                check_caps(&format!("{key}.zone"), &p)?;
+                Some(p)
+            }
+            None => None,
+        };
+        if full.kind == FieldType::Datetime && full.formats.is_empty() {
+            return Err(Error::config(
+                path,
+                format!(
+                    "{}: a datetime needs `formats` (chrono strftime, e.g. \"%d/%m/%Y %H:%M\")",
+                    at(&key)
+                ),
+            ));
+        }
+        let pattern = full
+            .pattern
+            .as_deref()
+            .map(|p| re(&format!("{key}.pattern"), p))
+            .transpose()?;
+        fields.push(Field {
+            name,
+            text,
+            kind: full.kind,
+            formats: full.formats,
+            zone,
+            pattern,
+            map: full.map,
+        });
+    }
+    let required = t.required.unwrap_or_else(|| match entity {
+        Entity::Payment => vec!["attr.receipt_number".to_string()],
+        _ => vec!["reference".to_string()],
+    });
+    for r in &required {
+        if !fields.iter().any(|f| &f.name == r) {
+            return Err(Error::config(
+                path,
+                format!(
+                    "{}: `{r}` is required but not in [templates.fields]",
+                    at("required")
+                ),
+            ));
+        }
+    }
+    let default_currency = t.default_currency.map(|c| c.trim().to_ascii_lowercase());
+    Ok(Template {
+        name: t.name.clone(),
+        version: t.version.unwrap_or_else(|| "1".into()),
+        event: t.event,
+        status: t.status,
+        from,
+        from_name,
+        subject,
+        body_marker: t.body_marker,
+        body,
+        labels,
+        fields,
+        required,
+        default_currency,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_and_offsets() {
+        assert_eq!(
+            parse_pieces("{date} {start}").unwrap(),
+            vec![
+                Piece::Cap("date".into()),
+                Piece::Lit(" ".into()),
+                Piece::Cap("start".into())
+            ]
+        );
+        assert!(parse_pieces("{oops").is_err());
+        assert_eq!(parse_offset("-07:00"), Some(-25200));
+        assert_eq!(parse_offset("+0530"), Some(19800));
+        assert_eq!(parse_offset("+04"), Some(14400));
+        assert_eq!(parse_offset("UTC"), Some(0));
+        assert_eq!(parse_offset("PDT"), None);
+    }
+
+    #[test]
+    fn builtin_stripe_templates_compile_and_can_be_disabled() {
+        let m = Mapping::parse("", Path::new("x.toml")).unwrap();
+        assert!(m
+            .templates
+            .iter()
+            .any(|t| t.event == Event::PaymentReceived));
+        let m = Mapping::parse("stripe_receipts = false", Path::new("x.toml")).unwrap();
+        assert!(m.templates.is_empty());
+    }
+
+    #[test]
+    fn config_errors_name_the_key() {
+        let e = Mapping::parse(
+            "[[templates]]\nname='a'\nevent='reservation_created'\nsubject='x'\n[templates.fields]\nreference='{nope}'\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("m.toml") && e.contains("fields.reference") && e.contains("nope"),
+            "{e}"
+        );
+        let e = Mapping::parse(
+            "[[templates]]\nname='a'\nevent='reservation_created'\nsubject='(?P<r>x)'\n[templates.fields]\nreference='{r}'\nstarts='{r}'\n",
+            Path::new("m.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("starts"), "{e}");
+        let e = Mapping::parse("[[templates]]\nname='a'\nevent='x'\n", Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("m.toml"), "{e}");
+        let e = Mapping::parse("bogus = 1\n", Path::new("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bogus"), "{e}");
+    }
+}

@@ -1,0 +1,422 @@
+//! Importer tests over messages rendered by the sample generator and real-world mail.
+
+use super::extract::{self, Outcome, RawMessage};
+use super::mapping::Mapping;
+use super::*;
+use crate::claims::{Entity, Record, Value, VecSink};
+use crate::samples::mail::tests::{all_messages, tiny_world};
+use crate::samples::world::Flavour;
+use std::path::PathBuf;
+
+fn mapping(flavour: &str) -> Mapping {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("mappings")
+        .join(flavour)
+        .join("email.toml");
+    Mapping::load(Some(&p)).unwrap()
+}
+
+fn run(bytes: &[u8], m: &Mapping) -> Outcome {
+    extract::process(
+        &RawMessage {
+            location: "t@0".into(),
+            bytes: bytes.to_vec(),
+        },
+        m,
+    )
+}
+
+fn records(o: Outcome) -> Vec<Record> {
+    match o {
+        Outcome::Extracted { records, .. } => records,
+        Outcome::Skipped { skip, .. } => panic!("skipped: {skip:?}"),
+    }
+}
+
+fn main_of(rs: &[Record], e: Entity) -> &Record {
+    rs.iter().find(|r| r.entity == e).expect("record of entity")
+}
+
+fn text<'a>(r: &'a Record, f: &str) -> &'a str {
+    r.get(f)
+        .and_then(|v| v.as_text())
+        .unwrap_or_else(|| panic!("no {f} in {r:?}"))
+}
+
+fn int(r: &Record, f: &str) -> i64 {
+    r.get(f)
+        .and_then(|v| v.as_int())
+        .unwrap_or_else(|| panic!("no {f} in {r:?}"))
+}
+
+fn msg<'a>(all: &'a [(String, Vec<u8>)], prefix: &str) -> &'a [u8] {
+    &all.iter()
+        .find(|(id, _)| id.starts_with(prefix) || id.contains(prefix))
+        .unwrap_or_else(|| panic!("no message {prefix}"))
+        .1
+}
+
+#[test]
+fn bookly_templates_both_versions() {
+    let w = tiny_world(Flavour::Bookly);
+    let all = all_messages(&w);
+    let m = mapping("bookly");
+
+    // v1 (February, before the cutoff): LA, PST.
+    let rs = records(run(msg(&all, "confirm.100.0@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "reference"), "BK-7Q2X9");
+    assert_eq!(text(r, "status"), "confirmed");
+    assert_eq!(text(r, "starts_at"), "2026-02-10T17:30:00Z");
+    assert_eq!(int(r, "amount"), 4500);
+    assert_eq!(text(r, "currency"), "usd");
+    assert_eq!(text(r, "service"), "Cut & colour");
+    assert_eq!(text(r, "business_id"), "17");
+    assert_eq!(text(r, "business.name"), "Lumen Hair Studio");
+    assert_eq!(text(r, "business.email"), "hello@lumen.example");
+    assert_eq!(text(r, "customer.email"), "ann.lee@example.org");
+    assert_eq!(
+        r.source_ref,
+        format!(
+            "email:{}",
+            all.iter()
+                .find(|(i, _)| i.starts_with("confirm.100.0@"))
+                .unwrap()
+                .0
+        )
+    );
+    let c = main_of(&rs, Entity::Customer);
+    assert_eq!(text(c, "email").to_lowercase(), "ann.lee@example.org");
+    assert_eq!(text(c, "name"), "Ann Lee");
+    assert_eq!(text(c, "business_id"), "17");
+    let b = main_of(&rs, Entity::Business);
+    assert_eq!(text(b, "id"), "17");
+    assert_eq!(text(b, "name"), "Lumen Hair Studio");
+
+    let rs = records(run(msg(&all, "change.100.1@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "starts_at"), "2026-02-11T18:00:00Z");
+    assert_eq!(int(r, "amount"), 9000);
+    assert!(
+        r.get("status").is_none(),
+        "a change notice does not say the status"
+    );
+
+    let rs = records(run(msg(&all, "cancel.100.2@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "status"), "cancelled");
+    assert_eq!(text(r, "reference"), "BK-7Q2X9");
+
+    // v2 (September, Berlin, CEST; money over a thousand; RFC 2047 names).
+    let rs = records(run(msg(&all, "confirm.101.0@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "reference"), "BK-3MZ8P");
+    assert_eq!(text(r, "starts_at"), "2026-07-14T17:30:00Z");
+    assert_eq!(text(r, "ends_at"), "2026-07-14T19:30:00Z");
+    assert_eq!(int(r, "party_size"), 12);
+    assert_eq!(int(r, "amount"), 123450);
+    assert_eq!(text(r, "currency"), "eur");
+    assert_eq!(text(r, "business_id"), "18");
+    assert_eq!(text(r, "business.name"), "Café Zürich & Söhne");
+    let c = main_of(&rs, Entity::Customer);
+    assert_eq!(text(c, "name"), "Jürgen Weiß");
+
+    let rs = records(run(msg(&all, "change.101.1@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "starts_at"), "2026-09-14T18:00:00Z");
+    assert_eq!(int(r, "party_size"), 14);
+
+    // Pending in Tokyo, yen without decimals.
+    let rs = records(run(msg(&all, "confirm.102.0@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "status"), "pending");
+    assert_eq!(text(r, "starts_at"), "2026-10-20T10:00:00Z");
+    assert_eq!(int(r, "amount"), 12000);
+    assert_eq!(text(r, "currency"), "jpy");
+}
+
+#[test]
+fn rfc2047_subjects_are_decoded() {
+    let w = tiny_world(Flavour::Bookly);
+    let all = all_messages(&w);
+    let raw = String::from_utf8_lossy(msg(&all, "confirm.101.0@")).into_owned();
+    let subject_line = raw.lines().find(|l| l.starts_with("Subject:")).unwrap();
+    assert!(
+        subject_line.contains("=?"),
+        "subject is encoded: {subject_line}"
+    );
+    let from_line = raw.lines().find(|l| l.starts_with("From:")).unwrap();
+    assert!(from_line.contains("=?"), "name is encoded: {from_line}");
+    let rs = records(run(msg(&all, "confirm.101.0@"), &mapping("bookly")));
+    assert_eq!(
+        text(main_of(&rs, Entity::Reservation), "reference"),
+        "BK-3MZ8P"
+    );
+}
+
+#[test]
+fn html_only_message_reads_the_table() {
+    let html = "<html><body><h1>Your appointment is confirmed</h1><p>Hi Ann,</p>\
+        <table><tr><td>Booking code</td><td>BK-AAAA1</td></tr>\
+        <tr><td>When</td><td>Tue 14 Jul 2026, 09:30&ndash;10:30 (PDT)</td></tr>\
+        <tr><td>Service</td><td>Trim</td></tr><tr><td>Party</td><td>2</td></tr>\
+        <tr><td>Total</td><td>$1,045.00</td></tr></table>\
+        <p>Lumen &middot; shop #17</p></body></html>";
+    let bytes = mail_builder::MessageBuilder::new()
+        .from(("Lumen", "bookings@mail.bookly.app"))
+        .to(("Ann", "Ann@Example.org"))
+        .subject("Your appointment is confirmed – BK-AAAA1")
+        .message_id("html-only@test")
+        .header(
+            "Date",
+            mail_builder::headers::raw::Raw::new("Mon, 13 Jul 2026 09:00:00 -0700"),
+        )
+        .html_body(html)
+        .write_to_vec()
+        .unwrap();
+    let rs = records(run(&bytes, &mapping("bookly")));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "starts_at"), "2026-07-14T16:30:00Z");
+    assert_eq!(text(r, "ends_at"), "2026-07-14T17:30:00Z");
+    assert_eq!(int(r, "party_size"), 2);
+    assert_eq!(int(r, "amount"), 104500);
+    assert_eq!(text(r, "service"), "Trim");
+    assert_eq!(text(r, "business_id"), "17");
+    assert_eq!(text(r, "customer.email"), "ann@example.org");
+    assert_eq!(r.observed_at.as_deref(), Some("2026-07-13T16:00:00Z"));
+    assert_eq!(
+        text(main_of(&rs, Entity::Customer), "email"),
+        "Ann@Example.org"
+    );
+}
+
+#[test]
+fn stripe_receipts_and_refunds() {
+    let w = tiny_world(Flavour::Bookly);
+    let all = all_messages(&w);
+    let m = mapping("bookly");
+    let rs = records(run(msg(&all, ".receipt.500@"), &m));
+    let p = main_of(&rs, Entity::Payment);
+    assert_eq!(text(p, "attr.receipt_number"), "1234-5678");
+    assert_eq!(int(p, "amount"), 4500);
+    assert_eq!(text(p, "currency"), "usd");
+    assert_eq!(text(p, "status"), "succeeded");
+    assert_eq!(text(p, "created_at"), "2026-02-01T17:01:00Z");
+    assert_eq!(text(p, "attr.card_last4"), "4242");
+    assert_eq!(text(p, "business.stripe_account"), "acct_1Lumen17");
+    assert_eq!(text(p, "customer.email"), "ann.lee@example.org");
+    assert_eq!(text(p, "processor"), "stripe");
+    let b = main_of(&rs, Entity::Business);
+    assert_eq!(text(b, "stripe_account"), "acct_1Lumen17");
+
+    let rs = records(run(msg(&all, ".refund.500.0@"), &m));
+    let p = main_of(&rs, Entity::Payment);
+    assert_eq!(text(p, "status"), "refunded");
+    assert_eq!(int(p, "amount_refunded"), 4500);
+    assert!(p.get("created_at").is_none());
+
+    let rs = records(run(msg(&all, ".refund.501.0@"), &m));
+    let p = main_of(&rs, Entity::Payment);
+    assert_eq!(text(p, "status"), "partially_refunded");
+    assert_eq!(int(p, "amount_refunded"), 1000);
+    assert_eq!(int(p, "amount"), 123450);
+    assert_eq!(text(p, "currency"), "eur");
+    assert_eq!(text(p, "attr.card_last4"), "1881");
+
+    // Turned off: the same receipt is unmatched.
+    let off = Mapping::parse("stripe_receipts = false", std::path::Path::new("x")).unwrap();
+    match run(msg(&all, ".receipt.500@"), &off) {
+        Outcome::Skipped { skip, .. } => {
+            assert_eq!(skip.kind, extract::UNMATCHED);
+            assert!(
+                skip.reason.contains("receipts+acct_1Lumen17@stripe.com"),
+                "{}",
+                skip.reason
+            );
+            assert!(skip.reason.contains("#9999-9999"), "{}", skip.reason);
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+/// Imports a whole rendered mbox: every message lands in exactly one bucket.
+#[test]
+fn mbox_end_to_end_buckets_and_duplicates() {
+    let w = tiny_world(Flavour::Bookly);
+    let dir = tempfile::tempdir().unwrap();
+    crate::samples::mail::render(&w, dir.path()).unwrap();
+    let mbox = dir.path().join("mail").join("app.mbox");
+    let bytes = std::fs::read(&mbox).unwrap();
+    // Add a duplicate of the first message and a truncated copy at the end.
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let second = text[1..].find("\nFrom ").map(|p| p + 2).unwrap();
+    let first_msg = &text[..second];
+    let mut all = text.clone();
+    all.push_str(first_msg);
+    all.push_str(&first_msg[..first_msg.len() / 3]);
+    all.push_str("\n\nFrom x Tue Jul 14 16:30:00 2026\n\n\nFrom y Tue Jul 14 16:30:00 2026\nnot a mail at all\n");
+    std::fs::write(&mbox, &all).unwrap();
+    let separators = all
+        .lines()
+        .filter(|l| l.starts_with("From ") && l.ends_with("2026"))
+        .count();
+    let mut sink = VecSink::default();
+    import_path(&dir.path().join("mail"), &mapping("bookly"), &mut sink).unwrap();
+    let mut refs: Vec<&str> = sink
+        .records
+        .iter()
+        .filter(|r| r.entity != Entity::Customer && r.entity != Entity::Business)
+        .map(|r| r.source_ref.as_str())
+        .collect();
+    let n_extracted = refs.len();
+    refs.sort();
+    refs.dedup();
+    assert_eq!(refs.len(), n_extracted, "one main record per message");
+    let dups = sink
+        .skips
+        .iter()
+        .filter(|s| s.kind == extract::DUPLICATE)
+        .count();
+    assert!(dups >= 1, "{:?}", sink.skips);
+    // The empty message after "From x" is no message; everything else is counted.
+    assert_eq!(
+        n_extracted + sink.skips.len(),
+        separators - 1,
+        "{:#?}",
+        sink.skips
+    );
+    for s in &sink.skips {
+        assert!(s.location.starts_with("app.mbox@"), "{s:?}");
+        assert!(
+            [
+                extract::DUPLICATE,
+                extract::UNMATCHED,
+                extract::UNREADABLE,
+                extract::INCOMPLETE
+            ]
+            .contains(&s.kind.as_str()),
+            "{s:?}"
+        );
+    }
+    assert!(sink
+        .skips
+        .iter()
+        .any(|s| s.kind == extract::UNMATCHED && s.reason.contains("news@")));
+    assert!(sink
+        .skips
+        .iter()
+        .any(|s| s.reason.contains("MAILER-DAEMON")));
+}
+
+#[test]
+fn truncated_and_garbage_messages_land_in_a_bucket() {
+    let w = tiny_world(Flavour::Bookly);
+    let all = all_messages(&w);
+    let m = mapping("bookly");
+    let full = msg(&all, "confirm.101.0@");
+    for cut in [
+        0,
+        1,
+        10,
+        40,
+        100,
+        200,
+        full.len() / 3,
+        full.len() / 2,
+        full.len() - 10,
+    ] {
+        let _ = run(&full[..cut], &m);
+    }
+    // Cut in the body: recognised, but the fields are gone.
+    let head_end = full.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    match run(&full[..head_end + 4], &m) {
+        Outcome::Skipped { skip, .. } => {
+            assert_eq!(skip.kind, extract::INCOMPLETE, "{skip:?}");
+            assert!(
+                skip.reason.contains("confirmation (v2)") && skip.reason.contains("starts_at"),
+                "{skip:?}"
+            );
+        }
+        o => panic!("{o:?}"),
+    }
+    for junk in [
+        &b""[..],
+        b"\x00\x01\x02",
+        b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest",
+        b"just text\n",
+    ] {
+        match run(junk, &m) {
+            Outcome::Skipped { skip, .. } => {
+                assert!(
+                    skip.kind == extract::UNREADABLE || skip.kind == extract::UNMATCHED,
+                    "{skip:?}"
+                )
+            }
+            o => panic!("{o:?}"),
+        }
+    }
+}
+
+/// CPython's email test corpus: real, partly malformed mail. Each file is one message;
+/// none may panic and each lands in one bucket.
+#[test]
+fn cpython_email_corpus_never_panics() {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import test.test_email, os; print(os.path.dirname(test.test_email.__file__))",
+        ])
+        .output();
+    let Ok(out) = out else {
+        eprintln!("python3 not available: skipped");
+        return;
+    };
+    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("data");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("CPython email corpus not found: skipped");
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("msg_") && n.ends_with(".txt"))
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() > 20, "{}", files.len());
+    let m = mapping("bookly");
+    for f in &files {
+        let mut sink = VecSink::default();
+        import_path(f, &m, &mut sink).unwrap();
+        let main = sink
+            .records
+            .iter()
+            .filter(|r| matches!(r.entity, Entity::Reservation | Entity::Payment))
+            .count();
+        // A file may be read as an mbox when it starts with "From " (a few do), so it may
+        // hold more than one message; at least one bucket, and only known kinds.
+        assert!(main + sink.skips.len() >= 1, "{}", f.display());
+        assert_eq!(main, 0, "{} matched an app template", f.display());
+        for s in &sink.skips {
+            assert!(
+                [extract::UNMATCHED, extract::UNREADABLE, extract::DUPLICATE]
+                    .contains(&s.kind.as_str()),
+                "{}: {s:?}",
+                f.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn values_are_typed() {
+    let w = tiny_world(Flavour::Bookly);
+    let all = all_messages(&w);
+    let rs = records(run(msg(&all, "confirm.101.0@"), &mapping("bookly")));
+    let r = main_of(&rs, Entity::Reservation);
+    assert!(matches!(r.get("amount"), Some(Value::Int(_))));
+    assert!(matches!(r.get("party_size"), Some(Value::Int(_))));
+    assert!(matches!(r.get("business_id"), Some(Value::Text(_))));
+}
