@@ -21,6 +21,7 @@
 
 use super::world::{amount_refunded, Business, Customer, Flavour, Payment, Reservation, World};
 use crate::error::{Error, Result};
+use crate::import::stripe::layout;
 use crate::util::time::Timestamp;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -33,8 +34,6 @@ use std::path::{Path, PathBuf};
 
 /// This renderer's own RNG constant (xor'ed with the world's seed).
 const SALT: u64 = 0x5354_5249_5045_0001;
-/// Objects per saved list page (Stripe's maximum `limit`).
-const PAGE: usize = 100;
 /// Payments created more than this many days before the incident carry the old era's
 /// metadata keys.
 const OLD_ERA_DAYS: i64 = 300;
@@ -143,7 +142,7 @@ pub fn render(world: &World, out: &Path) -> Result<()> {
     let mut accounts: Vec<(i64, String, Value)> = accounts;
     accounts.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
     let objs: Vec<Value> = accounts.into_iter().map(|(_, _, v)| v).collect();
-    write_pages(&tmp.join("api").join("accounts"), "/v1/accounts", &objs)?;
+    write_pages(&layout::accounts_dir(&tmp), "/v1/accounts", &objs)?;
     if dest.exists() {
         std::fs::remove_dir_all(&dest).map_err(|e| write_err(&dest, e))?;
     }
@@ -165,32 +164,16 @@ fn write_pages(dir: &Path, url: &str, objs: &[Value]) -> Result<()> {
     let chunks: Vec<&[Value]> = if objs.is_empty() {
         vec![&[]]
     } else {
-        objs.chunks(PAGE).collect()
+        objs.chunks(layout::PAGE_SIZE).collect()
     };
     let n = chunks.len();
     for (i, chunk) in chunks.into_iter().enumerate() {
-        let path = dir.join(format!("page-{:04}.json", i + 1));
+        let path = layout::page_file(dir, i + 1);
         let f = std::fs::File::create(&path).map_err(|e| write_err(&path, e))?;
         let mut w = BufWriter::with_capacity(1 << 16, f);
-        let io = (|| -> std::io::Result<()> {
-            write!(
-                w,
-                "{{\"object\":\"list\",\"url\":{},\"has_more\":{},\"data\":[",
-                serde_json::to_string(url)?,
-                i + 1 < n
-            )?;
-            for (j, o) in chunk.iter().enumerate() {
-                if j > 0 {
-                    w.write_all(b",\n")?;
-                } else {
-                    w.write_all(b"\n")?;
-                }
-                serde_json::to_writer(&mut w, o)?;
-            }
-            w.write_all(b"\n]}\n")?;
-            w.flush()
-        })();
-        io.map_err(|e| write_err(&path, e))?;
+        layout::write_page(&mut w, url, i + 1 < n, chunk)
+            .and_then(|()| w.flush())
+            .map_err(|e| write_err(&path, e))?;
     }
     Ok(())
 }
@@ -513,24 +496,31 @@ fn render_account(idx: &Index<'_>, b: &Business, root: &Path) -> Result<(i64, St
     ] {
         newest_first(v);
     }
-    let dir = root.join("api").join(&acct);
-    write_pages(&dir.join("customers"), "/v1/customers", &customer_objs)?;
-    write_pages(&dir.join("charges"), "/v1/charges", &charges)?;
-    write_pages(
-        &dir.join("payment_intents"),
-        "/v1/payment_intents",
-        &intents,
-    )?;
-    write_pages(&dir.join("refunds"), "/v1/refunds", &refunds)?;
-    write_pages(&dir.join("disputes"), "/v1/disputes", &disputes)?;
+    let dir = |r: &str| layout::resource_dir(root, &acct, r);
+    write_pages(&dir("customers"), "/v1/customers", &customer_objs)?;
+    write_pages(&dir("charges"), "/v1/charges", &charges)?;
+    write_pages(&dir("payment_intents"), "/v1/payment_intents", &intents)?;
+    write_pages(&dir("refunds"), "/v1/refunds", &refunds)?;
+    write_pages(&dir("disputes"), "/v1/disputes", &disputes)?;
 
-    // --- a Dashboard export, for about a third of the accounts ---
+    // --- Dashboard exports, for about a third of the accounts ---
     if rng.gen_bool(0.33) {
-        let path = root
-            .join("exports")
-            .join(&acct)
-            .join("unified_payments.csv");
-        write_export(&mut rng, &path, &charges, &intents, &customer_objs)?;
+        let dir = layout::exports_dir(root, &acct);
+        write_export(
+            &mut rng,
+            &dir.join("unified_payments.csv"),
+            &charges,
+            &intents,
+            &customer_objs,
+        )?;
+        if rng.gen_bool(0.5) {
+            write_customers_export(
+                &mut rng,
+                &dir.join("unified_customers.csv"),
+                &customer_objs,
+                &charges,
+            )?;
+        }
     }
     Ok((unix(b.created_at), acct, account))
 }
@@ -1473,6 +1463,233 @@ mod tests {
                 .filter(|r| r.entity == Entity::Business)
                 .collect();
             assert_eq!(accounts.len(), 2);
+        }
+    }
+}
+
+/// Customers export column sets (real header rows; the subset's `tag (metadata)` column is
+/// replaced by the account's own metadata keys).
+const CUSTOMER_VARIANTS: [&[&str]; 2] = [
+    &[
+        "id",
+        "Description",
+        "Email",
+        "Name",
+        "Created (UTC)",
+        "Delinquent",
+        "Card ID",
+        "Card Last4",
+        "Card Brand",
+        "Card Funding",
+        "Card Exp Month",
+        "Card Exp Year",
+        "Card Name",
+        "Card Address Line1",
+        "Card Address Line2",
+        "Card Address City",
+        "Card Address State",
+        "Card Address Country",
+        "Card Address Zip",
+        "Card Issue Country",
+        "Card Fingerprint",
+        "Card CVC Status",
+        "Card AVS Zip Status",
+        "Card AVS Line1 Status",
+        "Card Tokenization Method",
+        "Plan",
+        "Status",
+        "Cancel At Period End",
+        "Account Balance",
+        "Currency",
+        "Total Spend",
+        "Payment Count",
+        "Average Order",
+        "Refunded Volume",
+        "Dispute Losses",
+        "Business Vat ID",
+        "Tax Location Recognized",
+    ],
+    &[
+        "id",
+        "Description",
+        "Email",
+        "Name",
+        "Created (UTC)",
+        "Delinquent",
+        "Plan",
+        "Status",
+        "Total Spend",
+        "Payment Count",
+        "Refunded Volume",
+        "Dispute Losses",
+    ],
+];
+
+fn write_customers_export(
+    rng: &mut ChaCha8Rng,
+    path: &Path,
+    customers: &[Value],
+    charges: &[Value],
+) -> Result<()> {
+    let cols = CUSTOMER_VARIANTS[rng.gen_range(0..CUSTOMER_VARIANTS.len())];
+    // Per customer: (spend, count, refunded, latest charge), charges being newest first.
+    let mut stats: HashMap<&str, (i64, i64, i64, &Value)> = HashMap::new();
+    for c in charges.iter().filter(|c| c["paid"] == true) {
+        if let Some(id) = c["customer"].as_str() {
+            let e = stats.entry(id).or_insert((0, 0, 0, c));
+            e.0 += c["amount"].as_i64().unwrap_or(0) - c["amount_refunded"].as_i64().unwrap_or(0);
+            e.1 += 1;
+            e.2 += c["amount_refunded"].as_i64().unwrap_or(0);
+        }
+    }
+    let mut meta_keys: Vec<String> = customers
+        .iter()
+        .filter_map(|c| c["metadata"].as_object())
+        .flat_map(|m| m.keys().cloned())
+        .collect();
+    meta_keys.sort();
+    meta_keys.dedup();
+    let mut header: Vec<String> = cols.iter().map(|c| c.to_string()).collect();
+    header.extend(meta_keys.iter().map(|k| format!("{k} (metadata)")));
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(customers.len() * 300 + 1024));
+    let csv_err = |e: csv::Error| Error::Other(format!("{}: {e}", path.display()));
+    w.write_record(&header).map_err(csv_err)?;
+    for c in customers {
+        let cur = c["currency"].as_str().unwrap_or("usd");
+        let st = c["id"].as_str().and_then(|id| stats.get(id));
+        let card = st.map(|s| &s.3["payment_method_details"]["card"]);
+        let mut rec: Vec<String> = Vec::with_capacity(header.len());
+        for col in cols {
+            let v = match *col {
+                "id" => text(&c["id"]),
+                "Description" => text(&c["description"]),
+                "Email" => text(&c["email"]),
+                "Name" => text(&c["name"]),
+                "Created (UTC)" => date(c["created"].as_i64(), false),
+                "Delinquent" | "Cancel At Period End" | "Tax Location Recognized" => "false".into(),
+                "Card ID" => st.map(|s| text(&s.3["payment_method"])).unwrap_or_default(),
+                "Card Last4" => card.map(|k| text(&k["last4"])).unwrap_or_default(),
+                "Card Brand" => card.map(|k| text(&k["brand"])).unwrap_or_default(),
+                "Card Funding" => card.map(|k| text(&k["funding"])).unwrap_or_default(),
+                "Card Exp Month" => card.map(|k| text(&k["exp_month"])).unwrap_or_default(),
+                "Card Exp Year" => card.map(|k| text(&k["exp_year"])).unwrap_or_default(),
+                "Card Issue Country" => card.map(|k| text(&k["country"])).unwrap_or_default(),
+                "Card Fingerprint" => card.map(|k| text(&k["fingerprint"])).unwrap_or_default(),
+                "Card CVC Status" => card
+                    .map(|k| text(&k["checks"]["cvc_check"]))
+                    .unwrap_or_default(),
+                "Account Balance" => major(0, cur),
+                "Currency" => cur.to_string(),
+                "Total Spend" => major(st.map(|s| s.0).unwrap_or(0), cur),
+                "Payment Count" => st.map(|s| s.1).unwrap_or(0).to_string(),
+                "Average Order" => major(st.map(|s| s.0 / s.1.max(1)).unwrap_or(0), cur),
+                "Refunded Volume" => major(st.map(|s| s.2).unwrap_or(0), cur),
+                "Dispute Losses" => major(0, cur),
+                _ => String::new(),
+            };
+            rec.push(v);
+        }
+        for k in &meta_keys {
+            rec.push(text(&c["metadata"][k.as_str()]));
+        }
+        w.write_record(&rec).map_err(csv_err)?;
+    }
+    let buf = w
+        .into_inner()
+        .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+    let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+    std::fs::create_dir_all(&dir).map_err(|e| write_err(&dir, e))?;
+    std::fs::write(path, buf).map_err(|e| write_err(path, e))
+}
+
+#[cfg(test)]
+mod simulated {
+    use super::*;
+    use crate::claims::{Entity, Value as V, VecSink};
+    use crate::samples::world::payment_status;
+
+    /// A simulated world through the renderer and back through the importer.
+    #[test]
+    fn simulated_world_round_trip() {
+        for flavour in [Flavour::Bookly, Flavour::Tablehop] {
+            let w = crate::samples::simulate::simulate(16, 5, flavour);
+            let dir = tempfile::tempdir().unwrap();
+            render(&w, dir.path()).unwrap();
+            let root = dir.path().join("stripe");
+            let exports: Vec<_> = std::fs::read_dir(root.join("exports"))
+                .map(|r| r.map(|e| e.unwrap().path()).collect())
+                .unwrap_or_default();
+            assert!(
+                !exports.is_empty(),
+                "{flavour:?}: some accounts export CSVs"
+            );
+            let m = crate::import::stripe::mapping::Mapping::load(
+                &Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join(format!("mappings/{}/stripe.toml", flavour.name())),
+            )
+            .unwrap();
+            let mut sink = VecSink::default();
+            crate::import::stripe::import_path(
+                &root,
+                &m,
+                "2026-11-20T14:30:00Z",
+                &indicatif::ProgressBar::hidden(),
+                &mut sink,
+            )
+            .unwrap();
+            let bad: Vec<_> = sink
+                .skips
+                .iter()
+                .filter(|s| s.kind != "payment_intent_without_charge")
+                .collect();
+            assert!(bad.is_empty(), "{bad:?}");
+            let t = w.incident_at;
+            let by_ref: HashMap<&str, &crate::claims::Record> = sink
+                .records
+                .iter()
+                .map(|r| (r.source_ref.as_str(), r))
+                .collect();
+            let acct_of: HashMap<i64, &str> = w
+                .businesses
+                .iter()
+                .filter_map(|b| b.stripe_account.as_deref().map(|a| (b.id, a)))
+                .collect();
+            let mut linked = 0;
+            let mut total = 0;
+            for p in w.payments.iter().filter(|p| p.created_at <= t) {
+                let Some(ch) = &p.charge_id else { continue };
+                let key = format!("stripe:{}/{ch}", acct_of[&p.business_id]);
+                let r = by_ref
+                    .get(key.as_str())
+                    .unwrap_or_else(|| panic!("{key} missing"));
+                assert_eq!(r.get("amount"), Some(&V::Int(p.amount)));
+                assert_eq!(
+                    r.get("currency").and_then(V::as_text),
+                    Some(p.currency.as_str())
+                );
+                assert_eq!(
+                    r.get("status").and_then(V::as_text),
+                    Some(payment_status(p, t)),
+                    "{key}"
+                );
+                total += 1;
+                if r.get("reservation_id").is_some() || r.get("reservation.reference").is_some() {
+                    linked += 1;
+                }
+            }
+            assert!(total > 100, "{flavour:?}: {total} charges");
+            // Metadata is missing on a few charges, and half of those name the code.
+            assert!(
+                linked * 100 >= total * 90,
+                "{flavour:?}: {linked}/{total} linked"
+            );
+            // CSV rows are payments of the exporting account.
+            let csv_rows = sink
+                .records
+                .iter()
+                .filter(|r| r.entity == Entity::Payment && r.source_ref.contains(".csv:"))
+                .count();
+            assert!(csv_rows > 0);
         }
     }
 }

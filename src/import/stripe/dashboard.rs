@@ -118,7 +118,11 @@ pub fn read_csv(
                     }
                 };
                 match res {
-                    Ok(r) => out.records.push(r),
+                    Ok(r) => {
+                        let rr = super::objects::reservation_of(&r);
+                        out.records.push(r);
+                        out.records.extend(rr);
+                    }
                     Err(reason) => out.skip(&loc, "bad_row", reason),
                 }
             }

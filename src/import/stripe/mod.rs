@@ -45,6 +45,7 @@
 //! a `duplicate` skip.
 
 pub mod dashboard;
+pub mod layout;
 pub mod mapping;
 pub mod objects;
 

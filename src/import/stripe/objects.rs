@@ -345,7 +345,7 @@ fn charge(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileO
     let md = obj(o, "metadata");
     let get = meta_get(md);
     let description = s(o, "description");
-    let (res_id, res_ref) = links(m, &mut r, &get, description);
+    links(m, &mut r, &get, description);
     r.set("id", m.lookup(Holds::PaymentId, &get));
     let cus = id_of(o, "customer");
     r.set("customer.stripe_customer", cus);
@@ -363,30 +363,12 @@ fn charge(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileO
             .and_then(|p| obj(p, "card"))
             .and_then(|c| s(c, "last4")),
     );
-    let business_id = r.get("business_id").cloned();
-    let customer_id = r.get("customer_id").cloned();
     out.records.push(r);
     out.charges
         .push((place.account.map(str::to_string), id.to_string()));
 
     // A reservation the charge names: Stripe saw it even when the backup did not.
-    if res_id.is_some() || res_ref.is_some() {
-        let mut rr = Record::new(
-            Entity::Reservation,
-            format!(
-                "{}#reservation",
-                source_ref(place.account, id, place.ref_suffix)
-            ),
-            observed,
-        );
-        rr.set("id", res_id);
-        rr.set("reference", res_ref);
-        rr.set("business_id", business_id);
-        rr.set("business.stripe_account", account);
-        rr.set("customer_id", customer_id.clone());
-        if customer_id.is_none() {
-            rr.set("customer.stripe_customer", cus);
-        }
+    if let Some(rr) = reservation_of(&out.records[out.records.len() - 1]) {
         out.records.push(rr);
     }
     // Refunds embedded in the charge are already in amount_refunded.
@@ -496,4 +478,32 @@ fn checkout(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut Fil
         rr.set("customer.stripe_customer", cus);
         out.records.push(rr);
     }
+}
+
+/// The reservation a payment record names (by app id or booking code), as a record of its
+/// own (`<payment source ref>#reservation`) carrying the payment's business and customer
+/// links: a reservation made after the backup is still seen through its payment.
+pub fn reservation_of(payment: &Record) -> Option<Record> {
+    let id = payment.get("reservation_id").cloned();
+    let reference = payment.get("reservation.reference").cloned();
+    if id.is_none() && reference.is_none() {
+        return None;
+    }
+    let mut rr = Record::new(
+        Entity::Reservation,
+        format!("{}#reservation", payment.source_ref),
+        payment.observed_at.clone(),
+    );
+    rr.set("id", id);
+    rr.set("reference", reference);
+    for f in ["business_id", "business.stripe_account", "customer_id"] {
+        rr.set(f, payment.get(f).cloned());
+    }
+    if payment.get("customer_id").is_none() {
+        rr.set(
+            "customer.stripe_customer",
+            payment.get("customer.stripe_customer").cloned(),
+        );
+    }
+    Some(rr)
 }
