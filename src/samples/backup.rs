@@ -1224,13 +1224,15 @@ impl TempCluster {
                 "chown postgres",
             )?;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .map_err(|e| format!("no free port: {e}"))?;
+        let free_port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .map_err(|e| format!("no free port: {e}"))
+        };
         let mut c = TempCluster {
             bins,
-            port,
+            port: free_port()?,
             dir,
             as_postgres,
             started: false,
@@ -1243,21 +1245,37 @@ impl TempCluster {
                 .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"]),
             "initdb",
         )?;
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c TimeZone=UTC",
-            c.dir.path().display()
-        );
-        c.started = true;
-        run(
-            c.server_cmd(&c.bins.pg_ctl.clone())
-                .arg("-D")
-                .arg(&data)
-                .arg("-l")
-                .arg(c.dir.path().join("server.log"))
-                .args(["-w", "-t", "60", "-o", &opts, "start"]),
-            "pg_ctl start",
-        )?;
-        Ok(c)
+        // The port was free a moment ago; another process may take it first, so try again
+        // with a new one a few times.
+        let mut last = String::new();
+        for attempt in 0..3 {
+            if attempt > 0 {
+                c.port = free_port()?;
+            }
+            let opts = format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c TimeZone=UTC",
+                c.port,
+                c.dir.path().display()
+            );
+            c.started = true;
+            match run(
+                c.server_cmd(&c.bins.pg_ctl.clone())
+                    .arg("-D")
+                    .arg(&data)
+                    .arg("-l")
+                    .arg(c.dir.path().join("server.log"))
+                    .args(["-w", "-t", "60", "-o", &opts, "start"]),
+                "pg_ctl start",
+            ) {
+                Ok(_) => return Ok(c),
+                Err(e) => {
+                    let log = std::fs::read_to_string(c.dir.path().join("server.log"))
+                        .unwrap_or_default();
+                    last = format!("{e}; server log: {}", log.trim());
+                }
+            }
+        }
+        Err(last)
     }
 
     fn server_cmd(&self, bin: &Path) -> std::process::Command {

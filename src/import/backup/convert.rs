@@ -11,6 +11,36 @@ use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use std::collections::HashMap;
 use std::path::Path;
+use std::rc::Rc;
+
+/// A table's columns and where each is.
+pub struct ColumnIndex {
+    columns: Vec<String>,
+    at: HashMap<String, usize>,
+}
+
+impl ColumnIndex {
+    fn new(columns: &[String]) -> Self {
+        let mut at = HashMap::new();
+        for (i, c) in columns.iter().enumerate() {
+            at.insert(c.clone(), i);
+        }
+        for (i, c) in columns.iter().enumerate() {
+            at.entry(c.to_ascii_lowercase()).or_insert(i);
+        }
+        ColumnIndex {
+            columns: columns.to_vec(),
+            at,
+        }
+    }
+    /// Where column `c` is: exact name, else case-insensitively.
+    pub fn get(&self, c: &str) -> Option<usize> {
+        self.at
+            .get(c)
+            .or_else(|| self.at.get(&c.to_ascii_lowercase()))
+            .copied()
+    }
+}
 
 /// What is known of each business (from the business table, read first).
 #[derive(Debug, Clone, Default)]
@@ -26,8 +56,10 @@ pub struct Converter<'m> {
     pub observed_at: String,
     pub businesses: HashMap<String, BusinessInfo>,
     default_zone: Option<Tz>,
-    /// table -> (columns, column index per mapped name)
-    cache: HashMap<String, (Vec<String>, HashMap<String, usize>)>,
+    /// table -> (columns, column index by name and by lowercase name)
+    cache: HashMap<String, Rc<ColumnIndex>>,
+    /// source_refs emitted so far (a primary key seen twice is a duplicate row).
+    seen: std::collections::HashSet<String>,
 }
 
 impl<'m> Converter<'m> {
@@ -39,18 +71,15 @@ impl<'m> Converter<'m> {
             businesses: HashMap::new(),
             default_zone: mapping.timezone.as_deref().and_then(time::parse_zone),
             cache: HashMap::new(),
+            seen: std::collections::HashSet::new(),
         }
     }
 
     /// Remembers a business row (zone and the columns other tables take from it).
     pub fn add_business(&mut self, row: &Row<'_>) {
         let em = &self.mapping.business;
-        let get = |c: &str| {
-            row.columns
-                .iter()
-                .position(|x| x == c)
-                .and_then(|i| row.values[i].clone())
-        };
+        let idx = ColumnIndex::new(row.columns);
+        let get = |c: &str| idx.get(c).and_then(|i| row.values[i].clone());
         let Some(id) = get(&em.id) else { return };
         let mut info = BusinessInfo {
             zone: em
@@ -70,22 +99,15 @@ impl<'m> Converter<'m> {
         self.businesses.insert(id, info);
     }
 
-    fn index(&mut self, row: &Row<'_>) -> &HashMap<String, usize> {
-        let stale = match self.cache.get(row.table) {
-            Some((cols, _)) => cols.as_slice() != row.columns,
-            None => true,
-        };
-        if stale {
-            let idx = row
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.clone(), i))
-                .collect();
-            self.cache
-                .insert(row.table.to_string(), (row.columns.to_vec(), idx));
+    fn index(&mut self, row: &Row<'_>) -> Rc<ColumnIndex> {
+        if let Some(ix) = self.cache.get(row.table) {
+            if ix.columns.as_slice() == row.columns {
+                return ix.clone();
+            }
         }
-        &self.cache[row.table].1
+        let ix = Rc::new(ColumnIndex::new(row.columns));
+        self.cache.insert(row.table.to_string(), ix.clone());
+        ix
     }
 
     /// Converts a row of `entity`'s table, or says why it cannot. A value that cannot be read
@@ -97,8 +119,8 @@ impl<'m> Converter<'m> {
         em: &EntityMap,
         row: &Row<'_>,
     ) -> Result<(Record, Vec<Skip>), Skip> {
-        let idx = self.index(row).clone();
-        let get = |c: &str| -> Option<&str> { idx.get(c).and_then(|&i| row.values[i].as_deref()) };
+        let idx = self.index(row);
+        let get = |c: &str| -> Option<&str> { idx.get(c).and_then(|i| row.values[i].as_deref()) };
         let skip = |kind: &str, reason: String| Skip {
             location: row.location.clone(),
             kind: kind.into(),
@@ -110,11 +132,17 @@ impl<'m> Converter<'m> {
                 format!("{} row has no {} (primary key is NULL)", row.table, em.id),
             ));
         };
-        let mut rec = Record::new(
-            entity,
-            format!("backup:{}#{}", row.table, id),
-            Some(self.observed_at.clone()),
-        );
+        let source_ref = format!("backup:{}#{}", row.table, id);
+        if !self.seen.insert(source_ref.clone()) {
+            return Err(skip(
+                "duplicate_row",
+                format!(
+                    "{}: primary key {} = {id} appears again; the first row is kept",
+                    row.table, em.id
+                ),
+            ));
+        }
+        let mut rec = Record::new(entity, source_ref, Some(self.observed_at.clone()));
         rec.set("id", id);
         let business_key = if entity == Entity::Business {
             Some(id)
@@ -295,6 +323,12 @@ pub fn parse_timestamp(s: &str, zone: Option<Tz>) -> Option<time::Timestamp> {
     if let Some(t) = time::parse_any(s, zone) {
         return Some(t);
     }
+    // Unix time (SQLite and CSV exports): seconds, or milliseconds.
+    if (9..=14).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
+        let n: i64 = s.parse().ok()?;
+        let secs = if s.len() >= 12 { n / 1000 } else { n };
+        return chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0);
+    }
     let (head, abbr) = s.rsplit_once(' ')?;
     if !abbr.chars().all(|c| c.is_ascii_alphabetic()) {
         return None;
@@ -390,5 +424,13 @@ mod tests {
             Some("2026-01-10T09:00:00Z")
         );
         assert!(parse_timestamp("yesterday", None).is_none());
+        assert_eq!(
+            fmt(parse_timestamp("1787374800", None)).as_deref(),
+            Some("2026-08-22T05:00:00Z")
+        );
+        assert_eq!(
+            fmt(parse_timestamp("1787374800000", None)).as_deref(),
+            Some("2026-08-22T05:00:00Z")
+        );
     }
 }

@@ -214,7 +214,7 @@ impl Mapping {
         }
         let mut tables = BTreeMap::new();
         for (e, em) in self.entities() {
-            if let Some(other) = tables.insert(em.table.to_ascii_lowercase(), e) {
+            if let Some(other) = tables.insert(em.table_name().to_ascii_lowercase(), e) {
                 return Err(err(format!(
                     "[{e}].table = {:?} is also the table of [{other}]; each entity needs its own table",
                     em.table
@@ -322,20 +322,22 @@ impl Mapping {
         em.timestamps.unwrap_or(self.timestamps)
     }
 
-    /// Checks the mapping against the tables and columns the dump really has. Run before
-    /// any record is emitted.
-    pub fn validate(&self, summary: &Summary, path: &Path) -> Result<()> {
+    /// Checks the mapping against the tables and columns the dump really has, before any
+    /// record is emitted. Returns each entity's table as the dump names it (a table or
+    /// column is matched exactly, else case-insensitively).
+    pub fn validate(&self, summary: &Summary, path: &Path) -> Result<BTreeMap<Entity, String>> {
         let tables: Vec<&str> = summary
             .tables
             .iter()
             .filter(|(_, t)| t.columns.is_some())
             .map(|(n, _)| n.as_str())
             .collect();
-        let cols_of = |e: Entity, em: &EntityMap| -> Result<Vec<String>> {
-            let name = em.table.to_ascii_lowercase();
-            let name = super::source::unqualified(&name);
-            match summary.tables.get(&name).and_then(|t| t.columns.clone()) {
-                Some(c) => Ok(c),
+        let resolve = |e: Entity, em: &EntityMap| -> Result<(String, Vec<String>)> {
+            match summary.resolve(em.table_name()) {
+                Some(name) => Ok((
+                    name.to_string(),
+                    summary.tables[name].columns.clone().unwrap_or_default(),
+                )),
                 None => Err(Error::config(
                     path,
                     format!(
@@ -350,11 +352,12 @@ impl Mapping {
                 )),
             }
         };
-        let business_cols = cols_of(Entity::Business, &self.business)?;
+        let (business_table, business_cols) = resolve(Entity::Business, &self.business)?;
+        let mut resolved = BTreeMap::new();
         for (e, em) in self.entities() {
-            let cols = cols_of(e, em)?;
+            let (table, cols) = resolve(e, em)?;
             let check = |key: String, col: &str, cols: &[String], table: &str| -> Result<()> {
-                if cols.iter().any(|c| c == col) {
+                if cols.iter().any(|c| c == col || c.eq_ignore_ascii_case(col)) {
                     Ok(())
                 } else {
                     Err(Error::config(
@@ -366,36 +369,41 @@ impl Mapping {
                     ))
                 }
             };
-            check(format!("[{e}].id"), &em.id, &cols, &em.table)?;
+            check(format!("[{e}].id"), &em.id, &cols, &table)?;
             for (f, c) in &em.fields {
-                check(format!("[{e}].fields.{f}"), c, &cols, &em.table)?;
+                check(format!("[{e}].fields.{f}"), c, &cols, &table)?;
             }
             if let Some(c) = &em.deleted_column {
-                check(format!("[{e}].deleted_column"), c, &cols, &em.table)?;
+                check(format!("[{e}].deleted_column"), c, &cols, &table)?;
             }
             if let Some(c) = &em.currency_column {
-                check(format!("[{e}].currency_column"), c, &cols, &em.table)?;
+                check(format!("[{e}].currency_column"), c, &cols, &table)?;
             }
             if let Some(c) = &em.timezone_column {
-                check(format!("[{e}].timezone_column"), c, &cols, &em.table)?;
+                check(format!("[{e}].timezone_column"), c, &cols, &table)?;
             }
             if let Some(c) = &em.currency_from_business {
                 check(
                     format!("[{e}].currency_from_business"),
                     c,
                     &business_cols,
-                    &self.business.table,
+                    &business_table,
                 )?;
             }
+            resolved.insert(e, table);
         }
-        Ok(())
+        Ok(resolved)
     }
+}
 
-    /// Which entity a table holds, if any.
-    pub fn entity_of(&self, table: &str) -> Option<(Entity, &EntityMap)> {
-        self.entities().into_iter().find(|(_, em)| {
-            super::source::unqualified(&em.table.to_ascii_lowercase()) == table || em.table == table
-        })
+impl EntityMap {
+    /// The table name without a schema prefix or quotes (`public.clients` -> `clients`).
+    pub fn table_name(&self) -> &str {
+        self.table
+            .rsplit('.')
+            .next()
+            .unwrap_or(&self.table)
+            .trim_matches('"')
     }
 }
 
@@ -439,8 +447,16 @@ status = { booked = "confirmed" }
     fn valid_mapping_passes() {
         let p = Path::new("m.toml");
         let m = Mapping::parse(OK, p).unwrap();
-        m.validate(&summary(), p).unwrap();
-        assert_eq!(m.entity_of("appointments").unwrap().0, Entity::Reservation);
+        let t = m.validate(&summary(), p).unwrap();
+        assert_eq!(t[&Entity::Reservation], "appointments");
+        // Names match case-insensitively, and a schema prefix is ignored.
+        let m = Mapping::parse(
+            &OK.replace("\"appointments\"", "\"public.Appointments\""),
+            p,
+        )
+        .unwrap();
+        let t = m.validate(&summary(), p).unwrap();
+        assert_eq!(t[&Entity::Reservation], "appointments");
     }
 
     #[test]

@@ -285,14 +285,14 @@ struct Pass1<'a> {
 
 impl Visitor for Pass1<'_> {
     fn wants(&self, t: &str) -> bool {
-        t == self.table
+        t == self.table || t.eq_ignore_ascii_case(&self.table)
     }
     fn row(&mut self, r: Row<'_>) -> Result<()> {
         self.rows.push((r.columns.to_vec(), r.values, r.location));
         Ok(())
     }
     fn skip(&mut self, t: Option<&str>, s: Skip) -> Result<()> {
-        if t == Some(self.table.as_str()) {
+        if t.is_some_and(|t| self.wants(t)) {
             self.skips.push(s);
         }
         Ok(())
@@ -371,17 +371,18 @@ pub fn import_input(
     sink: &mut dyn RecordSink,
 ) -> Result<()> {
     progress.set_length(input.size() * 2);
-    let business_table = source::unqualified(&mapping.business.table.to_ascii_lowercase());
+    let business_name = mapping.business.table_name().to_string();
 
     let mut summary = Summary::default();
     let mut p1 = Pass1 {
-        table: business_table.clone(),
+        table: business_name,
         rows: Vec::new(),
         skips: Vec::new(),
         progress,
     };
     input.scan(&mut summary, &mut p1)?;
-    mapping.validate(&summary, mapping_path)?;
+    let resolved = mapping.validate(&summary, mapping_path)?;
+    let business_table = resolved[&Entity::Business].clone();
 
     let observed_at = match snapshot_at {
         Some(s) => s.to_string(),
@@ -437,7 +438,7 @@ pub fn import_input(
     let tables = mapping
         .entities()
         .into_iter()
-        .map(|(e, em)| (source::unqualified(&em.table.to_ascii_lowercase()), (e, em)))
+        .map(|(e, em)| (resolved[&e].clone(), (e, em)))
         .collect();
     let mut p2 = Pass2 {
         business_table,

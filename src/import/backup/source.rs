@@ -51,6 +51,22 @@ impl Summary {
     pub fn table_mut(&mut self, name: &str) -> &mut TableInfo {
         self.tables.entry(name.to_string()).or_default()
     }
+    /// The dump's name of table `name` (with columns known): exact, else the one
+    /// case-insensitive match.
+    pub fn resolve(&self, name: &str) -> Option<&str> {
+        let known = |t: &TableInfo| t.columns.is_some();
+        if let Some((k, _)) = self.tables.get_key_value(name).filter(|(_, t)| known(t)) {
+            return Some(k);
+        }
+        let mut m = self
+            .tables
+            .iter()
+            .filter(|(k, t)| known(t) && k.eq_ignore_ascii_case(name));
+        match (m.next(), m.next()) {
+            (Some((k, _)), None) => Some(k),
+            _ => None,
+        }
+    }
     /// Records a column list unless one is known already (CREATE TABLE wins).
     pub fn set_columns(&mut self, name: &str, cols: &[String]) {
         let t = self.table_mut(name);

@@ -170,7 +170,8 @@ fn unmapped_status_and_bad_rows_are_skips() {
     let w = tiny_world(Flavour::Bookly);
     let full = crate::samples::backup::dump_text(&w)
         .replace("\tbooked\t80.00\t", "\twaitlist\t80.00\t")
-        .replace("\n10\t1\tAnn", "\n10\t1\tAnn\textra\tcol\n10\t1\tAnn");
+        .replace("\n10\t1\tAnn", "\n10\t1\tAnn\textra\tcol\n10\t1\tAnn")
+        .replace("\n1000\t1\t", "\n1000\t1\t10\t100\tcash\t\\N\t\\N\t1.00\t0.00\tpaid\t\\N\t\\N\t2026-08-06 09:00:00+00\n1000\t1\t");
     let p = dir.path().join("app.sql");
     std::fs::write(&p, &full).unwrap();
     let s = run(&Input::Plain(p), "bookly", Some("2026-08-22T03:00:00Z")).unwrap();
