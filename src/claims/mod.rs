@@ -9,7 +9,7 @@
 //! `business_id`, ...). Besides those, a record can carry:
 //! * link keys: `<entity>.<key>` names another entity by a key other than its app id, e.g.
 //!   `business.stripe_account = acct_1` on a Stripe customer, `reservation.reference =
-//!   BK-7Q2` on a payment, `customer.email = ann@x.org` on an email confirmation;
+//!   R-1042` on a payment, `customer.email = ann@x.org` on an email confirmation;
 //! * extra attributes: `attr.<name>`, kept for linkage and shown in provenance;
 //! * `deleted = 1`: the source says the row was (soft-)deleted.
 

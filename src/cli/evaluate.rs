@@ -1,4 +1,4 @@
-//! `salvage evaluate`: a recovered file against the truth (being wired).
+//! `salvage evaluate`: a recovered file against the truth of a generated incident.
 
 use super::Ui;
 use std::path::PathBuf;
@@ -17,6 +17,13 @@ pub struct Args {
     pub json: Option<PathBuf>,
 }
 
-pub fn run(_a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("evaluate is not wired yet")
+pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
+    let ev = salvage::evaluate::evaluate(&a.truth, &a.recovered)?;
+    print!("{}", salvage::evaluate::render_text(&ev));
+    if let Some(j) = &a.json {
+        let text = serde_json::to_vec_pretty(&ev)?;
+        salvage::util::fsx::write_atomic(j, &text)?;
+        println!("wrote {}", j.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

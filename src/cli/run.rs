@@ -55,9 +55,10 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         salvage::util::time::format_utc(chrono::Utc::now()),
     );
     let sp = ui.spinner("export");
-    salvage::export::sqlite::write(&rec, &paths.merged())?;
     let recovered = a.out.join("recovered.sqlite");
     salvage::export::sqlite::write(&rec, &recovered)?;
+    // The workspace keeps the merge result too (for `salvage export` / `report` later).
+    salvage::util::fsx::copy_atomic(&recovered, &paths.merged())?;
     let report = salvage::report::build(&rec, ws.sources()?, &ws.skips()?);
     salvage::report::write(&report, &a.out)?;
     sp.finish_and_clear();

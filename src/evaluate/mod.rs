@@ -1,1 +1,792 @@
-//! `salvage evaluate`: a recovered file against the truth.
+//! `salvage evaluate`: a recovered file against the truth. Both are SQLite files of the
+//! contract schema (`recovered-db.sql`), opened read-only.
+//!
+//! # Matching
+//! Tables are matched in dependency order (businesses, customers, reservations, payments).
+//! A recovered row is matched to a truth row
+//! 1. by `id` (the app's id), else
+//! 2. by natural key: businesses by `stripe_account`, then by name (case-insensitive);
+//!    customers by (`business_id`, lowercased `email`); reservations by `reference`;
+//!    payments by `processor_id`. Foreign keys in a natural key are first mapped through the
+//!    matching of the table they point at (a recovered business `rec_1f..` matched to truth
+//!    business 7 counts as 7).
+//!
+//! Rows matched by id are taken first; rows matched by natural key are then taken in order
+//! of decreasing confidence (then id). A recovered row whose truth row is already taken is a
+//! **duplicate**; one that matches nothing is a **phantom**.
+//!
+//! # Scores
+//! Per table: `matched` = truth rows matched by a recovered row (each at most once);
+//! precision = matched / recovered rows; recall = matched / truth rows; F1 their harmonic
+//! mean (0/0 counts as 1). Per column: accuracy over matched (non-duplicate) pairs, exact
+//! equality after normalising (NULL and empty text are the same; emails lowercased; numbers
+//! compared by value; foreign keys mapped through the matching).
+//!
+//! # Calibration
+//! Every recovered row of the four tables with a `confidence` is one prediction. It is
+//! **correct** when the row is matched (not a duplicate, not a phantom) AND its key columns
+//! are all right: businesses `name`; customers `business_id`, `email`; reservations
+//! `business_id`, `status`, `starts_at`; payments `amount`, `status`, `business_id`.
+//! Predictions fall into 10 equal-width bins of confidence ([0,0.1), ..., [0.9,1.0]); the
+//! expected calibration error is Σ (n_bin / n) · |accuracy_bin − mean confidence_bin|.
+
+use crate::claims::Entity;
+use crate::error::{Error, Result};
+use rusqlite::{types::ValueRef, Connection, OpenFlags};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The whole comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub truth: String,
+    pub recovered: String,
+    pub tables: Vec<TableScore>,
+    pub calibration: Calibration,
+}
+
+/// One table's scores.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableScore {
+    pub table: String,
+    pub truth_rows: usize,
+    pub recovered_rows: usize,
+    /// Truth rows matched by some recovered row.
+    pub matched: usize,
+    pub matched_by_id: usize,
+    pub matched_by_key: usize,
+    /// Recovered rows matched to a truth row already matched.
+    pub duplicates: usize,
+    /// Recovered rows that match no truth row.
+    pub phantoms: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Accuracy of each contract column over matched pairs.
+    pub columns: Vec<ColumnScore>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnScore {
+    pub column: String,
+    /// Matched pairs compared.
+    pub compared: usize,
+    pub correct: usize,
+    pub accuracy: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Calibration {
+    /// What "correct" means for a row (see the module docs).
+    pub rule: String,
+    /// Recovered rows with a confidence.
+    pub predictions: usize,
+    /// Of those, correct.
+    pub correct: usize,
+    /// Expected calibration error over 10 equal-width bins.
+    pub ece: f64,
+    /// The reliability table (bins with no rows included, count 0).
+    pub bins: Vec<ReliabilityBin>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReliabilityBin {
+    pub lo: f64,
+    pub hi: f64,
+    pub count: usize,
+    pub mean_confidence: f64,
+    pub accuracy: f64,
+}
+
+const CALIBRATION_RULE: &str = "a recovered row is correct when it is matched to a truth row \
+(not a duplicate, not a phantom) and its key columns are right: businesses name; customers \
+business_id, email; reservations business_id, status, starts_at; payments amount, status, \
+business_id";
+
+/// Key columns of each table for calibration.
+fn key_columns(e: Entity) -> &'static [&'static str] {
+    match e {
+        Entity::Business => &["name"],
+        Entity::Customer => &["business_id", "email"],
+        Entity::Reservation => &["business_id", "status", "starts_at"],
+        Entity::Payment => &["amount", "status", "business_id"],
+    }
+}
+
+/// Which table a foreign-key column points at.
+fn fk_target(col: &str) -> Option<Entity> {
+    match col {
+        "business_id" => Some(Entity::Business),
+        "customer_id" => Some(Entity::Customer),
+        "reservation_id" => Some(Entity::Reservation),
+        _ => None,
+    }
+}
+
+/// One row as read: id, normalised values of the contract columns (in the order of
+/// [`crate::export::sqlite::columns`]), confidence.
+#[derive(Debug, Clone)]
+struct Rec {
+    entity: Entity,
+    id: String,
+    cols: Vec<Option<String>>,
+    confidence: Option<f64>,
+}
+
+impl Rec {
+    fn get(&self, c: &str) -> Option<&str> {
+        let i = crate::export::sqlite::columns(self.entity)
+            .iter()
+            .position(|x| *x == c)?;
+        self.cols[i].as_deref()
+    }
+}
+
+fn normalise(col: &str, v: ValueRef<'_>) -> Option<String> {
+    let s = match v {
+        ValueRef::Null => return None,
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => {
+            if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
+                (f as i64).to_string()
+            } else {
+                f.to_string()
+            }
+        }
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        ValueRef::Blob(b) => format!("blob:{}", hex::encode(b)),
+    };
+    if s.trim().is_empty() {
+        return None;
+    }
+    Some(if col == "email" { s.to_lowercase() } else { s })
+}
+
+fn read_table(conn: &Connection, path: &Path, e: Entity) -> Result<Vec<Rec>> {
+    let table = e.table();
+    let mut st = conn
+        .prepare(&format!("SELECT * FROM {table}"))
+        .map_err(|err| {
+            Error::input(
+                path,
+                format!("cannot read table {table}: {err}. Give a SQLite file of the contract schema (recovered-db.sql)."),
+            )
+        })?;
+    let names: Vec<String> = st.column_names().iter().map(|s| s.to_string()).collect();
+    let id_at = names.iter().position(|n| n == "id").ok_or_else(|| {
+        Error::input(
+            path,
+            format!("table {table} has no id column; is this a contract file?"),
+        )
+    })?;
+    let contract = crate::export::sqlite::columns(e);
+    let slot: Vec<Option<usize>> = names
+        .iter()
+        .map(|n| contract.iter().position(|c| c == n))
+        .collect();
+    let mut rows = st.query([]).map_err(|err| Error::sqlite(path, err))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(|err| Error::sqlite(path, err))? {
+        let mut rec = Rec {
+            entity: e,
+            id: String::new(),
+            cols: vec![None; contract.len()],
+            confidence: None,
+        };
+        for (i, n) in names.iter().enumerate() {
+            let v = r.get_ref(i).map_err(|err| Error::sqlite(path, err))?;
+            if i == id_at {
+                rec.id = normalise("id", v).unwrap_or_default();
+            } else if n == "confidence" {
+                rec.confidence = match v {
+                    ValueRef::Real(f) => Some(f),
+                    ValueRef::Integer(i) => Some(i as f64),
+                    _ => None,
+                };
+            } else if let Some(k) = slot[i] {
+                rec.cols[k] = normalise(n, v);
+            }
+        }
+        out.push(rec);
+    }
+    Ok(out)
+}
+
+fn open(path: &Path) -> Result<Connection> {
+    if !path.is_file() {
+        return Err(Error::input(
+            path,
+            "no such file; give the path of a SQLite file of the contract schema",
+        ));
+    }
+    Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| Error::input(path, format!("cannot open as SQLite: {e}")))
+}
+
+/// Per table: recovered index -> (truth index, is the first match).
+type Matching = Vec<Option<(usize, bool)>>;
+
+struct Tables {
+    truth: Vec<Vec<Rec>>,
+    rec: Vec<Vec<Rec>>,
+    /// Per table: recovered id -> truth id, for every matched recovered row.
+    id_map: Vec<HashMap<String, String>>,
+    matching: Vec<Matching>,
+}
+
+fn entity_index(e: Entity) -> usize {
+    Entity::ALL.iter().position(|x| *x == e).unwrap_or(0)
+}
+
+impl Tables {
+    /// A recovered value of `col` in truth terms (foreign keys mapped through the matching).
+    fn mapped<'a>(&'a self, col: &str, v: Option<&'a str>) -> Option<&'a str> {
+        let v = v?;
+        match fk_target(col) {
+            Some(t) => Some(
+                self.id_map[entity_index(t)]
+                    .get(v)
+                    .map(|s| s.as_str())
+                    .unwrap_or(v),
+            ),
+            None => Some(v),
+        }
+    }
+
+    fn natural_key(&self, e: Entity, r: &Rec, recovered: bool) -> Vec<String> {
+        let get = |c: &str| {
+            if recovered {
+                self.mapped(c, r.get(c))
+            } else {
+                r.get(c)
+            }
+        };
+        let mut keys = Vec::new();
+        match e {
+            Entity::Business => {
+                if let Some(a) = get("stripe_account") {
+                    keys.push(format!("acct\u{0}{a}"));
+                }
+                if let Some(n) = get("name") {
+                    keys.push(format!("name\u{0}{}", n.trim().to_lowercase()));
+                }
+            }
+            Entity::Customer => {
+                if let (Some(b), Some(m)) = (get("business_id"), get("email")) {
+                    keys.push(format!("{b}\u{0}{}", m.trim()));
+                }
+            }
+            Entity::Reservation => {
+                if let Some(x) = get("reference") {
+                    keys.push(x.trim().to_string());
+                }
+            }
+            Entity::Payment => {
+                if let Some(x) = get("processor_id") {
+                    keys.push(x.trim().to_string());
+                }
+            }
+        }
+        keys
+    }
+
+    fn match_table(&mut self, e: Entity) -> (usize, usize) {
+        let ei = entity_index(e);
+        let truth = &self.truth[ei];
+        let rec = &self.rec[ei];
+        let by_id: HashMap<&str, usize> = truth
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let mut by_key: HashMap<String, usize> = HashMap::new();
+        for (i, t) in truth.iter().enumerate() {
+            for k in self.natural_key(e, t, false) {
+                by_key.entry(k).or_insert(i);
+            }
+        }
+        let mut taken = vec![false; truth.len()];
+        let mut m: Matching = vec![None; rec.len()];
+        let (mut n_id, mut n_key) = (0, 0);
+        for (ri, r) in rec.iter().enumerate() {
+            if let Some(&ti) = by_id.get(r.id.as_str()) {
+                let first = !taken[ti];
+                taken[ti] = true;
+                if first {
+                    n_id += 1;
+                }
+                m[ri] = Some((ti, first));
+            }
+        }
+        let mut rest: Vec<usize> = (0..rec.len()).filter(|&i| m[i].is_none()).collect();
+        rest.sort_by(|&a, &b| {
+            let ca = rec[a].confidence.unwrap_or(0.0);
+            let cb = rec[b].confidence.unwrap_or(0.0);
+            cb.total_cmp(&ca).then_with(|| rec[a].id.cmp(&rec[b].id))
+        });
+        for ri in rest {
+            let keys = self.natural_key(e, &rec[ri], true);
+            if let Some(ti) = keys.iter().find_map(|k| by_key.get(k).copied()) {
+                let first = !taken[ti];
+                taken[ti] = true;
+                if first {
+                    n_key += 1;
+                }
+                m[ri] = Some((ti, first));
+            }
+        }
+        let mut map = HashMap::new();
+        for (ri, x) in m.iter().enumerate() {
+            if let Some((ti, _)) = x {
+                map.insert(rec[ri].id.clone(), truth[*ti].id.clone());
+            }
+        }
+        self.id_map[ei] = map;
+        self.matching[ei] = m;
+        (n_id, n_key)
+    }
+
+    fn column_right(&self, e: Entity, col: &str, ri: usize, ti: usize) -> bool {
+        let ei = entity_index(e);
+        let r = &self.rec[ei][ri];
+        let t = &self.truth[ei][ti];
+        self.mapped(col, r.get(col)) == t.get(col)
+    }
+}
+
+fn ratio(n: usize, d: usize) -> f64 {
+    if d == 0 {
+        1.0
+    } else {
+        n as f64 / d as f64
+    }
+}
+
+/// Compares the recovered file with the truth file.
+pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
+    let tc = open(truth)?;
+    let rc = open(recovered)?;
+    let mut t = Tables {
+        truth: Vec::new(),
+        rec: Vec::new(),
+        id_map: vec![HashMap::new(); 4],
+        matching: vec![Vec::new(); 4],
+    };
+    for e in Entity::ALL {
+        t.truth.push(read_table(&tc, truth, e)?);
+        t.rec.push(read_table(&rc, recovered, e)?);
+    }
+    let mut tables = Vec::new();
+    let mut predictions: Vec<(f64, bool)> = Vec::new();
+    for e in Entity::ALL {
+        let ei = entity_index(e);
+        let (by_id, by_key) = t.match_table(e);
+        let matched = by_id + by_key;
+        let m = &t.matching[ei];
+        let duplicates = m.iter().filter(|x| matches!(x, Some((_, false)))).count();
+        let phantoms = m.iter().filter(|x| x.is_none()).count();
+        let (nt, nr) = (t.truth[ei].len(), t.rec[ei].len());
+        let precision = ratio(matched, nr);
+        let recall = ratio(matched, nt);
+        let f1 = if precision + recall > 0.0 {
+            2.0 * precision * recall / (precision + recall)
+        } else {
+            0.0
+        };
+        let pairs: Vec<(usize, usize)> = m
+            .iter()
+            .enumerate()
+            .filter_map(|(ri, x)| match x {
+                Some((ti, true)) => Some((ri, *ti)),
+                _ => None,
+            })
+            .collect();
+        let columns = crate::export::sqlite::columns(e)
+            .iter()
+            .filter(|c| **c != "id")
+            .map(|c| {
+                let correct = pairs
+                    .iter()
+                    .filter(|(ri, ti)| t.column_right(e, c, *ri, *ti))
+                    .count();
+                ColumnScore {
+                    column: c.to_string(),
+                    compared: pairs.len(),
+                    correct,
+                    accuracy: ratio(correct, pairs.len()),
+                }
+            })
+            .collect();
+        for (ri, r) in t.rec[ei].iter().enumerate() {
+            let Some(conf) = r.confidence else { continue };
+            let ok = match m[ri] {
+                Some((ti, true)) => key_columns(e).iter().all(|c| t.column_right(e, c, ri, ti)),
+                _ => false,
+            };
+            predictions.push((conf, ok));
+        }
+        tables.push(TableScore {
+            table: e.table().to_string(),
+            truth_rows: nt,
+            recovered_rows: nr,
+            matched,
+            matched_by_id: by_id,
+            matched_by_key: by_key,
+            duplicates,
+            phantoms,
+            precision,
+            recall,
+            f1,
+            columns,
+        });
+    }
+    Ok(Evaluation {
+        truth: truth.display().to_string(),
+        recovered: recovered.display().to_string(),
+        tables,
+        calibration: calibration(&predictions),
+    })
+}
+
+/// Reliability table and ECE over 10 equal-width bins.
+fn calibration(preds: &[(f64, bool)]) -> Calibration {
+    const BINS: usize = 10;
+    let mut count = [0usize; BINS];
+    let mut conf_sum = [0f64; BINS];
+    let mut right = [0usize; BINS];
+    for &(c, ok) in preds {
+        let c = if c.is_finite() {
+            c.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let b = ((c * BINS as f64) as usize).min(BINS - 1);
+        count[b] += 1;
+        conf_sum[b] += c;
+        right[b] += ok as usize;
+    }
+    let n = preds.len();
+    let mut ece = 0.0;
+    let bins = (0..BINS)
+        .map(|b| {
+            let (mean_confidence, accuracy) = if count[b] == 0 {
+                (0.0, 0.0)
+            } else {
+                (
+                    conf_sum[b] / count[b] as f64,
+                    right[b] as f64 / count[b] as f64,
+                )
+            };
+            if n > 0 {
+                ece += count[b] as f64 / n as f64 * (accuracy - mean_confidence).abs();
+            }
+            ReliabilityBin {
+                lo: b as f64 / BINS as f64,
+                hi: (b + 1) as f64 / BINS as f64,
+                count: count[b],
+                mean_confidence,
+                accuracy,
+            }
+        })
+        .collect();
+    Calibration {
+        rule: CALIBRATION_RULE.to_string(),
+        predictions: n,
+        correct: preds.iter().filter(|p| p.1).count(),
+        ece,
+        bins,
+    }
+}
+
+/// A compact table for the terminal.
+pub fn render_text(ev: &Evaluation) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "truth:     {}", ev.truth);
+    let _ = writeln!(s, "recovered: {}", ev.recovered);
+    let _ = writeln!(
+        s,
+        "\n{:<13} {:>8} {:>9} {:>8} {:>6} {:>7} {:>9} {:>7} {:>7}",
+        "table", "truth", "recovered", "matched", "dups", "phantom", "precision", "recall", "F1"
+    );
+    for t in &ev.tables {
+        let _ = writeln!(
+            s,
+            "{:<13} {:>8} {:>9} {:>8} {:>6} {:>7} {:>9.3} {:>7.3} {:>7.3}",
+            t.table,
+            t.truth_rows,
+            t.recovered_rows,
+            t.matched,
+            t.duplicates,
+            t.phantoms,
+            t.precision,
+            t.recall,
+            t.f1
+        );
+    }
+    let _ = writeln!(s, "\ncolumn accuracy over matched rows:");
+    for t in &ev.tables {
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| format!("{} {:.3}", c.column, c.accuracy))
+            .collect();
+        let _ = writeln!(s, "  {:<13} {}", t.table, cols.join(", "));
+    }
+    let c = &ev.calibration;
+    let _ = writeln!(
+        s,
+        "\ncalibration: {} rows, {} correct, ECE {:.4}",
+        c.predictions, c.correct, c.ece
+    );
+    let _ = writeln!(
+        s,
+        "  {:<9} {:>8} {:>10} {:>9}",
+        "bin", "rows", "mean conf", "accuracy"
+    );
+    for b in c.bins.iter().filter(|b| b.count > 0) {
+        let _ = writeln!(
+            s,
+            "  {:.1}-{:.1}   {:>8} {:>10.3} {:>9.3}",
+            b.lo, b.hi, b.count, b.mean_confidence, b.accuracy
+        );
+    }
+    let _ = writeln!(s, "  (correct = {})", c.rule);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMA: &str = r#"
+CREATE TABLE businesses (id TEXT PRIMARY KEY, name TEXT, email TEXT, stripe_account TEXT,
+  confidence REAL NOT NULL, sources TEXT NOT NULL);
+CREATE TABLE customers (id TEXT PRIMARY KEY, business_id TEXT NOT NULL, name TEXT, email TEXT,
+  phone TEXT, stripe_customer TEXT, created_at TEXT, confidence REAL NOT NULL, sources TEXT NOT NULL);
+CREATE TABLE reservations (id TEXT PRIMARY KEY, business_id TEXT NOT NULL, customer_id TEXT,
+  reference TEXT, service TEXT, starts_at TEXT, ends_at TEXT, party_size INTEGER,
+  status TEXT NOT NULL, amount INTEGER, currency TEXT, created_at TEXT, updated_at TEXT,
+  confidence REAL NOT NULL, sources TEXT NOT NULL);
+CREATE TABLE payments (id TEXT PRIMARY KEY, business_id TEXT NOT NULL, customer_id TEXT,
+  reservation_id TEXT, processor TEXT NOT NULL, processor_id TEXT, amount INTEGER NOT NULL,
+  amount_refunded INTEGER NOT NULL DEFAULT 0, currency TEXT NOT NULL, status TEXT NOT NULL,
+  created_at TEXT, confidence REAL NOT NULL, sources TEXT NOT NULL);
+"#;
+
+    const TRUTH: &str = r#"
+INSERT INTO businesses VALUES ('1','Lumen Hair Studio','hello@lumen.com','acct_A',1,'backup');
+INSERT INTO businesses VALUES ('2','Trattoria Vela','ciao@vela.it',NULL,1,'backup');
+INSERT INTO customers VALUES ('10','1','José Müller','jose@x.org','+15551234567','cus_1','2026-01-01T10:00:00Z',1,'backup');
+INSERT INTO customers VALUES ('11','1','Zoë','zoe@x.org',NULL,NULL,'2026-01-02T10:00:00Z',1,'backup');
+INSERT INTO customers VALUES ('12','2','山田太郎','taro@x.jp',NULL,NULL,'2026-01-03T10:00:00Z',1,'backup');
+INSERT INTO reservations VALUES ('100','1','10','BK-AAAAA','Cut','2026-02-01T10:00:00Z','2026-02-01T11:00:00Z',1,'completed',6500,'usd','2026-01-01T10:00:00Z','2026-02-01T14:00:00Z',1,'backup');
+INSERT INTO reservations VALUES ('101','1','11','BK-BBBBB','Cut','2026-02-02T10:00:00Z','2026-02-02T11:00:00Z',1,'cancelled',6500,'usd','2026-01-02T10:00:00Z','2026-01-20T14:00:00Z',1,'backup');
+INSERT INTO reservations VALUES ('102','2','12','BK-CCCCC','Dinner','2026-02-03T19:00:00Z','2026-02-03T21:00:00Z',2,'confirmed',3000,'eur','2026-01-03T10:00:00Z','2026-01-03T10:00:00Z',1,'backup');
+INSERT INTO payments VALUES ('1000','1','10','100','stripe','ch_1',6500,0,'usd','succeeded','2026-01-01T10:00:05Z',1,'stripe');
+INSERT INTO payments VALUES ('1001','1','11','101','stripe','ch_2',6500,6500,'usd','refunded','2026-01-02T10:00:05Z',1,'stripe');
+"#;
+
+    fn db(dir: &Path, name: &str, sql: &str) -> std::path::PathBuf {
+        let p = dir.join(name);
+        let c = Connection::open(&p).unwrap();
+        c.execute_batch(SCHEMA).unwrap();
+        c.execute_batch(sql).unwrap();
+        p
+    }
+
+    fn table<'a>(ev: &'a Evaluation, name: &str) -> &'a TableScore {
+        ev.tables.iter().find(|t| t.table == name).unwrap()
+    }
+
+    fn col(t: &TableScore, name: &str) -> f64 {
+        t.columns
+            .iter()
+            .find(|c| c.column == name)
+            .unwrap()
+            .accuracy
+    }
+
+    #[test]
+    fn truth_against_itself_is_perfect() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = db(dir.path(), "t.sqlite", TRUTH);
+        let ev = evaluate(&t, &t).unwrap();
+        for ts in &ev.tables {
+            assert_eq!(ts.matched, ts.truth_rows);
+            assert_eq!((ts.precision, ts.recall, ts.f1), (1.0, 1.0, 1.0));
+            assert!(ts.columns.iter().all(|c| c.accuracy == 1.0), "{ts:?}");
+        }
+        assert_eq!(ev.calibration.predictions, 10);
+        assert_eq!(ev.calibration.correct, 10);
+        assert!(ev.calibration.ece.abs() < 1e-12);
+        assert!(render_text(&ev).contains("reservations"));
+    }
+
+    #[test]
+    fn matches_by_natural_key_maps_foreign_keys_and_counts_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = db(dir.path(), "t.sqlite", TRUTH);
+        // Business 1 only known by its Stripe account (synthetic id); business 2 by id.
+        // Customer 10 by id; Zoë by (business, email) with upper-case email; a duplicate of
+        // Zoë; a phantom customer. Reservation 100 by reference with a wrong status; 102
+        // missing. Payment ch_1 by processor id, ch_2 by id with a wrong amount.
+        let r = db(
+            dir.path(),
+            "r.sqlite",
+            r#"
+INSERT INTO businesses VALUES ('rec_b1','Lumen Hair Studio','HELLO@lumen.com','acct_A',0.9,'stripe');
+INSERT INTO businesses VALUES ('2','Trattoria Vela',NULL,NULL,0.8,'backup');
+INSERT INTO customers VALUES ('10','rec_b1','José Müller','jose@x.org','+15551234567','cus_1','2026-01-01T10:00:00Z',0.95,'backup');
+INSERT INTO customers VALUES ('rec_c1','rec_b1','Zoë','ZOE@x.org',NULL,NULL,'2026-01-02T10:00:00Z',0.85,'email');
+INSERT INTO customers VALUES ('rec_c2','rec_b1','Zoe','zoe@X.org',NULL,NULL,NULL,0.35,'email');
+INSERT INTO customers VALUES ('rec_c3','2','Ghost','ghost@x.org',NULL,NULL,NULL,0.15,'email');
+INSERT INTO reservations VALUES ('rec_r1','rec_b1','10','BK-AAAAA','Cut','2026-02-01T10:00:00Z','2026-02-01T11:00:00Z',1,'confirmed',6500,'usd','2026-01-01T10:00:00Z','2026-01-01T10:00:00Z',0.75,'email');
+INSERT INTO reservations VALUES ('101','rec_b1','rec_c1','BK-BBBBB','Cut','2026-02-02T10:00:00Z','2026-02-02T11:00:00Z',1,'cancelled',6500,'usd','2026-01-02T10:00:00Z','2026-01-20T14:00:00Z',0.95,'backup');
+INSERT INTO payments VALUES ('rec_p1','rec_b1','10','rec_r1','stripe','ch_1',6500,0,'usd','succeeded','2026-01-01T10:00:05Z',0.92,'stripe');
+INSERT INTO payments VALUES ('1001','1','rec_c1','101','stripe','ch_2',6400,6500,'usd','refunded','2026-01-02T10:00:05Z',0.97,'stripe');
+"#,
+        );
+        let ev = evaluate(&t, &r).unwrap();
+        let b = table(&ev, "businesses");
+        assert_eq!((b.matched, b.matched_by_id, b.matched_by_key), (2, 1, 1));
+        assert_eq!(col(b, "email"), 0.5, "NULL email of business 2 is wrong");
+        let c = table(&ev, "customers");
+        assert_eq!((c.matched, c.duplicates, c.phantoms), (2, 1, 1));
+        assert_eq!(c.precision, 0.5);
+        assert!((c.recall - 2.0 / 3.0).abs() < 1e-9);
+        // business_id rec_b1 maps to 1: right for both matched customers.
+        assert_eq!(col(c, "business_id"), 1.0);
+        assert_eq!(col(c, "email"), 1.0);
+        let res = table(&ev, "reservations");
+        assert_eq!((res.matched, res.recovered_rows, res.truth_rows), (2, 2, 3));
+        assert_eq!(col(res, "status"), 0.5);
+        assert_eq!(col(res, "customer_id"), 1.0, "rec_c1 maps to 11");
+        let p = table(&ev, "payments");
+        assert_eq!(p.matched, 2);
+        assert_eq!(col(p, "amount"), 0.5);
+        assert_eq!(col(p, "reservation_id"), 1.0, "rec_r1 maps to 100");
+        // Correct: businesses 2/2, customers 10 and rec_c1 (not the duplicate or phantom),
+        // reservation 101 (100 has a wrong status), payment ch_1 (ch_2 has a wrong amount).
+        let cal = &ev.calibration;
+        assert_eq!((cal.predictions, cal.correct), (10, 6));
+        let bin9 = &cal.bins[9];
+        // 0.9, 0.95, 0.95, 0.92, 0.97: business 1, customer 10, reservation 101 and ch_1
+        // right; ch_2 wrong.
+        assert_eq!(bin9.count, 5);
+        assert!((bin9.accuracy - 0.8).abs() < 1e-9);
+        let bin3 = &cal.bins[3];
+        assert_eq!((bin3.count, bin3.accuracy), (1, 0.0));
+        let expect: f64 = cal
+            .bins
+            .iter()
+            .map(|b| b.count as f64 / 10.0 * (b.accuracy - b.mean_confidence).abs())
+            .sum();
+        assert!((cal.ece - expect).abs() < 1e-12 && cal.ece > 0.1);
+        let text = render_text(&ev);
+        assert!(text.contains("ECE"), "{text}");
+    }
+
+    #[test]
+    fn duplicate_with_lower_confidence_is_the_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = db(dir.path(), "t.sqlite", TRUTH);
+        let r = db(
+            dir.path(),
+            "r.sqlite",
+            r#"
+INSERT INTO businesses VALUES ('rec_x','Lumen Hair Studio',NULL,NULL,0.2,'email');
+INSERT INTO businesses VALUES ('rec_y','lumen hair studio',NULL,'acct_A',0.9,'stripe');
+"#,
+        );
+        let ev = evaluate(&t, &r).unwrap();
+        let b = table(&ev, "businesses");
+        assert_eq!((b.matched, b.duplicates), (1, 1));
+        // rec_y (0.9) is the match; its name differs in case, so it is not correct.
+        assert_eq!(col(b, "name"), 0.0);
+        assert_eq!(ev.calibration.correct, 0);
+    }
+
+    #[test]
+    fn generated_truth_against_a_damaged_copy() {
+        use crate::samples::{simulate::simulate, truth::truth, world::Flavour};
+        let dir = tempfile::tempdir().unwrap();
+        let w = simulate(5, 3, Flavour::Tablehop);
+        let rec = truth(&w);
+        let tp = dir.path().join("truth.sqlite");
+        crate::export::sqlite::write(&rec, &tp).unwrap();
+        // Lose a customer's id (synthetic instead), drop one reservation, halve confidence.
+        let mut damaged = rec.clone();
+        let k = damaged
+            .customers
+            .iter()
+            .position(|c| c.text("email").is_some())
+            .unwrap();
+        let old = damaged.customers[k].id.clone();
+        damaged.customers[k].id = "rec_0123456789abcdef".into();
+        for r in damaged
+            .reservations
+            .iter_mut()
+            .chain(damaged.payments.iter_mut())
+        {
+            if r.text("customer_id") == Some(old.as_str()) {
+                r.values.insert(
+                    "customer_id".into(),
+                    crate::claims::Value::text("rec_0123456789abcdef"),
+                );
+            }
+            r.confidence = 0.5;
+        }
+        damaged.reservations.pop();
+        let rp = dir.path().join("rec.sqlite");
+        crate::export::sqlite::write(&damaged, &rp).unwrap();
+        let ev = evaluate(&tp, &rp).unwrap();
+        let c = table(&ev, "customers");
+        assert_eq!((c.matched, c.matched_by_key), (c.truth_rows, 1));
+        let r = table(&ev, "reservations");
+        assert_eq!(r.matched + 1, r.truth_rows);
+        assert_eq!(r.precision, 1.0);
+        assert_eq!(col(r, "customer_id"), 1.0);
+        assert!(ev.calibration.bins[5].count > 0 && ev.calibration.ece > 0.3);
+    }
+
+    /// `cargo test --lib evaluate_full_size -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn evaluate_full_size_timing() {
+        use crate::samples::{simulate::simulate, truth::truth, world::Flavour};
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = std::time::Instant::now();
+        let w = simulate(1600, 1, Flavour::Bookly);
+        let tp = dir.path().join("truth.sqlite");
+        crate::export::sqlite::write(&truth(&w), &tp).unwrap();
+        let t1 = std::time::Instant::now();
+        let ev = evaluate(&tp, &tp).unwrap();
+        println!("{}", render_text(&ev));
+        println!("generate+write {:?}, evaluate {:?}", t1 - t0, t1.elapsed());
+    }
+
+    #[test]
+    fn missing_files_and_tables_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = db(dir.path(), "t.sqlite", TRUTH);
+        let e = evaluate(&t, &dir.path().join("nope.sqlite"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nope.sqlite"), "{e}");
+        let empty = dir.path().join("empty.sqlite");
+        Connection::open(&empty)
+            .unwrap()
+            .execute_batch("CREATE TABLE x (a)")
+            .unwrap();
+        let e = evaluate(&t, &empty).unwrap_err().to_string();
+        assert!(
+            e.contains("businesses") && e.contains("empty.sqlite"),
+            "{e}"
+        );
+    }
+}

@@ -72,6 +72,13 @@ impl Clusters {
         }
     }
 
+    /// The exclusive key values of a root, sorted.
+    pub fn exclusive_of(&self, root: usize) -> Vec<(usize, String)> {
+        let mut v = self.exclusive[root].clone();
+        v.sort();
+        v
+    }
+
     /// Joins the clusters of `a` and `b` unless an exclusive key disagrees. Returns whether
     /// they are (now) one cluster.
     pub fn union(&mut self, a: usize, b: usize) -> bool {

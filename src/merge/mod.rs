@@ -30,9 +30,9 @@ use survive::Candidate;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
-    /// A nightly job marks a confirmed booking whose slot has ended as completed.
-    #[serde(default)]
-    pub complete_after_end: bool,
+    /// A nightly job marks a confirmed booking as completed once its slot ended this many
+    /// hours ago (e.g. 4: the job runs a few hours after closing).
+    pub completed_hours_after_end: Option<i64>,
     /// An unpaid hold (pending) expires, i.e. becomes cancelled, after this many hours.
     pub pending_expires_after_hours: Option<i64>,
 }
@@ -126,6 +126,8 @@ impl Linked {
             }
         }
         for (k, spec) in specs.iter().enumerate() {
+            // Nodes per key value, in node order.
+            let mut groups: BTreeMap<(usize, String), Vec<usize>> = BTreeMap::new();
             for (node, &ri) in idx.iter().enumerate() {
                 let Some(v) = records[ri]
                     .record
@@ -142,7 +144,34 @@ impl Linked {
                 if spec.per_business && scope == GLOBAL {
                     continue;
                 }
-                l.index.link(&mut l.clusters, node, scope, k, &v);
+                groups.entry((scope, v)).or_default().push(node);
+            }
+            for ((scope, v), nodes) in groups {
+                if spec.exclusive {
+                    for &n in &nodes {
+                        l.index.link(&mut l.clusters, n, scope, k, &v);
+                    }
+                    continue;
+                }
+                // A weak key shared by clusters that cannot be one (two app ids: a family
+                // email): records that only have the weak key join the cluster whose
+                // exclusive keys sort first, so the result does not depend on input order.
+                let mut owners: Vec<(Vec<(usize, String)>, usize)> = Vec::new();
+                for &n in &nodes {
+                    let r = l.clusters.find(n);
+                    let ex = l.clusters.exclusive_of(r);
+                    if !ex.is_empty() && !owners.iter().any(|(_, o)| l.clusters.find(*o) == r) {
+                        owners.push((ex, r));
+                    }
+                }
+                owners.sort();
+                let anchor = owners.first().map(|(_, r)| *r).unwrap_or(nodes[0]);
+                for &n in &nodes {
+                    l.clusters.union(anchor, n);
+                }
+                if l.index.get(scope, k, &v).is_none() {
+                    l.index.link(&mut l.clusters, anchor, scope, k, &v);
+                }
             }
         }
         l
@@ -790,9 +819,15 @@ fn apply_rules(ctx: &Ctx<'_>, row: &mut Row) {
     let now = ctx.settings.incident_at.as_str();
     let rules = &ctx.settings.rules;
     let status = row.text("status").map(str::to_string);
-    if rules.complete_after_end && status.as_deref() == Some("confirmed") {
-        if let Some(end) = row.text("ends_at") {
-            if end < now {
+    let now_t = crate::util::time::parse_any(now, None);
+    if let (Some(h), Some("confirmed"), Some(now_t)) =
+        (rules.completed_hours_after_end, status.as_deref(), now_t)
+    {
+        if let Some(end) = row
+            .text("ends_at")
+            .and_then(|t| crate::util::time::parse_any(t, None))
+        {
+            if end + chrono::Duration::hours(h) < now_t {
                 row.values.insert("status".into(), Value::text("completed"));
             }
         }
@@ -808,5 +843,323 @@ fn apply_rules(ctx: &Ctx<'_>, row: &mut Row) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::Record;
+
+    fn rec(
+        kind: SourceKind,
+        e: Entity,
+        r: &str,
+        at: &str,
+        fields: &[(&str, Value)],
+    ) -> StoredRecord {
+        let mut record = Record::new(e, r, Some(at.to_string()));
+        for (f, v) in fields {
+            record.set(*f, v.clone());
+        }
+        StoredRecord {
+            source: kind.as_str().into(),
+            kind,
+            record,
+        }
+    }
+    fn t(s: &str) -> Value {
+        Value::text(s)
+    }
+
+    fn incident() -> Vec<StoredRecord> {
+        use Entity::*;
+        use SourceKind::*;
+        let b = "2026-08-22T03:00:00Z";
+        let s = "2026-11-20T14:30:00Z";
+        vec![
+            rec(
+                Backup,
+                Business,
+                "backup:shops#1",
+                b,
+                &[
+                    ("id", t("1")),
+                    ("name", t("Lumen")),
+                    ("stripe_account", t("acct_1")),
+                    ("attr.country", t("US")),
+                    ("attr.currency", t("usd")),
+                ],
+            ),
+            rec(
+                Stripe,
+                Business,
+                "stripe:acct_1",
+                s,
+                &[("stripe_account", t("acct_1")), ("name", t("Lumen Studio"))],
+            ),
+            rec(
+                Backup,
+                Customer,
+                "backup:clients#7",
+                b,
+                &[
+                    ("id", t("7")),
+                    ("business_id", t("1")),
+                    ("name", t("José Müller")),
+                    ("email", t("jose@x.org")),
+                    ("phone", t("(415) 555-0134")),
+                    ("stripe_customer", t("cus_A")),
+                ],
+            ),
+            // Stripe: the real customer (case differs) and a duplicate object with the same email.
+            rec(
+                Stripe,
+                Customer,
+                "stripe:acct_1/cus_A",
+                s,
+                &[
+                    ("business.stripe_account", t("acct_1")),
+                    ("stripe_customer", t("cus_A")),
+                    ("email", t("Jose@X.org")),
+                    ("name", t("Jose Muller")),
+                ],
+            ),
+            rec(
+                Stripe,
+                Customer,
+                "stripe:acct_1/cus_B",
+                s,
+                &[
+                    ("business.stripe_account", t("acct_1")),
+                    ("stripe_customer", t("cus_B")),
+                    ("email", t("JOSE@x.org")),
+                ],
+            ),
+            // A family member sharing the email but with another app id stays apart.
+            rec(
+                Backup,
+                Customer,
+                "backup:clients#8",
+                b,
+                &[
+                    ("id", t("8")),
+                    ("business_id", t("1")),
+                    ("name", t("Ana Müller")),
+                    ("email", t("jose@x.org")),
+                ],
+            ),
+            rec(
+                Backup,
+                Reservation,
+                "backup:appointments#100",
+                b,
+                &[
+                    ("id", t("100")),
+                    ("business_id", t("1")),
+                    ("customer_id", t("7")),
+                    ("reference", t("BK-1")),
+                    ("status", t("confirmed")),
+                    ("starts_at", t("2026-09-10T10:00:00Z")),
+                    ("ends_at", t("2026-09-10T11:00:00Z")),
+                    ("amount", Value::Int(4500)),
+                ],
+            ),
+            rec(
+                Email,
+                Reservation,
+                "email:<c1@x>",
+                "2026-09-01T10:00:00Z",
+                &[
+                    ("reference", t("BK-1")),
+                    ("status", t("cancelled")),
+                    ("customer.email", t("jose@x.org")),
+                    ("business.stripe_account", t("acct_1")),
+                ],
+            ),
+            // A booking made after the backup, seen only in an email.
+            rec(
+                Email,
+                Reservation,
+                "email:<c2@x>",
+                "2026-10-01T10:00:00Z",
+                &[
+                    ("reference", t("BK-2")),
+                    ("status", t("confirmed")),
+                    ("starts_at", t("2026-10-05T10:00:00Z")),
+                    ("ends_at", t("2026-10-05T11:00:00Z")),
+                    ("customer.email", t("JOSE@x.org")),
+                    ("business.stripe_account", t("acct_1")),
+                ],
+            ),
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_1/ch_1",
+                s,
+                &[
+                    ("processor", t("stripe")),
+                    ("processor_id", t("ch_1")),
+                    ("amount", Value::Int(4500)),
+                    ("amount_refunded", Value::Int(4500)),
+                    ("currency", t("usd")),
+                    ("status", t("refunded")),
+                    ("business.stripe_account", t("acct_1")),
+                    ("customer.stripe_customer", t("cus_A")),
+                    ("reservation.reference", t("BK-1")),
+                    ("attr.receipt_number", t("1111-2222")),
+                ],
+            ),
+            rec(
+                Email,
+                Payment,
+                "email:<r1@x>",
+                "2026-08-01T10:00:00Z",
+                &[
+                    ("amount", Value::Int(4500)),
+                    ("currency", t("usd")),
+                    ("status", t("succeeded")),
+                    ("attr.receipt_number", t("1111-2222")),
+                    ("business.stripe_account", t("acct_1")),
+                ],
+            ),
+            rec(
+                Backup,
+                Payment,
+                "backup:charges#5",
+                b,
+                &[
+                    ("id", t("5")),
+                    ("business_id", t("1")),
+                    ("processor", t("cash")),
+                    ("amount", Value::Int(2000)),
+                    ("currency", t("usd")),
+                    ("status", t("succeeded")),
+                    ("reservation_id", t("100")),
+                ],
+            ),
+        ]
+    }
+
+    fn settings() -> Settings {
+        Settings {
+            incident_at: "2026-11-20T14:30:00Z".into(),
+            rules: Rules {
+                completed_hours_after_end: Some(4),
+                pending_expires_after_hours: None,
+            },
+        }
+    }
+
+    #[test]
+    fn links_replays_and_keeps_provenance() {
+        let out = merge(&incident(), &settings());
+        assert_eq!(out.businesses.len(), 1);
+        let b = &out.businesses[0];
+        assert_eq!(b.id, "1");
+        assert_eq!(b.text("name"), Some("Lumen"), "backup wins a business name");
+        assert_eq!(b.sources_text(), "backup,stripe");
+
+        // Customer 7 absorbs both Stripe objects; customer 8 (same email) stays apart.
+        let ids: Vec<&str> = out.customers.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["7", "8"]);
+        let c7 = &out.customers[0];
+        assert_eq!(c7.text("email"), Some("jose@x.org"));
+        assert_eq!(c7.text("phone"), Some("+14155550134"));
+        assert_eq!(c7.text("stripe_customer"), Some("cus_A"));
+        assert_eq!(c7.text("name"), Some("José Müller"));
+
+        let r100 = out.reservations.iter().find(|r| r.id == "100").unwrap();
+        assert_eq!(
+            r100.text("status"),
+            Some("cancelled"),
+            "the later email replays"
+        );
+        assert_eq!(r100.text("currency"), Some("usd"));
+        let r2 = out
+            .reservations
+            .iter()
+            .find(|r| r.text("reference") == Some("BK-2"))
+            .unwrap();
+        assert!(r2.id.starts_with("rec_"));
+        assert_eq!(
+            r2.text("status"),
+            Some("completed"),
+            "slot ended: the app's rule"
+        );
+        assert_eq!(r2.sources_text(), "email");
+        assert!(r2.confidence < r100.confidence);
+
+        // The Stripe charge and its receipt email are one payment; the cash payment stays.
+        assert_eq!(out.payments.len(), 2);
+        let ch = out
+            .payments
+            .iter()
+            .find(|p| p.text("processor_id") == Some("ch_1"))
+            .unwrap();
+        assert_eq!(ch.sources_text(), "email,stripe");
+        assert_eq!(ch.text("status"), Some("refunded"));
+        assert_eq!(ch.text("reservation_id"), Some("100"));
+        assert_eq!(ch.text("customer_id"), Some("7"));
+        let cash = out.payments.iter().find(|p| p.id == "5").unwrap();
+        assert_eq!(cash.text("processor"), Some("cash"));
+
+        // Every offered value is in provenance, the chosen one marked.
+        let status: Vec<_> = out
+            .provenance
+            .iter()
+            .filter(|p| p.row_id == "100" && p.column == "status")
+            .collect();
+        assert_eq!(status.len(), 2);
+        assert!(status
+            .iter()
+            .any(|p| p.chosen && p.value.as_deref() == Some("cancelled")));
+        assert!(status
+            .iter()
+            .any(|p| !p.chosen && p.value.as_deref() == Some("confirmed")));
+    }
+
+    #[test]
+    fn same_records_same_result_in_any_order() {
+        let a = merge(&incident(), &settings());
+        let mut shuffled = incident();
+        shuffled.reverse();
+        let b = merge(&shuffled, &settings());
+        assert_eq!(a.businesses, b.businesses);
+        assert_eq!(a.customers, b.customers);
+        assert_eq!(a.payments, b.payments);
+        assert_eq!(
+            a.reservations.iter().map(|r| &r.id).collect::<Vec<_>>(),
+            b.reservations.iter().map(|r| &r.id).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn amount_disagreement_goes_to_review() {
+        let mut recs = incident();
+        recs.push(rec(
+            SourceKind::Backup,
+            Entity::Payment,
+            "backup:charges#6",
+            "2026-08-22T03:00:00Z",
+            &[
+                ("id", t("6")),
+                ("business_id", t("1")),
+                ("processor_id", t("ch_1")),
+                ("amount", Value::Int(5000)),
+                ("currency", t("usd")),
+            ],
+        ));
+        let out = merge(&recs, &settings());
+        let p = out.payments.iter().find(|p| p.id == "6").unwrap();
+        assert_eq!(
+            p.get("amount"),
+            Some(&Value::Int(4500)),
+            "Stripe is trusted for amounts"
+        );
+        assert!(out
+            .review
+            .iter()
+            .any(|r| r.row_id == "6" && r.reason == "conflict:amount"));
     }
 }

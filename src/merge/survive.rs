@@ -114,8 +114,8 @@ pub fn choose(e: Entity, col: &str, cands: &[Candidate]) -> Choice {
         // Two different values observed at the same latest moment.
         tally[1].3 == winner.3
     } else {
-        // A value as trusted as the winner says otherwise.
-        tally[1].1 == winner.1 || (tally[1].1 + 1 >= winner.1 && tally[1].2.len() >= winner.2.len())
+        // A fact on which sources disagree.
+        true
     };
     Choice {
         value: winner.0.clone(),

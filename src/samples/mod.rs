@@ -107,7 +107,12 @@ pub fn incident_toml(name: &str, w: &world::World, mapping_dir: &Path) -> String
          name = \"mail-archive\"\n\
          kind = \"email\"\n\
          path = \"mail\"\n\
-         mapping = {me}\n",
+         mapping = {me}\n\
+         \n\
+         # The app's own rules: its nightly job marks a confirmed booking completed a few\n\
+         # hours after the slot ends.\n\
+         [rules]\n\
+         completed_hours_after_end = 4\n",
         flavour = w.flavour.name(),
         seed = w.seed,
         name = toml_str(name),

@@ -1,0 +1,436 @@
+//! A table row -> a [`Record`] through the mapping: ids, status words, money in minor units,
+//! timestamps in UTC (naive local times resolved in the business's zone), soft deletes.
+
+use super::mapping::{
+    EntityMap, Mapping, MoneyUnit, TsMode, INT_FIELDS, MONEY_FIELDS, TIMESTAMP_FIELDS,
+};
+use super::source::{truthy, Row};
+use crate::claims::{Entity, Record, Skip, Value};
+use crate::util::{money, time};
+use chrono::{NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use std::collections::HashMap;
+use std::path::Path;
+use std::rc::Rc;
+
+/// A table's columns and where each is.
+pub struct ColumnIndex {
+    columns: Vec<String>,
+    at: HashMap<String, usize>,
+}
+
+impl ColumnIndex {
+    fn new(columns: &[String]) -> Self {
+        let mut at = HashMap::new();
+        for (i, c) in columns.iter().enumerate() {
+            at.insert(c.clone(), i);
+        }
+        for (i, c) in columns.iter().enumerate() {
+            at.entry(c.to_ascii_lowercase()).or_insert(i);
+        }
+        ColumnIndex {
+            columns: columns.to_vec(),
+            at,
+        }
+    }
+    /// Where column `c` is: exact name, else case-insensitively.
+    pub fn get(&self, c: &str) -> Option<usize> {
+        self.at
+            .get(c)
+            .or_else(|| self.at.get(&c.to_ascii_lowercase()))
+            .copied()
+    }
+}
+
+/// What is known of each business (from the business table, read first).
+#[derive(Debug, Clone, Default)]
+pub struct BusinessInfo {
+    pub zone: Option<Tz>,
+    /// Business table column -> value (only the columns other entities refer to).
+    pub columns: HashMap<String, String>,
+}
+
+pub struct Converter<'m> {
+    pub mapping: &'m Mapping,
+    pub mapping_path: &'m Path,
+    pub observed_at: String,
+    pub businesses: HashMap<String, BusinessInfo>,
+    default_zone: Option<Tz>,
+    /// table -> (columns, column index by name and by lowercase name)
+    cache: HashMap<String, Rc<ColumnIndex>>,
+    /// source_refs emitted so far (a primary key seen twice is a duplicate row).
+    seen: std::collections::HashSet<String>,
+}
+
+impl<'m> Converter<'m> {
+    pub fn new(mapping: &'m Mapping, mapping_path: &'m Path, observed_at: String) -> Self {
+        Converter {
+            mapping,
+            mapping_path,
+            observed_at,
+            businesses: HashMap::new(),
+            default_zone: mapping.timezone.as_deref().and_then(time::parse_zone),
+            cache: HashMap::new(),
+            seen: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Remembers a business row (zone and the columns other tables take from it).
+    pub fn add_business(&mut self, row: &Row<'_>) {
+        let em = &self.mapping.business;
+        let idx = ColumnIndex::new(row.columns);
+        let get = |c: &str| idx.get(c).and_then(|i| row.values[i].clone());
+        let Some(id) = get(&em.id) else { return };
+        let mut info = BusinessInfo {
+            zone: em
+                .timezone_column
+                .as_deref()
+                .and_then(get)
+                .and_then(|z| time::parse_zone(&z)),
+            columns: HashMap::new(),
+        };
+        for (_, m) in self.mapping.entities() {
+            if let Some(c) = &m.currency_from_business {
+                if let Some(v) = get(c) {
+                    info.columns.insert(c.clone(), v);
+                }
+            }
+        }
+        self.businesses.insert(id, info);
+    }
+
+    fn index(&mut self, row: &Row<'_>) -> Rc<ColumnIndex> {
+        if let Some(ix) = self.cache.get(row.table) {
+            if ix.columns.as_slice() == row.columns {
+                return ix.clone();
+            }
+        }
+        let ix = Rc::new(ColumnIndex::new(row.columns));
+        self.cache.insert(row.table.to_string(), ix.clone());
+        ix
+    }
+
+    /// Converts a row of `entity`'s table, or says why it cannot. A value that cannot be read
+    /// (a bad timestamp, money of an unknown currency) drops that field and comes back as a
+    /// skip beside the record; the rest of the row is kept.
+    pub fn convert(
+        &mut self,
+        entity: Entity,
+        em: &EntityMap,
+        row: &Row<'_>,
+    ) -> Result<(Record, Vec<Skip>), Skip> {
+        let idx = self.index(row);
+        let get = |c: &str| -> Option<&str> { idx.get(c).and_then(|i| row.values[i].as_deref()) };
+        let skip = |kind: &str, reason: String| Skip {
+            location: row.location.clone(),
+            kind: kind.into(),
+            reason,
+        };
+        let Some(id) = get(&em.id) else {
+            return Err(skip(
+                "bad_row",
+                format!("{} row has no {} (primary key is NULL)", row.table, em.id),
+            ));
+        };
+        let source_ref = format!("backup:{}#{}", row.table, id);
+        if !self.seen.insert(source_ref.clone()) {
+            return Err(skip(
+                "duplicate_row",
+                format!(
+                    "{}: primary key {} = {id} appears again; the first row is kept",
+                    row.table, em.id
+                ),
+            ));
+        }
+        let mut rec = Record::new(entity, source_ref, Some(self.observed_at.clone()));
+        rec.set("id", id);
+        let business_key = if entity == Entity::Business {
+            Some(id)
+        } else {
+            em.fields.get("business_id").and_then(|c| get(c))
+        };
+        let business = business_key.and_then(|k| self.businesses.get(k));
+        let zone = match self.mapping.ts_mode(em) {
+            TsMode::Utc => None,
+            TsMode::Local => {
+                let z = business.and_then(|b| b.zone).or(self.default_zone);
+                if z.is_none() {
+                    return Err(skip(
+                        "no_timezone",
+                        format!(
+                            "{}#{id}: its times are local but business {} has no known time zone; set a top-level `timezone` in {}",
+                            row.table,
+                            business_key.unwrap_or("?"),
+                            self.mapping_path.display()
+                        ),
+                    ));
+                }
+                z
+            }
+        };
+        let currency: Option<String> = if let Some(c) = &em.currency {
+            Some(c.to_ascii_lowercase())
+        } else if let Some(c) = &em.currency_column {
+            get(c).map(|v| v.trim().to_ascii_lowercase())
+        } else if let Some(c) = &em.currency_from_business {
+            business
+                .and_then(|b| b.columns.get(c))
+                .map(|v| v.trim().to_ascii_lowercase())
+        } else {
+            None
+        };
+        let mut has_money = false;
+        let mut partial: Vec<Skip> = Vec::new();
+        for (field, col) in &em.fields {
+            let Some(raw) = get(col) else { continue };
+            let mut val: String = raw.to_string();
+            if let Some(map) = em.values.get(field) {
+                if let Some(m) = map.get(raw).or_else(|| map.get(raw.trim())) {
+                    val = m.clone();
+                }
+            }
+            if field == "status" {
+                if !em.status.is_empty() {
+                    match em.status.get(raw).or_else(|| em.status.get(raw.trim())) {
+                        Some(m) => val = m.clone(),
+                        None => {
+                            return Err(skip(
+                                "unmapped_status",
+                                format!(
+                                    "{}#{id}: status {raw:?} has no mapping; add `{} = \"<contract status>\"` to [{entity}].status in {}",
+                                    row.table,
+                                    toml_key(raw),
+                                    self.mapping_path.display()
+                                ),
+                            ))
+                        }
+                    }
+                }
+                rec.set("status", val);
+                continue;
+            }
+            let f = field.as_str();
+            if TIMESTAMP_FIELDS.contains(&f) {
+                if is_infinity(&val) {
+                    continue;
+                }
+                match parse_timestamp(&val, zone) {
+                    Some(t) => {
+                        rec.set(f, time::format_utc(t));
+                    }
+                    None => partial.push(skip(
+                        "bad_value",
+                        format!(
+                            "{}#{id}: {col} = {val:?} is not a timestamp; {f} not imported",
+                            row.table
+                        ),
+                    )),
+                }
+            } else if MONEY_FIELDS.contains(&f) {
+                let Some(cur) = currency.as_deref().filter(|c| !c.is_empty()) else {
+                    partial.push(skip(
+                        "no_currency",
+                        format!(
+                            "{}#{id}: {col} is money but the currency is unknown (business {} not in the backup?); {f} not imported",
+                            row.table,
+                            business_key.unwrap_or("?")
+                        ),
+                    ));
+                    continue;
+                };
+                let minor = match em.money_unit {
+                    Some(MoneyUnit::Major) => money::major_to_minor(&val, cur),
+                    // Minor units are integers; "8000.00" is tolerated, "80.5" is not.
+                    _ => money::major_to_minor(&val, "jpy"),
+                };
+                match minor {
+                    Some(m) => {
+                        rec.set(f, Value::Int(m));
+                        has_money = true;
+                    }
+                    None => partial.push(skip(
+                        "bad_value",
+                        format!(
+                            "{}#{id}: {col} = {val:?} is not an amount of {cur}; {f} not imported",
+                            row.table
+                        ),
+                    )),
+                }
+            } else if INT_FIELDS.contains(&f) {
+                match val.trim().parse::<i64>() {
+                    Ok(n) => {
+                        rec.set(f, Value::Int(n));
+                    }
+                    Err(_) => partial.push(skip(
+                        "bad_value",
+                        format!(
+                            "{}#{id}: {col} = {val:?} is not an integer; {f} not imported",
+                            row.table
+                        ),
+                    )),
+                }
+            } else {
+                rec.set(f, val);
+            }
+        }
+        if has_money {
+            if let Some(c) = currency {
+                rec.set("currency", c);
+            }
+        }
+        for (f, v) in &em.constants {
+            if rec.get(f).is_none() {
+                rec.set(f.as_str(), v.as_str());
+            }
+        }
+        if let Some(c) = &em.deleted_column {
+            if let Some(v) = get(c) {
+                let v = v.trim();
+                let is_bool_false = matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "f" | "false" | "0" | "no" | "n" | "off" | ""
+                );
+                if truthy(v) || !is_bool_false {
+                    rec.set("deleted", Value::Int(1));
+                }
+            }
+        }
+        Ok((rec, partial))
+    }
+}
+
+fn toml_key(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        s.to_string()
+    } else {
+        format!("{s:?}")
+    }
+}
+
+fn is_infinity(s: &str) -> bool {
+    let s = s.trim();
+    s.eq_ignore_ascii_case("infinity") || s.eq_ignore_ascii_case("-infinity")
+}
+
+/// Parses a timestamp as databases write it: with an offset (exact), naive (in `zone`, UTC
+/// when none), or with a zone abbreviation (`2026-07-01 10:00:00 PDT`), resolved through
+/// `zone` (the abbreviation picks the side of a DST fold) or a table of common ones.
+pub fn parse_timestamp(s: &str, zone: Option<Tz>) -> Option<time::Timestamp> {
+    let s = s.trim();
+    if let Some(t) = time::parse_any(s, zone) {
+        return Some(t);
+    }
+    // Unix time (SQLite and CSV exports): seconds, or milliseconds.
+    if (9..=14).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
+        let n: i64 = s.parse().ok()?;
+        let secs = if s.len() >= 12 { n / 1000 } else { n };
+        return chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0);
+    }
+    let (head, abbr) = s.rsplit_once(' ')?;
+    if !abbr.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let naive = [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(head.trim(), f).ok())?;
+    let up = abbr.to_ascii_uppercase();
+    if matches!(up.as_str(), "UTC" | "GMT" | "Z" | "UT") {
+        return Some(time::local_to_utc(naive, None));
+    }
+    if let Some(z) = zone {
+        let candidates: Vec<_> = match z.from_local_datetime(&naive) {
+            chrono::LocalResult::Single(t) => vec![t],
+            chrono::LocalResult::Ambiguous(a, b) => vec![a, b],
+            chrono::LocalResult::None => vec![],
+        };
+        if let Some(t) = candidates
+            .iter()
+            .find(|t| t.format("%Z").to_string().eq_ignore_ascii_case(&up))
+        {
+            return Some(t.with_timezone(&chrono::Utc));
+        }
+    }
+    let hours: i32 = match up.as_str() {
+        "PST" => -8,
+        "PDT" | "MST" => -7,
+        "MDT" | "CST" => -6,
+        "CDT" | "EST" => -5,
+        "EDT" => -4,
+        "BST" | "CET" | "WEST" => 1,
+        "CEST" | "EET" | "SAST" => 2,
+        "EEST" | "MSK" => 3,
+        "WET" => 0,
+        "JST" | "KST" => 9,
+        "AEST" => 10,
+        "AEDT" => 11,
+        "NZST" => 12,
+        "NZDT" => 13,
+        _ => {
+            // Unknown abbreviation: the business's own zone is the best guess.
+            return zone.map(|z| time::local_to_utc(naive, Some(z)));
+        }
+    };
+    let off = chrono::FixedOffset::east_opt(hours * 3600)?;
+    off.from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(t: Option<time::Timestamp>) -> Option<String> {
+        t.map(time::format_utc)
+    }
+
+    #[test]
+    fn timestamps_with_abbreviations() {
+        let la = time::parse_zone("America/Los_Angeles");
+        assert_eq!(
+            fmt(parse_timestamp("2026-07-01 10:00:00 PDT", la)).as_deref(),
+            Some("2026-07-01T17:00:00Z")
+        );
+        // DST fold in LA: 01:30 happens twice on 2026-11-01; the abbreviation decides.
+        assert_eq!(
+            fmt(parse_timestamp("2026-11-01 01:30:00 PST", la)).as_deref(),
+            Some("2026-11-01T09:30:00Z")
+        );
+        assert_eq!(
+            fmt(parse_timestamp("2026-11-01 01:30:00 PDT", la)).as_deref(),
+            Some("2026-11-01T08:30:00Z")
+        );
+        assert_eq!(
+            fmt(parse_timestamp("2026-01-10 10:00:00 CET", None)).as_deref(),
+            Some("2026-01-10T09:00:00Z")
+        );
+        assert_eq!(
+            fmt(parse_timestamp("2026-11-24 18:04:03 UTC", None)).as_deref(),
+            Some("2026-11-24T18:04:03Z")
+        );
+        assert_eq!(
+            fmt(parse_timestamp(
+                "2026-01-10 10:00:00",
+                time::parse_zone("Europe/Berlin")
+            ))
+            .as_deref(),
+            Some("2026-01-10T09:00:00Z")
+        );
+        assert!(parse_timestamp("yesterday", None).is_none());
+        assert_eq!(
+            fmt(parse_timestamp("1787374800", None)).as_deref(),
+            Some("2026-08-22T05:00:00Z")
+        );
+        assert_eq!(
+            fmt(parse_timestamp("1787374800000", None)).as_deref(),
+            Some("2026-08-22T05:00:00Z")
+        );
+    }
+}

@@ -1,0 +1,516 @@
+//! The backup mapping file: which table holds each entity and which column holds each
+//! field. The format is documented, with examples, in `mappings/*/backup.toml`.
+//!
+//! ```toml
+//! timestamps = "utc"              # or "local": naive times in the business's zone
+//! [business]
+//! table = "shops"
+//! id = "id"
+//! timezone_column = "timezone"
+//! fields = { name = "name", email = "email", stripe_account = "stripe_account_id" }
+//! [reservation]
+//! table = "appointments"
+//! id = "id"
+//! fields = { business_id = "shop_id", status = "status", amount = "price" }
+//! money_unit = "major"
+//! currency_from_business = "currency"
+//! status = { booked = "confirmed", canceled = "cancelled" }
+//! ```
+
+use super::source::Summary;
+use crate::claims::Entity;
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TsMode {
+    /// Times carry an offset, or naive times are UTC.
+    #[default]
+    Utc,
+    /// Naive times are wall-clock times in the business's zone.
+    Local,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MoneyUnit {
+    /// `80.00` means 80 euros.
+    Major,
+    /// `8000` means 80 euros.
+    Minor,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// Default for every entity: how to read timestamps without an offset.
+    #[serde(default)]
+    pub timestamps: TsMode,
+    /// IANA zone for local times of a business whose own zone is unknown.
+    pub timezone: Option<String>,
+    pub business: EntityMap,
+    pub customer: Option<EntityMap>,
+    pub reservation: Option<EntityMap>,
+    pub payment: Option<EntityMap>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntityMap {
+    /// Table name (without schema). Partitions are read as their parent table.
+    pub table: String,
+    /// The primary key column.
+    pub id: String,
+    /// Contract field -> column.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// The app's status word -> the contract's. A value not listed skips the row.
+    #[serde(default)]
+    pub status: BTreeMap<String, String>,
+    /// Other value translations: field -> (app value -> contract value). Values not listed
+    /// pass through unchanged.
+    #[serde(default)]
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
+    /// Fixed field values for every row (`processor = "stripe"`).
+    #[serde(default)]
+    pub constants: BTreeMap<String, String>,
+    pub money_unit: Option<MoneyUnit>,
+    /// A fixed currency for all money of this table.
+    pub currency: Option<String>,
+    /// A column of this table holding the currency.
+    pub currency_column: Option<String>,
+    /// A column of the BUSINESS table holding the currency (via `fields.business_id`).
+    pub currency_from_business: Option<String>,
+    /// Overrides the top-level `timestamps`.
+    pub timestamps: Option<TsMode>,
+    /// Business table only: the column with the business's IANA zone.
+    pub timezone_column: Option<String>,
+    /// Soft delete: the row is deleted when this column is non-null (a timestamp) or true
+    /// (a boolean).
+    pub deleted_column: Option<String>,
+}
+
+/// Contract fields whose value is a timestamp.
+pub const TIMESTAMP_FIELDS: &[&str] = &["created_at", "updated_at", "starts_at", "ends_at"];
+/// Contract fields whose value is money (minor units in the record).
+pub const MONEY_FIELDS: &[&str] = &["amount", "amount_refunded"];
+/// Contract fields whose value is an integer.
+pub const INT_FIELDS: &[&str] = &["party_size"];
+
+fn allowed_fields(e: Entity) -> &'static [&'static str] {
+    match e {
+        Entity::Business => &["name", "email", "stripe_account"],
+        Entity::Customer => &[
+            "business_id",
+            "name",
+            "email",
+            "phone",
+            "stripe_customer",
+            "created_at",
+        ],
+        Entity::Reservation => &[
+            "business_id",
+            "customer_id",
+            "reference",
+            "service",
+            "starts_at",
+            "ends_at",
+            "party_size",
+            "status",
+            "amount",
+            "created_at",
+            "updated_at",
+        ],
+        Entity::Payment => &[
+            "business_id",
+            "customer_id",
+            "reservation_id",
+            "processor",
+            "processor_id",
+            "amount",
+            "amount_refunded",
+            "status",
+            "created_at",
+        ],
+    }
+}
+
+fn status_words(e: Entity) -> &'static [&'static str] {
+    match e {
+        Entity::Reservation => &["pending", "confirmed", "cancelled", "completed", "no_show"],
+        Entity::Payment => &[
+            "pending",
+            "succeeded",
+            "failed",
+            "refunded",
+            "partially_refunded",
+            "disputed",
+        ],
+        _ => &[],
+    }
+}
+
+/// Is `field` a name a record of `e` may carry (contract field, `attr.*`, link key)?
+fn field_ok(e: Entity, field: &str) -> bool {
+    if allowed_fields(e).contains(&field) {
+        return true;
+    }
+    if let Some(a) = field.strip_prefix("attr.") {
+        return !a.is_empty();
+    }
+    if let Some((ent, key)) = field.split_once('.') {
+        return Entity::parse(ent).is_some_and(|x| x != e) && !key.is_empty();
+    }
+    false
+}
+
+impl Mapping {
+    pub fn load(path: &Path) -> Result<Mapping> {
+        let text = crate::util::fsx::read_text(path)?;
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Mapping> {
+        let m: Mapping = toml::from_str(text).map_err(|e| {
+            Error::config(
+                path,
+                format!(
+                    "{}. See mappings/bookly/backup.toml for a commented example.",
+                    e.to_string().trim_end()
+                ),
+            )
+        })?;
+        m.check_static(path)?;
+        Ok(m)
+    }
+
+    /// The mapped entities, in dependency order.
+    pub fn entities(&self) -> Vec<(Entity, &EntityMap)> {
+        let mut v = vec![(Entity::Business, &self.business)];
+        if let Some(c) = &self.customer {
+            v.push((Entity::Customer, c));
+        }
+        if let Some(r) = &self.reservation {
+            v.push((Entity::Reservation, r));
+        }
+        if let Some(p) = &self.payment {
+            v.push((Entity::Payment, p));
+        }
+        v
+    }
+
+    /// Checks that need no data: field names, status words, money and time settings.
+    fn check_static(&self, path: &Path) -> Result<()> {
+        let err = |msg: String| Error::config(path, msg);
+        if let Some(z) = &self.timezone {
+            if crate::util::time::parse_zone(z).is_none() {
+                return Err(err(format!(
+                    "timezone = {z:?} is not an IANA zone name (like \"Europe/Berlin\")"
+                )));
+            }
+        }
+        let mut tables = BTreeMap::new();
+        for (e, em) in self.entities() {
+            if let Some(other) = tables.insert(em.table_name().to_ascii_lowercase(), e) {
+                return Err(err(format!(
+                    "[{e}].table = {:?} is also the table of [{other}]; each entity needs its own table",
+                    em.table
+                )));
+            }
+            for field in em.fields.keys().chain(em.constants.keys()) {
+                if field == "id" {
+                    return Err(err(format!(
+                        "[{e}].fields.id: the primary key is set by `id = \"column\"`, not in fields"
+                    )));
+                }
+                if field == "currency" {
+                    return Err(err(format!(
+                        "[{e}].fields.currency: say where the currency is with `currency = \"eur\"`, `currency_column = \"...\"` or `currency_from_business = \"...\"`"
+                    )));
+                }
+                if field == "deleted" {
+                    return Err(err(format!(
+                        "[{e}].fields.deleted: use `deleted_column = \"...\"` for soft deletes"
+                    )));
+                }
+                if !field_ok(e, field) {
+                    return Err(err(format!(
+                        "[{e}].fields.{field}: {field:?} is not a field of a {e}; use one of {}, `attr.<name>` for extra columns, or a link key like `business.email`",
+                        allowed_fields(e).join(", ")
+                    )));
+                }
+            }
+            for field in em.values.keys() {
+                if !em.fields.contains_key(field) {
+                    return Err(err(format!(
+                        "[{e}].values.{field}: there is no fields.{field} to translate; map the column first"
+                    )));
+                }
+            }
+            if !em.status.is_empty() {
+                if !em.fields.contains_key("status") {
+                    return Err(err(format!(
+                        "[{e}].status: a status map without fields.status; add `status = \"<column>\"` to [{e}.fields]"
+                    )));
+                }
+                let words = status_words(e);
+                for (app, contract) in &em.status {
+                    if !words.contains(&contract.as_str()) {
+                        return Err(err(format!(
+                            "[{e}].status.{app} = {contract:?} is not a {e} status; use one of {}",
+                            words.join(", ")
+                        )));
+                    }
+                }
+            }
+            let has_money = em.fields.keys().any(|f| MONEY_FIELDS.contains(&f.as_str()));
+            if has_money {
+                if em.money_unit.is_none() {
+                    return Err(err(format!(
+                        "[{e}]: money fields are mapped but money_unit is missing; set money_unit = \"major\" (80.00) or \"minor\" (8000)"
+                    )));
+                }
+                let sources = [
+                    em.currency.is_some(),
+                    em.currency_column.is_some(),
+                    em.currency_from_business.is_some(),
+                ]
+                .iter()
+                .filter(|b| **b)
+                .count();
+                if sources != 1 {
+                    return Err(err(format!(
+                        "[{e}]: money fields need exactly one of currency = \"eur\", currency_column = \"<column>\" or currency_from_business = \"<business column>\""
+                    )));
+                }
+            }
+            if let Some(c) = &em.currency {
+                if c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+                    return Err(err(format!(
+                        "[{e}].currency = {c:?} is not an ISO 4217 code like \"eur\""
+                    )));
+                }
+            }
+            if e != Entity::Business && em.timezone_column.is_some() {
+                return Err(err(format!(
+                    "[{e}].timezone_column: the zone is a property of the business; set timezone_column in [business]"
+                )));
+            }
+            let needs_business = em.currency_from_business.is_some()
+                || (self.ts_mode(em) == TsMode::Local && e != Entity::Business);
+            if needs_business && !em.fields.contains_key("business_id") {
+                return Err(err(format!(
+                    "[{e}]: currency_from_business or local timestamps need fields.business_id (the column that points at the business)"
+                )));
+            }
+            if self.ts_mode(em) == TsMode::Local
+                && self.business.timezone_column.is_none()
+                && self.timezone.is_none()
+            {
+                return Err(err(format!(
+                    "[{e}]: timestamps = \"local\" needs [business].timezone_column or a top-level timezone"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn ts_mode(&self, em: &EntityMap) -> TsMode {
+        em.timestamps.unwrap_or(self.timestamps)
+    }
+
+    /// Checks the mapping against the tables and columns the dump really has, before any
+    /// record is emitted. Returns each entity's table as the dump names it (a table or
+    /// column is matched exactly, else case-insensitively).
+    pub fn validate(&self, summary: &Summary, path: &Path) -> Result<BTreeMap<Entity, String>> {
+        let tables: Vec<&str> = summary
+            .tables
+            .iter()
+            .filter(|(_, t)| t.columns.is_some())
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let resolve = |e: Entity, em: &EntityMap| -> Result<(String, Vec<String>)> {
+            match summary.resolve(em.table_name()) {
+                Some(name) => Ok((
+                    name.to_string(),
+                    summary.tables[name].columns.clone().unwrap_or_default(),
+                )),
+                None => Err(Error::config(
+                    path,
+                    format!(
+                        "[{e}].table = {:?}: the backup has no such table (it has: {}). Fix the table name",
+                        em.table,
+                        if tables.is_empty() {
+                            "no tables at all; is this a pg_dump file?".to_string()
+                        } else {
+                            tables.join(", ")
+                        }
+                    ),
+                )),
+            }
+        };
+        let (business_table, business_cols) = resolve(Entity::Business, &self.business)?;
+        let mut resolved = BTreeMap::new();
+        for (e, em) in self.entities() {
+            let (table, cols) = resolve(e, em)?;
+            let check = |key: String, col: &str, cols: &[String], table: &str| -> Result<()> {
+                if cols.iter().any(|c| c == col || c.eq_ignore_ascii_case(col)) {
+                    Ok(())
+                } else {
+                    Err(Error::config(
+                        path,
+                        format!(
+                            "{key} = {col:?}: table {table} has no column {col:?} (it has: {}). Fix the column name",
+                            cols.join(", ")
+                        ),
+                    ))
+                }
+            };
+            check(format!("[{e}].id"), &em.id, &cols, &table)?;
+            for (f, c) in &em.fields {
+                check(format!("[{e}].fields.{f}"), c, &cols, &table)?;
+            }
+            if let Some(c) = &em.deleted_column {
+                check(format!("[{e}].deleted_column"), c, &cols, &table)?;
+            }
+            if let Some(c) = &em.currency_column {
+                check(format!("[{e}].currency_column"), c, &cols, &table)?;
+            }
+            if let Some(c) = &em.timezone_column {
+                check(format!("[{e}].timezone_column"), c, &cols, &table)?;
+            }
+            if let Some(c) = &em.currency_from_business {
+                check(
+                    format!("[{e}].currency_from_business"),
+                    c,
+                    &business_cols,
+                    &business_table,
+                )?;
+            }
+            resolved.insert(e, table);
+        }
+        Ok(resolved)
+    }
+}
+
+impl EntityMap {
+    /// The table name without a schema prefix or quotes (`public.clients` -> `clients`).
+    pub fn table_name(&self) -> &str {
+        self.table
+            .rsplit('.')
+            .next()
+            .unwrap_or(&self.table)
+            .trim_matches('"')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::backup::source::TableInfo;
+
+    const OK: &str = r#"
+[business]
+table = "shops"
+id = "id"
+timezone_column = "tz"
+fields = { name = "name", "attr.currency" = "currency" }
+
+[reservation]
+table = "appointments"
+id = "id"
+fields = { business_id = "shop_id", status = "status", amount = "price" }
+money_unit = "major"
+currency_from_business = "currency"
+status = { booked = "confirmed" }
+"#;
+
+    fn summary() -> Summary {
+        let mut s = Summary::default();
+        let cols = |v: &[&str]| TableInfo {
+            columns: Some(v.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        };
+        s.tables
+            .insert("shops".into(), cols(&["id", "name", "tz", "currency"]));
+        s.tables.insert(
+            "appointments".into(),
+            cols(&["id", "shop_id", "status", "price"]),
+        );
+        s
+    }
+
+    #[test]
+    fn valid_mapping_passes() {
+        let p = Path::new("m.toml");
+        let m = Mapping::parse(OK, p).unwrap();
+        let t = m.validate(&summary(), p).unwrap();
+        assert_eq!(t[&Entity::Reservation], "appointments");
+        // Names match case-insensitively, and a schema prefix is ignored.
+        let m = Mapping::parse(
+            &OK.replace("\"appointments\"", "\"public.Appointments\""),
+            p,
+        )
+        .unwrap();
+        let t = m.validate(&summary(), p).unwrap();
+        assert_eq!(t[&Entity::Reservation], "appointments");
+    }
+
+    #[test]
+    fn unknown_keys_fields_and_words_are_config_errors() {
+        let p = Path::new("m.toml");
+        let e = Mapping::parse(&OK.replace("money_unit", "money_units"), p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("m.toml") && e.contains("money_units"), "{e}");
+        let e = Mapping::parse(&OK.replace("amount = ", "amout = "), p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[reservation].fields.amout"), "{e}");
+        let e = Mapping::parse(&OK.replace("\"confirmed\"", "\"ok\""), p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[reservation].status.booked"), "{e}");
+        let e = Mapping::parse(&OK.replace("money_unit = \"major\"", ""), p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("money_unit"), "{e}");
+    }
+
+    #[test]
+    fn missing_tables_and_columns_are_config_errors() {
+        let p = Path::new("mappings/x/backup.toml");
+        let m = Mapping::parse(&OK.replace("\"appointments\"", "\"appointmentz\""), p).unwrap();
+        let e = m.validate(&summary(), p).unwrap_err();
+        assert!(matches!(e, Error::Config { .. }));
+        let e = e.to_string();
+        assert!(
+            e.contains("backup.toml")
+                && e.contains("[reservation].table")
+                && e.contains("appointmentz"),
+            "{e}"
+        );
+        let m = Mapping::parse(&OK.replace("\"price\"", "\"prize\""), p).unwrap();
+        let e = m.validate(&summary(), p).unwrap_err().to_string();
+        assert!(
+            e.contains("[reservation].fields.amount") && e.contains("prize"),
+            "{e}"
+        );
+        let m = Mapping::parse(
+            &OK.replace(
+                "currency_from_business = \"currency\"",
+                "currency_from_business = \"cur\"",
+            ),
+            p,
+        )
+        .unwrap();
+        let e = m.validate(&summary(), p).unwrap_err().to_string();
+        assert!(
+            e.contains("currency_from_business") && e.contains("shops"),
+            "{e}"
+        );
+    }
+}

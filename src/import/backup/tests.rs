@@ -1,0 +1,450 @@
+//! End-to-end tests of the backup importer on rendered sample dumps.
+
+use super::*;
+use crate::claims::{Record, Value, VecSink};
+use crate::samples::backup::tests::tiny_world;
+use crate::samples::world::Flavour;
+
+pub(crate) fn mapping_path(flavour: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("mappings")
+        .join(flavour)
+        .join("backup.toml")
+}
+
+pub(crate) fn run(input: &Input, flavour: &str, snapshot: Option<&str>) -> Result<VecSink> {
+    let mp = mapping_path(flavour);
+    let m = Mapping::load(&mp)?;
+    let mut sink = VecSink::default();
+    import_input(
+        input,
+        &m,
+        &mp,
+        snapshot,
+        "backup",
+        Path::new("incident.toml"),
+        &indicatif::ProgressBar::hidden(),
+        &mut sink,
+    )?;
+    Ok(sink)
+}
+
+fn find<'a>(s: &'a VecSink, r: &str) -> &'a Record {
+    s.records
+        .iter()
+        .find(|x| x.source_ref == r)
+        .unwrap_or_else(|| panic!("no record {r}: {:?}", s.records))
+}
+
+fn text(r: &Record, f: &str) -> Option<String> {
+    r.get(f).and_then(|v| v.render())
+}
+
+#[test]
+fn bookly_plain_dump_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = tiny_world(Flavour::Bookly);
+    crate::samples::backup::render_with(&w, dir.path(), false).unwrap();
+    let p = dir.path().join("backup/app.sql");
+    let input = Input::detect(&p, None).unwrap();
+    assert_eq!(input, Input::Plain(p.clone()));
+    let s = run(&input, "bookly", Some("2026-08-22T03:00:00Z")).unwrap();
+    let b = find(&s, "backup:shops#1");
+    assert_eq!(b.observed_at.as_deref(), Some("2026-08-22T03:00:00Z"));
+    assert_eq!(text(b, "name").as_deref(), Some("Zoë's Salon"));
+    assert_eq!(text(b, "stripe_account").as_deref(), Some("acct_1ABC"));
+    assert_eq!(text(b, "attr.timezone").as_deref(), Some("Europe/Berlin"));
+    let c = find(&s, "backup:clients#10");
+    assert_eq!(text(c, "business_id").as_deref(), Some("1"));
+    assert_eq!(
+        text(c, "created_at").as_deref(),
+        Some("2026-08-02T09:00:00Z")
+    );
+    assert!(c.get("deleted").is_none());
+    let gone = find(&s, "backup:clients#11");
+    assert_eq!(gone.get("deleted"), Some(&Value::Int(1)));
+    assert!(!s
+        .records
+        .iter()
+        .any(|r| r.source_ref == "backup:clients#12"));
+    let r = find(&s, "backup:appointments#100");
+    assert_eq!(text(r, "status").as_deref(), Some("confirmed"));
+    assert_eq!(r.get("amount"), Some(&Value::Int(8000)));
+    assert_eq!(text(r, "currency").as_deref(), Some("eur"));
+    assert_eq!(r.get("party_size"), Some(&Value::Int(2)));
+    assert_eq!(text(r, "reference").as_deref(), Some("BK-7Q2X9"));
+    assert_eq!(
+        text(r, "starts_at").as_deref(),
+        Some("2026-08-25T10:00:00Z")
+    );
+    assert_eq!(
+        text(r, "updated_at").as_deref(),
+        Some("2026-08-06T09:00:00Z")
+    );
+    let p = find(&s, "backup:charges#1000");
+    assert_eq!(text(p, "processor").as_deref(), Some("stripe"));
+    assert_eq!(text(p, "processor_id").as_deref(), Some("ch_1"));
+    assert_eq!(text(p, "status").as_deref(), Some("partially_refunded"));
+    assert_eq!(p.get("amount_refunded"), Some(&Value::Int(1000)));
+    assert_eq!(text(p, "attr.payment_intent").as_deref(), Some("pi_1"));
+    assert_eq!(s.records.len(), 5, "{:?}", s.records);
+    let ignored: Vec<_> = s
+        .skips
+        .iter()
+        .filter(|k| k.kind == "ignored_table")
+        .collect();
+    assert_eq!(ignored.len(), 1, "{:?}", s.skips);
+    assert!(
+        ignored[0].reason.contains("schema_migrations") && ignored[0].reason.contains("6 rows")
+    );
+    assert_eq!(s.skips.len(), 1, "{:?}", s.skips);
+}
+
+#[test]
+fn tablehop_local_times_and_minor_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = tiny_world(Flavour::Tablehop);
+    crate::samples::backup::render_with(&w, dir.path(), false).unwrap();
+    let p = dir.path().join("backup/app.sql");
+    let s = run(&Input::Plain(p), "tablehop", Some("2026-08-22T03:00:00Z")).unwrap();
+    let b = find(&s, "backup:venues#1");
+    assert!(b.get("deleted").is_none());
+    let c = find(&s, "backup:guests#10");
+    assert_eq!(
+        text(c, "created_at").as_deref(),
+        Some("2026-08-02T09:00:00Z")
+    );
+    assert_eq!(
+        find(&s, "backup:guests#11").get("deleted"),
+        Some(&Value::Int(1))
+    );
+    let r = find(&s, "backup:bookings#100");
+    assert_eq!(
+        text(r, "starts_at").as_deref(),
+        Some("2026-08-25T10:00:00Z")
+    );
+    assert_eq!(text(r, "status").as_deref(), Some("confirmed"));
+    assert_eq!(r.get("amount"), Some(&Value::Int(8000)));
+    assert_eq!(text(r, "currency").as_deref(), Some("eur"));
+    let p = find(&s, "backup:transactions#1000");
+    assert_eq!(text(p, "processor").as_deref(), Some("stripe"));
+    assert_eq!(p.get("amount_refunded"), Some(&Value::Int(1000)));
+    assert_eq!(text(p, "currency").as_deref(), Some("eur"));
+    assert_eq!(text(p, "status").as_deref(), Some("partially_refunded"));
+}
+
+#[test]
+fn truncated_dump_keeps_complete_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = tiny_world(Flavour::Bookly);
+    let full = crate::samples::backup::dump_text(&w);
+    // Cut inside the COPY block of clients, in the middle of its second row.
+    let start = full.find("COPY public.clients").unwrap();
+    let row2 = full[start..].find("\n11\t").unwrap() + start + 6;
+    let p = dir.path().join("cut.sql");
+    std::fs::write(&p, &full[..row2]).unwrap();
+    let s = run(&Input::Plain(p), "bookly", Some("2026-08-22T03:00:00Z")).unwrap();
+    assert!(s
+        .records
+        .iter()
+        .any(|r| r.source_ref == "backup:clients#10"));
+    assert!(!s
+        .records
+        .iter()
+        .any(|r| r.source_ref == "backup:clients#11"));
+    // Tables before the cut are complete.
+    assert!(s
+        .records
+        .iter()
+        .any(|r| r.source_ref == "backup:appointments#100"));
+    let t: Vec<_> = s.skips.iter().filter(|k| k.kind == "truncated").collect();
+    assert_eq!(t.len(), 1, "{:?}", s.skips);
+    let line = full[..row2].lines().count();
+    assert_eq!(t[0].location, format!("cut.sql:{line}"));
+    assert!(t[0].reason.contains("clients"));
+}
+
+#[test]
+fn unmapped_status_and_bad_rows_are_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = tiny_world(Flavour::Bookly);
+    let full = crate::samples::backup::dump_text(&w)
+        .replace("\tbooked\t80.00\t", "\twaitlist\t80.00\t")
+        .replace("\n10\t1\tAnn", "\n10\t1\tAnn\textra\tcol\n10\t1\tAnn")
+        .replace("\n1000\t1\t", "\n1000\t1\t10\t100\tcash\t\\N\t\\N\t1.00\t0.00\tpaid\t\\N\t\\N\t2026-08-06 09:00:00+00\n1000\t1\t");
+    let p = dir.path().join("app.sql");
+    std::fs::write(&p, &full).unwrap();
+    let s = run(&Input::Plain(p), "bookly", Some("2026-08-22T03:00:00Z")).unwrap();
+    let st: Vec<_> = s
+        .skips
+        .iter()
+        .filter(|k| k.kind == "unmapped_status")
+        .collect();
+    assert_eq!(st.len(), 1, "{:?}", s.skips);
+    assert!(st[0].reason.contains("\"waitlist\""), "{}", st[0].reason);
+    assert!(st[0].location.starts_with("app.sql:"));
+    assert!(!s
+        .records
+        .iter()
+        .any(|r| r.source_ref == "backup:appointments#100"));
+    let bad: Vec<_> = s.skips.iter().filter(|k| k.kind == "bad_row").collect();
+    assert_eq!(bad.len(), 1, "{:?}", s.skips);
+    assert!(s
+        .records
+        .iter()
+        .any(|r| r.source_ref == "backup:clients#10"));
+}
+
+#[test]
+fn mapping_against_the_dump_and_snapshot_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = tiny_world(Flavour::Bookly);
+    let p = dir.path().join("app.sql");
+    std::fs::write(
+        &p,
+        crate::samples::backup::dump_text(&w).replace("mobile", "cellphone"),
+    )
+    .unwrap();
+    let e = run(
+        &Input::Plain(p.clone()),
+        "bookly",
+        Some("2026-08-22T03:00:00Z"),
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::Config { .. }));
+    let e = e.to_string();
+    assert!(
+        e.contains("backup.toml") && e.contains("[customer].fields.phone") && e.contains("mobile"),
+        "{e}"
+    );
+    // No snapshot_at and no `-- Started on`: a config error naming the fix.
+    std::fs::write(&p, crate::samples::backup::dump_text(&w)).unwrap();
+    let e = run(&Input::Plain(p.clone()), "bookly", None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("snapshot_at"), "{e}");
+    // A verbose dump's start time is used instead.
+    let text = crate::samples::backup::dump_text(&w).replacen(
+        "\nSET statement_timeout",
+        "\n-- Started on 2026-08-22 03:00:05 UTC\n\nSET statement_timeout",
+        1,
+    );
+    std::fs::write(&p, text).unwrap();
+    let s = run(&Input::Plain(p), "bookly", None).unwrap();
+    assert_eq!(
+        s.records[0].observed_at.as_deref(),
+        Some("2026-08-22T03:00:05Z")
+    );
+}
+
+/// A table's columns and rows.
+type TableRows = (Vec<String>, Vec<Vec<Option<String>>>);
+
+/// Every row of every table of an input.
+#[derive(Default)]
+struct All {
+    tables: BTreeMap<String, TableRows>,
+}
+impl Visitor for All {
+    fn wants(&self, _t: &str) -> bool {
+        true
+    }
+    fn row(&mut self, r: Row<'_>) -> Result<()> {
+        let e = self
+            .tables
+            .entry(r.table.to_string())
+            .or_insert_with(|| (r.columns.to_vec(), Vec::new()));
+        e.1.push(r.values);
+        Ok(())
+    }
+    fn skip(&mut self, _t: Option<&str>, s: Skip) -> Result<()> {
+        panic!("unexpected skip {s:?}")
+    }
+}
+
+fn rendered(flavour: Flavour, dir: &Path) -> (PathBuf, All) {
+    let w = tiny_world(flavour);
+    crate::samples::backup::render_with(&w, dir, false).unwrap();
+    let p = dir.join("backup/app.sql");
+    let mut all = All::default();
+    Input::Plain(p.clone())
+        .scan(&mut Summary::default(), &mut all)
+        .unwrap();
+    (p, all)
+}
+
+fn sorted(mut v: Vec<Record>) -> Vec<Record> {
+    v.sort_by(|a, b| a.source_ref.cmp(&b.source_ref));
+    v
+}
+
+#[test]
+fn sqlite_backup_reads_like_the_dump() {
+    for (flavour, name) in [(Flavour::Bookly, "bookly"), (Flavour::Tablehop, "tablehop")] {
+        let dir = tempfile::tempdir().unwrap();
+        let (plain, all) = rendered(flavour, dir.path());
+        let db = dir.path().join("app.sqlite");
+        {
+            let c = rusqlite::Connection::open(&db).unwrap();
+            for (t, (cols, rows)) in &all.tables {
+                let decl: Vec<String> = cols.iter().map(|c| format!("\"{c}\" TEXT")).collect();
+                c.execute(&format!("CREATE TABLE {t} ({})", decl.join(", ")), [])
+                    .unwrap();
+                let q: Vec<&str> = cols.iter().map(|_| "?").collect();
+                let sql = format!("INSERT INTO {t} VALUES ({})", q.join(", "));
+                for r in rows {
+                    c.execute(&sql, rusqlite::params_from_iter(r.iter()))
+                        .unwrap();
+                }
+            }
+        }
+        let snap = Some("2026-08-22T03:00:00Z");
+        let input = Input::detect(&db, None).unwrap();
+        assert_eq!(input, Input::Sqlite(db.clone()));
+        let got = run(&input, name, snap).unwrap();
+        let want = run(&Input::Plain(plain), name, snap).unwrap();
+        assert_eq!(sorted(got.records), sorted(want.records), "{name}");
+        assert_eq!(got.skips.len(), want.skips.len(), "{:?}", got.skips);
+        // Read-only and immutable: no journal or WAL file appears beside it.
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(files.len(), 2, "{files:?}");
+    }
+}
+
+#[test]
+fn csv_directory_reads_like_the_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, all) = rendered(Flavour::Bookly, dir.path());
+    let csvdir = dir.path().join("csv");
+    std::fs::create_dir_all(&csvdir).unwrap();
+    for (t, (cols, rows)) in &all.tables {
+        let mut w = csv::Writer::from_path(csvdir.join(format!("{t}.csv"))).unwrap();
+        w.write_record(cols).unwrap();
+        for r in rows {
+            w.write_record(r.iter().map(|v| v.as_deref().unwrap_or("")))
+                .unwrap();
+        }
+        w.flush().unwrap();
+    }
+    // One broken row: a skip with its line, the rest goes on.
+    let cp = csvdir.join("clients.csv");
+    let mut text = std::fs::read_to_string(&cp).unwrap();
+    text.push_str("99,1\n");
+    std::fs::write(&cp, text).unwrap();
+    let snap = Some("2026-08-22T03:00:00Z");
+    let input = Input::detect(&csvdir, None).unwrap();
+    assert_eq!(input, Input::CsvDir(csvdir.clone()));
+    let got = run(&input, "bookly", snap).unwrap();
+    let want = run(&Input::Plain(plain), "bookly", snap).unwrap();
+    // CSV cannot tell an empty string from NULL: empty texts are absent.
+    let mut want = sorted(want.records);
+    for r in &mut want {
+        r.fields.retain(|(_, v)| v != &Value::Text(String::new()));
+    }
+    assert_eq!(sorted(got.records), want);
+    let bad: Vec<_> = got.skips.iter().filter(|s| s.kind == "bad_row").collect();
+    assert_eq!(bad.len(), 1, "{:?}", got.skips);
+    assert!(bad[0].location.starts_with("clients.csv:"), "{:?}", bad[0]);
+}
+
+#[test]
+fn gzip_and_format_hints() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, _) = rendered(Flavour::Bookly, dir.path());
+    let gz = dir.path().join("app.sql.gz");
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    e.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    e.finish().unwrap();
+    let input = Input::detect(&gz, None).unwrap();
+    assert_eq!(input, Input::Gzip(gz.clone()));
+    let snap = Some("2026-08-22T03:00:00Z");
+    let got = run(&input, "bookly", snap).unwrap();
+    let want = run(&Input::Plain(plain.clone()), "bookly", snap).unwrap();
+    assert_eq!(sorted(got.records), sorted(want.records));
+    assert_eq!(
+        Input::detect(&plain, Some("sqlite")).unwrap(),
+        Input::Sqlite(plain.clone())
+    );
+    let e = Input::detect(&plain, Some("mysql"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("mysql") && e.contains("pg_plain"), "{e}");
+}
+
+#[test]
+fn business_table_after_the_data_that_needs_it() {
+    // The business table comes last in the dump (shops after appointments): every
+    // reservation still gets its shop's currency.
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, _) = rendered(Flavour::Bookly, dir.path());
+    let text = std::fs::read_to_string(&plain).unwrap();
+    assert!(
+        text.find("COPY public.shops").unwrap() > text.find("COPY public.appointments").unwrap()
+    );
+    let s = run(&Input::Plain(plain), "bookly", Some("2026-08-22T03:00:00Z")).unwrap();
+    assert!(s
+        .records
+        .iter()
+        .filter(|r| r.entity == Entity::Reservation)
+        .all(|r| r.get("currency") == Some(&Value::text("eur"))));
+    assert_eq!(
+        s.records
+            .iter()
+            .filter(|r| r.entity == Entity::Business)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn import_through_the_incident_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = tiny_world(Flavour::Tablehop);
+    crate::samples::backup::render_with(&w, dir.path(), false).unwrap();
+    let inc = dir.path().join("incident.toml");
+    std::fs::write(
+        &inc,
+        format!(
+            "incident_at = \"2026-11-20T14:30:00Z\"\n[[sources]]\nname = \"nightly\"\nkind = \"backup\"\npath = \"backup/app.sql\"\nmapping = {:?}\nsnapshot_at = \"2026-08-22T03:00:00Z\"\n",
+            mapping_path("tablehop").display().to_string()
+        ),
+    )
+    .unwrap();
+    let incident = crate::incident::Incident::load(&inc).unwrap();
+    let progress = indicatif::ProgressBar::hidden();
+    let ctx = ImportContext {
+        incident: &incident,
+        spec: &incident.sources[0],
+        progress: &progress,
+    };
+    let mut sink = VecSink::default();
+    crate::import::import_source(&ctx, &mut sink).unwrap();
+    assert_eq!(sink.records.len(), 5, "{:?}", sink.records);
+    let size = std::fs::metadata(dir.path().join("backup/app.sql"))
+        .unwrap()
+        .len();
+    assert_eq!(progress.position(), 2 * size);
+}
+
+#[test]
+fn custom_archive_through_pg_restore() {
+    // A broken archive: pg_restore's failure, or its absence, is one clear error. (Real
+    // archives are read in tests/backup_pg.rs.)
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("app.dump");
+    std::fs::write(&p, b"PGDMP\x01\x0e\x00\x04\x08\x01garbage").unwrap();
+    let input = Input::detect(&p, None).unwrap();
+    assert_eq!(input, Input::Archive(p.clone()));
+    let e = run(&input, "bookly", Some("2026-08-22T03:00:00Z"))
+        .unwrap_err()
+        .to_string();
+    if find_pg_tool("pg_restore").is_some() {
+        assert!(e.contains("pg_restore could not read"), "{e}");
+    } else {
+        assert!(e.contains("postgresql-client"), "{e}");
+    }
+}

@@ -1,0 +1,508 @@
+//! Stripe API objects (untyped `serde_json::Value`, every field kept) to records.
+//!
+//! Which object it is comes from its `object` field. What its metadata and description mean
+//! comes from the [`Mapping`]. Nothing here knows a sample app.
+
+use super::mapping::{Holds, Mapping};
+use crate::claims::{Entity, Record, Skip};
+use crate::util::time;
+use serde_json::{Map, Value as Json};
+
+/// Where an object was found and what applies to it.
+pub struct Place<'a> {
+    /// The connected account (`acct_...`) the object lives on; `None` = the platform.
+    pub account: Option<&'a str>,
+    /// `file` or `file:line`, for skips.
+    pub location: &'a str,
+    /// Appended to the source ref (`@evt_...` for an object seen inside an event).
+    pub ref_suffix: &'a str,
+    /// When the source saw this state.
+    pub observed_at: &'a str,
+}
+
+/// A refund or dispute, kept until the end of the import: folded into its charge when the
+/// charge was imported, else emitted as a payment record of its own.
+#[derive(Debug, Clone)]
+pub struct Fold {
+    pub account: Option<String>,
+    pub charge: String,
+    pub object_id: String,
+    pub kind: FoldKind,
+    pub amount: i64,
+    pub currency: Option<String>,
+    pub payment_intent: Option<String>,
+    pub observed_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FoldKind {
+    Refund,
+    Dispute,
+}
+
+/// What one file gave.
+#[derive(Debug, Default)]
+pub struct FileOut {
+    pub records: Vec<Record>,
+    pub skips: Vec<Skip>,
+    pub folds: Vec<Fold>,
+    /// `(account, charge id)` of every charge turned into a record.
+    pub charges: Vec<(Option<String>, String)>,
+    /// Objects read but deliberately not turned into records (kind, count).
+    pub ignored: Vec<&'static str>,
+    pub bytes: u64,
+}
+
+impl FileOut {
+    pub fn skip(&mut self, location: &str, kind: &str, reason: impl Into<String>) {
+        self.skips.push(Skip {
+            location: location.to_string(),
+            kind: kind.to_string(),
+            reason: reason.into(),
+        });
+    }
+}
+
+fn s<'a>(o: &'a Map<String, Json>, k: &str) -> Option<&'a str> {
+    o.get(k).and_then(Json::as_str).filter(|v| !v.is_empty())
+}
+
+fn i(o: &Map<String, Json>, k: &str) -> Option<i64> {
+    o.get(k).and_then(Json::as_i64)
+}
+
+fn b(o: &Map<String, Json>, k: &str) -> bool {
+    o.get(k).and_then(Json::as_bool).unwrap_or(false)
+}
+
+/// An id field that may be a string or an expanded object.
+fn id_of<'a>(o: &'a Map<String, Json>, k: &str) -> Option<&'a str> {
+    match o.get(k)? {
+        Json::String(v) if !v.is_empty() => Some(v),
+        Json::Object(m) => s(m, "id"),
+        _ => None,
+    }
+}
+
+fn obj<'a>(o: &'a Map<String, Json>, k: &str) -> Option<&'a Map<String, Json>> {
+    o.get(k).and_then(Json::as_object)
+}
+
+fn created(o: &Map<String, Json>) -> Option<String> {
+    i(o, "created").and_then(time::from_unix)
+}
+
+/// Metadata value getter (Stripe metadata values are strings; numbers tolerated).
+fn meta_get<'a>(md: Option<&'a Map<String, Json>>) -> impl Fn(&str) -> Option<&'a str> + Copy {
+    move |k| md.and_then(|m| m.get(k)).and_then(Json::as_str)
+}
+
+fn source_ref(account: Option<&str>, id: &str, suffix: &str) -> String {
+    format!("stripe:{}/{id}{suffix}", account.unwrap_or("platform"))
+}
+
+/// The account a platform object belongs to, for destination charges
+/// (`transfer_data.destination`, else `on_behalf_of`).
+fn destination_account(o: &Map<String, Json>) -> Option<&str> {
+    obj(o, "transfer_data")
+        .and_then(|t| id_of(t, "destination"))
+        .or_else(|| id_of(o, "on_behalf_of"))
+        .filter(|a| a.starts_with("acct_"))
+}
+
+/// Converts one object; `out` collects records, skips and folds.
+pub fn convert(m: &Mapping, place: &Place<'_>, value: &Json, out: &mut FileOut) {
+    let Some(o) = value.as_object() else {
+        out.skip(
+            place.location,
+            "bad_object",
+            "a JSON value that is not an object",
+        );
+        return;
+    };
+    let kind = s(o, "object").unwrap_or("");
+    match kind {
+        "list" | "search_result" => match o.get("data").and_then(Json::as_array) {
+            Some(items) => {
+                for it in items {
+                    convert(m, place, it, out);
+                }
+            }
+            None => out.skip(
+                place.location,
+                "bad_object",
+                "a list without a `data` array",
+            ),
+        },
+        "event" => event(m, place, o, out),
+        "account" => account(m, place, o, out),
+        "customer" => customer(m, place, o, out),
+        "charge" => charge(m, place, o, out),
+        "payment_intent" => payment_intent(place, o, out),
+        "refund" | "dispute" => fold(place, o, kind, out),
+        "checkout.session" => checkout(m, place, o, out),
+        "" => out.skip(
+            place.location,
+            "bad_object",
+            "a JSON object without an `object` field: not a Stripe object or list page",
+        ),
+        _ => out.ignored.push("other_object"),
+    }
+}
+
+fn event(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileOut) {
+    let Some(inner) = obj(o, "data").and_then(|d| d.get("object")) else {
+        out.skip(place.location, "bad_object", "an event without data.object");
+        return;
+    };
+    let evt = s(o, "id").unwrap_or("evt");
+    let suffix = format!("{}@{evt}", place.ref_suffix);
+    let observed = created(o).unwrap_or_else(|| place.observed_at.to_string());
+    let p = Place {
+        account: s(o, "account").or(place.account),
+        location: place.location,
+        ref_suffix: &suffix,
+        observed_at: &observed,
+    };
+    // Only objects with an id are useful; an event's data.object can be a stub.
+    if inner.get("id").and_then(Json::as_str).is_some() {
+        convert(m, &p, inner, out);
+    } else {
+        out.ignored.push("event_without_object");
+    }
+}
+
+fn account(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileOut) {
+    let Some(id) = s(o, "id") else {
+        out.skip(place.location, "bad_object", "an account without id");
+        return;
+    };
+    let mut r = Record::new(
+        Entity::Business,
+        source_ref(None, id, place.ref_suffix),
+        Some(place.observed_at.to_string()),
+    );
+    let md = obj(o, "metadata");
+    r.set("id", m.lookup(Holds::BusinessId, &meta_get(md)));
+    let profile = obj(o, "business_profile");
+    let dash = obj(o, "settings").and_then(|st| obj(st, "dashboard"));
+    r.set(
+        "name",
+        profile
+            .and_then(|p| s(p, "name"))
+            .or_else(|| dash.and_then(|d| s(d, "display_name"))),
+    );
+    r.set(
+        "email",
+        s(o, "email").or_else(|| profile.and_then(|p| s(p, "support_email"))),
+    );
+    r.set("stripe_account", id);
+    r.set("attr.timezone", dash.and_then(|d| s(d, "timezone")));
+    r.set("attr.country", s(o, "country"));
+    r.set("attr.currency", s(o, "default_currency"));
+    if b(o, "deleted") {
+        r.set("deleted", 1i64);
+    }
+    out.records.push(r);
+}
+
+fn customer(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileOut) {
+    let Some(id) = s(o, "id") else {
+        out.skip(place.location, "bad_object", "a customer without id");
+        return;
+    };
+    let mut r = Record::new(
+        Entity::Customer,
+        source_ref(place.account, id, place.ref_suffix),
+        Some(place.observed_at.to_string()),
+    );
+    let md = obj(o, "metadata");
+    r.set("id", m.lookup(Holds::CustomerId, &meta_get(md)));
+    r.set("business_id", m.lookup(Holds::BusinessId, &meta_get(md)));
+    r.set("business.stripe_account", place.account);
+    r.set("stripe_customer", id);
+    r.set("name", s(o, "name"));
+    r.set("email", s(o, "email"));
+    r.set("phone", s(o, "phone"));
+    r.set("created_at", created(o));
+    if b(o, "deleted") {
+        r.set("deleted", 1i64);
+    }
+    out.records.push(r);
+}
+
+/// Sets the reservation, customer, business and payment links a metadata map (and the
+/// description) give.
+pub fn links<'a>(
+    m: &Mapping,
+    r: &mut Record,
+    md: &dyn Fn(&str) -> Option<&'a str>,
+    description: Option<&str>,
+) {
+    let mut res_id = m.lookup(Holds::ReservationId, md);
+    let mut res_ref = m.lookup(Holds::ReservationReference, md);
+    if res_id.is_none() && res_ref.is_none() {
+        if let Some((h, code)) = description.and_then(|d| m.from_description(d)) {
+            match h {
+                Holds::ReservationId => res_id = Some(code),
+                _ => res_ref = Some(code),
+            }
+        }
+    }
+    r.set("reservation_id", res_id);
+    r.set("reservation.reference", res_ref);
+    r.set("customer_id", m.lookup(Holds::CustomerId, md));
+    r.set("business_id", m.lookup(Holds::BusinessId, md));
+}
+
+/// Contract status of a charge: the base word from its Stripe status, refined by disputes
+/// and refunds when it succeeded.
+pub fn charge_status(
+    m: &Mapping,
+    status: Option<&str>,
+    amount: i64,
+    refunded: i64,
+    fully_refunded: bool,
+    disputed: bool,
+) -> Option<String> {
+    let base = m.charge_status.get(status?)?;
+    Some(refine(base, amount, refunded, fully_refunded, disputed))
+}
+
+/// A "succeeded" payment refined by its dispute and refunds; other words stay.
+pub fn refine(
+    base: &str,
+    amount: i64,
+    refunded: i64,
+    fully_refunded: bool,
+    disputed: bool,
+) -> String {
+    if base != "succeeded" {
+        return base.to_string();
+    }
+    if disputed {
+        "disputed"
+    } else if fully_refunded || (amount > 0 && refunded >= amount) {
+        "refunded"
+    } else if refunded > 0 {
+        "partially_refunded"
+    } else {
+        "succeeded"
+    }
+    .to_string()
+}
+
+fn charge(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileOut) {
+    let Some(id) = s(o, "id") else {
+        out.skip(place.location, "bad_object", "a charge without id");
+        return;
+    };
+    let Some(amount) = i(o, "amount") else {
+        out.skip(
+            place.location,
+            "bad_object",
+            format!("charge {id} has no integer amount"),
+        );
+        return;
+    };
+    let account = place.account.or_else(|| destination_account(o));
+    let observed = Some(place.observed_at.to_string());
+    let mut r = Record::new(
+        Entity::Payment,
+        source_ref(place.account, id, place.ref_suffix),
+        observed.clone(),
+    );
+    let refunded = i(o, "amount_refunded").unwrap_or(0);
+    let currency = s(o, "currency").map(str::to_ascii_lowercase);
+    r.set("processor", "stripe");
+    r.set("processor_id", id);
+    r.set("amount", amount);
+    r.set("amount_refunded", refunded);
+    r.set("currency", currency.clone());
+    let status = s(o, "status");
+    let st = charge_status(
+        m,
+        status,
+        amount,
+        refunded,
+        b(o, "refunded"),
+        b(o, "disputed"),
+    );
+    if st.is_none() {
+        out.skip(
+            place.location,
+            "unknown_status",
+            format!(
+                "charge {id}: status {:?} is not in the mapping's [charge_status]; imported without a status",
+                status.unwrap_or("")
+            ),
+        );
+    }
+    r.set("status", st);
+    r.set("created_at", created(o));
+    r.set("business.stripe_account", account);
+    let md = obj(o, "metadata");
+    let get = meta_get(md);
+    let description = s(o, "description");
+    links(m, &mut r, &get, description);
+    r.set("id", m.lookup(Holds::PaymentId, &get));
+    let cus = id_of(o, "customer");
+    r.set("customer.stripe_customer", cus);
+    let email =
+        s(o, "receipt_email").or_else(|| obj(o, "billing_details").and_then(|bd| s(bd, "email")));
+    if cus.is_none() && r.get("customer_id").is_none() {
+        r.set("customer.email", email);
+    }
+    r.set("attr.receipt_email", email);
+    r.set("attr.payment_intent", id_of(o, "payment_intent"));
+    r.set("attr.receipt_number", s(o, "receipt_number"));
+    r.set(
+        "attr.card_last4",
+        obj(o, "payment_method_details")
+            .and_then(|p| obj(p, "card"))
+            .and_then(|c| s(c, "last4")),
+    );
+    out.records.push(r);
+    out.charges
+        .push((place.account.map(str::to_string), id.to_string()));
+
+    // A reservation the charge names: Stripe saw it even when the backup did not.
+    if let Some(rr) = reservation_of(&out.records[out.records.len() - 1]) {
+        out.records.push(rr);
+    }
+    // Refunds embedded in the charge are already in amount_refunded.
+}
+
+fn payment_intent(place: &Place<'_>, o: &Map<String, Json>, out: &mut FileOut) {
+    if id_of(o, "latest_charge").is_some() {
+        // The charge carries everything; a pull that has charges has this one too.
+        out.ignored.push("payment_intent_with_charge");
+        return;
+    }
+    out.skip(
+        place.location,
+        "payment_intent_without_charge",
+        format!(
+            "payment intent {} ({}) has no charge: no money moved",
+            s(o, "id").unwrap_or("?"),
+            s(o, "status").unwrap_or("no status")
+        ),
+    );
+}
+
+fn fold(place: &Place<'_>, o: &Map<String, Json>, kind: &str, out: &mut FileOut) {
+    let (Some(id), Some(charge)) = (s(o, "id"), id_of(o, "charge")) else {
+        out.skip(
+            place.location,
+            "bad_object",
+            format!("a {kind} without id or charge"),
+        );
+        return;
+    };
+    let fk = if kind == "refund" {
+        // Only money that went back counts.
+        if matches!(s(o, "status"), Some("failed" | "canceled")) {
+            out.ignored.push("failed_refund");
+            return;
+        }
+        FoldKind::Refund
+    } else {
+        FoldKind::Dispute
+    };
+    out.folds.push(Fold {
+        account: place.account.map(str::to_string),
+        charge: charge.to_string(),
+        object_id: id.to_string(),
+        kind: fk,
+        amount: i(o, "amount").unwrap_or(0),
+        currency: s(o, "currency").map(str::to_ascii_lowercase),
+        payment_intent: id_of(o, "payment_intent").map(str::to_string),
+        observed_at: place.observed_at.to_string(),
+    });
+}
+
+fn checkout(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileOut) {
+    let Some(id) = s(o, "id") else {
+        out.skip(
+            place.location,
+            "bad_object",
+            "a checkout session without id",
+        );
+        return;
+    };
+    let details = obj(o, "customer_details");
+    let email = details
+        .and_then(|d| s(d, "email"))
+        .or_else(|| s(o, "customer_email"));
+    let cus = id_of(o, "customer");
+    if email.is_none() && cus.is_none() {
+        out.ignored.push("anonymous_checkout_session");
+        return;
+    }
+    let md = obj(o, "metadata");
+    let mut r = Record::new(
+        Entity::Customer,
+        source_ref(place.account, id, place.ref_suffix),
+        Some(place.observed_at.to_string()),
+    );
+    r.set("id", m.lookup(Holds::CustomerId, &meta_get(md)));
+    r.set("business_id", m.lookup(Holds::BusinessId, &meta_get(md)));
+    r.set(
+        "business.stripe_account",
+        place.account.or_else(|| destination_account(o)),
+    );
+    r.set("stripe_customer", cus);
+    r.set("name", details.and_then(|d| s(d, "name")));
+    r.set("email", email);
+    r.set("phone", details.and_then(|d| s(d, "phone")));
+    out.records.push(r);
+    // The reservation the session paid for, when the mapping says what
+    // client_reference_id holds.
+    if let (Some(h), Some(cr)) = (m.client_reference_id, s(o, "client_reference_id")) {
+        let field = match h {
+            Holds::ReservationId => "id",
+            Holds::ReservationReference => "reference",
+            _ => return,
+        };
+        let mut rr = Record::new(
+            Entity::Reservation,
+            format!(
+                "{}#reservation",
+                source_ref(place.account, id, place.ref_suffix)
+            ),
+            Some(place.observed_at.to_string()),
+        );
+        rr.set(field, cr);
+        rr.set("business.stripe_account", place.account);
+        rr.set("customer.stripe_customer", cus);
+        out.records.push(rr);
+    }
+}
+
+/// The reservation a payment record names (by app id or booking code), as a record of its
+/// own (`<payment source ref>#reservation`) carrying the payment's business and customer
+/// links: a reservation made after the backup is still seen through its payment.
+pub fn reservation_of(payment: &Record) -> Option<Record> {
+    let id = payment.get("reservation_id").cloned();
+    let reference = payment.get("reservation.reference").cloned();
+    if id.is_none() && reference.is_none() {
+        return None;
+    }
+    let mut rr = Record::new(
+        Entity::Reservation,
+        format!("{}#reservation", payment.source_ref),
+        payment.observed_at.clone(),
+    );
+    rr.set("id", id);
+    rr.set("reference", reference);
+    for f in ["business_id", "business.stripe_account", "customer_id"] {
+        rr.set(f, payment.get(f).cloned());
+    }
+    if payment.get("customer_id").is_none() {
+        rr.set(
+            "customer.stripe_customer",
+            payment.get("customer.stripe_customer").cloned(),
+        );
+    }
+    Some(rr)
+}

@@ -1,0 +1,8 @@
+//! One integration-test binary (ripgrep-style): each module runs the real `salvage` binary
+//! on real files.
+
+#[allow(dead_code)] // not every module uses every helper
+mod util;
+
+mod errors;
+mod invariants;
