@@ -168,7 +168,10 @@ fn check_flavour(cluster: &TempCluster, dir: &Path, flavour: Flavour, db: &str, 
     let got = import_at(&Input::Archive(custom), name, None);
     let at = got.records[0].observed_at.clone().unwrap();
     assert!(at.starts_with("20") && at.ends_with('Z'), "{at}");
-    assert!(got.records.iter().all(|r| r.observed_at.as_deref() == Some(&at)));
+    assert!(got
+        .records
+        .iter()
+        .all(|r| r.observed_at.as_deref() == Some(&at)));
 }
 
 #[test]
