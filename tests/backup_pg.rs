@@ -11,6 +11,10 @@ use salvage::samples::world::Flavour;
 use std::path::{Path, PathBuf};
 
 fn import(input: &Input, flavour: &str) -> VecSink {
+    import_at(input, flavour, Some("2026-08-22T03:00:00Z"))
+}
+
+fn import_at(input: &Input, flavour: &str, snapshot: Option<&str>) -> VecSink {
     let mp = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("mappings")
         .join(flavour)
@@ -21,7 +25,7 @@ fn import(input: &Input, flavour: &str) -> VecSink {
         input,
         &m,
         &mp,
-        Some("2026-08-22T03:00:00Z"),
+        snapshot,
         "backup",
         Path::new("incident.toml"),
         &indicatif::ProgressBar::hidden(),
@@ -160,6 +164,11 @@ fn check_flavour(cluster: &TempCluster, dir: &Path, flavour: Flavour, db: &str, 
         let base_kinds: Vec<_> = base.skips.iter().map(|s| (&s.kind, &s.reason)).collect();
         assert_eq!(kinds, base_kinds, "{name} {label}: skips");
     }
+    // Without snapshot_at, a custom archive's creation time is the observation time.
+    let got = import_at(&Input::Archive(custom), name, None);
+    let at = got.records[0].observed_at.clone().unwrap();
+    assert!(at.starts_with("20") && at.ends_with('Z'), "{at}");
+    assert!(got.records.iter().all(|r| r.observed_at.as_deref() == Some(&at)));
 }
 
 #[test]

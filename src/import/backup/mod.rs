@@ -229,7 +229,11 @@ fn scan_archive(
              or convert it yourself with `pg_restore -f app.sql FILE` and point the source at app.sql",
         ));
     };
+    // --verbose makes the script start with `-- Started on <archive creation time>`, the
+    // snapshot time when the incident file does not give one; TZ=UTC prints it in UTC.
     let mut child = std::process::Command::new(&bin)
+        .arg("--verbose")
+        .env("TZ", "UTC")
         .arg("-f")
         .arg("-")
         .arg(path)

@@ -354,7 +354,8 @@ impl Scanner {
                     wanted,
                 }))
             }
-            ["CREATE", rest @ ..] if rest.contains(&"TABLE") => {
+            ["CREATE", "TABLE", ..]
+            | ["CREATE", "UNLOGGED" | "TEMP" | "TEMPORARY" | "FOREIGN", "TABLE", ..] => {
                 if let Some((name, cols)) = parse_create_table(t) {
                     let table = unqualified(&name);
                     let info = summary.table_mut(&table);
@@ -1035,9 +1036,10 @@ CREATE TABLE public.b (id integer, x text) PARTITION BY RANGE (id);\n\
 CREATE TABLE public.b_1 (id integer, x text);\n\
 ALTER TABLE ONLY public.b ATTACH PARTITION public.b_1 FOR VALUES FROM (0) TO (10);\n\
 COPY public.b_1 (id, x) FROM stdin;\n1\ty\n\\.\n";
-        let (c, _) = scan(text);
+        let (c, s) = scan(text);
         assert_eq!(c.rows.len(), 1);
         assert_eq!(c.rows[0].0, "b");
+        assert_eq!(s.tables.keys().collect::<Vec<_>>(), vec!["b", "b_1"]);
         assert!(c.skips.is_empty());
     }
 }

@@ -429,3 +429,22 @@ fn import_through_the_incident_file() {
         .len();
     assert_eq!(progress.position(), 2 * size);
 }
+
+#[test]
+fn custom_archive_through_pg_restore() {
+    // A broken archive: pg_restore's failure, or its absence, is one clear error. (Real
+    // archives are read in tests/backup_pg.rs.)
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("app.dump");
+    std::fs::write(&p, b"PGDMP\x01\x0e\x00\x04\x08\x01garbage").unwrap();
+    let input = Input::detect(&p, None).unwrap();
+    assert_eq!(input, Input::Archive(p.clone()));
+    let e = run(&input, "bookly", Some("2026-08-22T03:00:00Z"))
+        .unwrap_err()
+        .to_string();
+    if find_pg_tool("pg_restore").is_some() {
+        assert!(e.contains("pg_restore could not read"), "{e}");
+    } else {
+        assert!(e.contains("postgresql-client"), "{e}");
+    }
+}
