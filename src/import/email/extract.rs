@@ -59,7 +59,14 @@ fn skip(raw: &RawMessage, id: Option<String>, kind: &str, reason: String) -> Out
 
 /// Processes one message; never panics (a parser panic becomes an unreadable message).
 pub fn process(raw: &RawMessage, mapping: &Mapping) -> Outcome {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process_inner(raw, mapping))) {
+    process_with(raw, mapping, &MessageParser::default())
+}
+
+/// [`process`] with a parser made once (building one hashes its header table).
+pub fn process_with(raw: &RawMessage, mapping: &Mapping, parser: &MessageParser) -> Outcome {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        process_inner(raw, mapping, parser)
+    })) {
         Ok(o) => o,
         Err(_) => skip(
             raw,
@@ -85,7 +92,7 @@ struct Facts {
     body: String,
 }
 
-fn process_inner(raw: &RawMessage, mapping: &Mapping) -> Outcome {
+fn process_inner(raw: &RawMessage, mapping: &Mapping, parser: &MessageParser) -> Outcome {
     let b = &raw.bytes;
     if b.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         return skip(
@@ -98,7 +105,7 @@ fn process_inner(raw: &RawMessage, mapping: &Mapping) -> Outcome {
     if b.iter().all(|c| c.is_ascii_whitespace()) {
         return skip(raw, None, UNREADABLE, "empty message".into());
     }
-    let Some(msg) = MessageParser::default().parse(&b[..]) else {
+    let Some(msg) = parser.parse(&b[..]) else {
         return skip(
             raw,
             None,

@@ -47,6 +47,7 @@ pub fn import(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Result<()> 
         mapping: &mapping,
         progress: Some(ctx.progress),
         counted: 0,
+        parser: mail_parser::MessageParser::default(),
     };
     for input in &inputs {
         read_input(input, path, &mut em)?;
@@ -65,6 +66,7 @@ pub fn import_path(path: &Path, mapping: &Mapping, sink: &mut dyn RecordSink) ->
         mapping,
         progress: None,
         counted: 0,
+        parser: mail_parser::MessageParser::default(),
     };
     for input in &inputs {
         read_input(input, path, &mut em)?;
@@ -80,6 +82,7 @@ struct Emitter<'a> {
     progress: Option<&'a indicatif::ProgressBar>,
     /// Bytes of the current file already counted in progress.
     counted: u64,
+    parser: mail_parser::MessageParser,
 }
 
 impl Emitter<'_> {
@@ -94,10 +97,11 @@ impl Emitter<'_> {
     fn flush(&mut self) -> Result<()> {
         let batch = std::mem::take(&mut self.batch);
         let mapping = self.mapping;
+        let parser = &self.parser;
         let outcomes: Vec<(String, Outcome)> = batch
             .into_par_iter()
             .map(|m| {
-                let o = extract::process(&m, mapping);
+                let o = extract::process_with(&m, mapping, parser);
                 (m.location, o)
             })
             .collect();

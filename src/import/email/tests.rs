@@ -420,3 +420,280 @@ fn values_are_typed() {
     assert!(matches!(r.get("party_size"), Some(Value::Int(_))));
     assert!(matches!(r.get("business_id"), Some(Value::Text(_))));
 }
+
+#[test]
+fn tablehop_templates_both_versions() {
+    let w = tiny_world(Flavour::Tablehop);
+    let all = all_messages(&w);
+    let m = mapping("tablehop");
+
+    // v1 (February): long US dates, no zone written (the Date header's -0800 is used).
+    let raw = String::from_utf8_lossy(msg(&all, "confirm.100.0@")).into_owned();
+    assert!(raw.contains("(ref TH48213)"), "{raw}");
+    let rs = records(run(msg(&all, "confirm.100.0@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "reference"), "TH48213");
+    assert_eq!(text(r, "status"), "confirmed");
+    assert_eq!(text(r, "starts_at"), "2026-02-10T17:30:00Z");
+    assert_eq!(int(r, "party_size"), 1);
+    assert_eq!(int(r, "amount"), 4500);
+    assert_eq!(text(r, "currency"), "usd");
+    assert_eq!(text(r, "business.name"), "Lumen Hair Studio");
+    assert_eq!(text(r, "business.email"), "hello@lumen.example");
+    assert!(r.get("business_id").is_none());
+    let c = main_of(&rs, Entity::Customer);
+    assert_eq!(text(c, "name"), "Ann Lee");
+    assert_eq!(text(c, "business.email"), "hello@lumen.example");
+    let b = main_of(&rs, Entity::Business);
+    assert_eq!(text(b, "email"), "hello@lumen.example");
+
+    let rs = records(run(msg(&all, "change.100.1@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "starts_at"), "2026-02-11T18:00:00Z");
+    assert_eq!(int(r, "party_size"), 2);
+    assert!(r.get("status").is_none());
+
+    let rs = records(run(msg(&all, "cancel.100.2@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "status"), "cancelled");
+    assert_eq!(text(r, "starts_at"), "2026-02-11T18:00:00Z");
+
+    // v2 (September, Berlin): day-first dates, continental euros, RFC 2047 venue name.
+    let rs = records(run(msg(&all, "confirm.101.0@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "reference"), "TH90017");
+    assert_eq!(text(r, "starts_at"), "2026-07-14T17:30:00Z");
+    assert_eq!(int(r, "party_size"), 12);
+    assert_eq!(int(r, "amount"), 123450);
+    assert_eq!(text(r, "currency"), "eur");
+    assert_eq!(text(r, "business.name"), "Café Zürich & Söhne");
+    assert_eq!(text(r, "business.email"), "info@cafe-zuerich.example");
+
+    let rs = records(run(msg(&all, "change.101.1@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "starts_at"), "2026-09-14T18:00:00Z");
+    assert_eq!(int(r, "party_size"), 14);
+    assert_eq!(int(r, "amount"), 140000);
+
+    // On hold in Tokyo, yen.
+    let rs = records(run(msg(&all, "confirm.102.0@"), &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "status"), "pending");
+    assert_eq!(text(r, "starts_at"), "2026-10-20T10:00:00Z");
+    assert_eq!(int(r, "amount"), 12000);
+    assert_eq!(text(r, "currency"), "jpy");
+
+    // Stripe receipts read the same whatever the app.
+    let rs = records(run(msg(&all, ".receipt.501@"), &m));
+    let p = main_of(&rs, Entity::Payment);
+    assert_eq!(text(p, "attr.receipt_number"), "2222-3333");
+    assert_eq!(int(p, "amount"), 123450);
+    assert_eq!(text(p, "created_at"), "2026-09-01T08:02:00Z");
+
+    // A bookly mail is nothing to the tablehop mapping.
+    let bw = tiny_world(Flavour::Bookly);
+    let ball = all_messages(&bw);
+    assert!(matches!(
+        run(msg(&ball, "confirm.101.0@"), &m),
+        Outcome::Skipped { ref skip, .. } if skip.kind == extract::UNMATCHED
+    ));
+}
+
+/// Every rendered message of both flavours is extracted by its flavour's mapping.
+#[test]
+fn every_rendered_message_is_extracted() {
+    for (flavour, name) in [(Flavour::Bookly, "bookly"), (Flavour::Tablehop, "tablehop")] {
+        let w = tiny_world(flavour);
+        let m = mapping(name);
+        for (id, bytes) in all_messages(&w) {
+            let junk = ["news.", "bounce.", "payout."]
+                .iter()
+                .any(|p| id.starts_with(p));
+            match run(&bytes, &m) {
+                Outcome::Extracted { .. } => assert!(!junk, "{id} extracted"),
+                Outcome::Skipped { skip, .. } => assert!(junk, "{name} {id}: {skip:?}"),
+            }
+        }
+    }
+}
+
+/// Timing on a big archive: `SALVAGE_MBOX=path SALVAGE_MAPPING=path cargo test --release
+/// -- --ignored email_import_speed --nocapture`.
+#[test]
+#[ignore]
+fn email_import_speed() {
+    let (Ok(p), Ok(mp)) = (
+        std::env::var("SALVAGE_MBOX"),
+        std::env::var("SALVAGE_MAPPING"),
+    ) else {
+        return;
+    };
+    let m = Mapping::load(Some(std::path::Path::new(&mp))).unwrap();
+    struct Count(usize, usize);
+    impl crate::claims::RecordSink for Count {
+        fn record(&mut self, _: Record) -> crate::Result<()> {
+            self.0 += 1;
+            Ok(())
+        }
+        fn skip(&mut self, _: crate::claims::Skip) -> crate::Result<()> {
+            self.1 += 1;
+            Ok(())
+        }
+    }
+    let t = std::time::Instant::now();
+    let mut c = Count(0, 0);
+    import_path(std::path::Path::new(&p), &m, &mut c).unwrap();
+    eprintln!("{} records, {} skips in {:?}", c.0, c.1, t.elapsed());
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn main_refs(sink: &VecSink) -> Vec<String> {
+    let mut v: Vec<String> = sink
+        .records
+        .iter()
+        .filter(|r| matches!(r.entity, Entity::Reservation | Entity::Payment))
+        .map(|r| r.source_ref.clone())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn maildir_eml_directory_single_file_and_gzip() {
+    let w = tiny_world(Flavour::Bookly);
+    let all = all_messages(&w);
+    let m = mapping("bookly");
+    let apps: Vec<&(String, Vec<u8>)> = all
+        .iter()
+        .filter(|(id, _)| {
+            !["news.", "bounce.", "payout."]
+                .iter()
+                .any(|p| id.starts_with(p))
+        })
+        .collect();
+    assert!(apps.len() >= 8);
+    let dir = tempfile::tempdir().unwrap();
+
+    // Maildir: cur/ and new/ are read, tmp/ (delivery in progress) is not.
+    let md = dir.path().join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    std::fs::write(md.join("cur/1.host:2,S"), &apps[0].1).unwrap();
+    std::fs::write(md.join("new/2.host"), &apps[1].1).unwrap();
+    std::fs::write(md.join("tmp/3.host"), &apps[2].1).unwrap();
+    let mut sink = VecSink::default();
+    import_path(&md, &m, &mut sink).unwrap();
+    let mut want = vec![
+        format!("email:{}", apps[0].0),
+        format!("email:{}", apps[1].0),
+    ];
+    want.sort();
+    assert_eq!(main_refs(&sink), want);
+    assert!(sink.skips.is_empty(), "{:?}", sink.skips);
+
+    // A directory of .eml files, one of them gzipped, one an Outlook .msg.
+    let ed = dir.path().join("eml");
+    std::fs::create_dir_all(ed.join("sub")).unwrap();
+    std::fs::write(ed.join("a.eml"), &apps[3].1).unwrap();
+    std::fs::write(ed.join("sub/b.eml.gz"), gz(&apps[4].1)).unwrap();
+    std::fs::write(
+        ed.join("c.msg"),
+        b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0\0\0",
+    )
+    .unwrap();
+    let mut sink = VecSink::default();
+    import_path(&ed, &m, &mut sink).unwrap();
+    assert_eq!(main_refs(&sink).len(), 2);
+    assert_eq!(sink.skips.len(), 1);
+    assert_eq!(sink.skips[0].location, "c.msg@0");
+    assert!(sink.skips[0].reason.contains("Outlook"), "{:?}", sink.skips);
+
+    // One .eml file.
+    let mut sink = VecSink::default();
+    import_path(&ed.join("a.eml"), &m, &mut sink).unwrap();
+    assert_eq!(main_refs(&sink), vec![format!("email:{}", apps[3].0)]);
+
+    // A gzipped mbox, streamed: the same as the plain one.
+    let mut plain = Vec::new();
+    crate::samples::mail::write_mbox(&w, &mut plain).unwrap();
+    std::fs::write(dir.path().join("x.mbox"), &plain).unwrap();
+    std::fs::write(dir.path().join("x.mbox.gz"), gz(&plain)).unwrap();
+    let mut a = VecSink::default();
+    import_path(&dir.path().join("x.mbox"), &m, &mut a).unwrap();
+    let mut b = VecSink::default();
+    import_path(&dir.path().join("x.mbox.gz"), &m, &mut b).unwrap();
+    assert_eq!(a.records, b.records);
+    assert!(a.records.len() > 10);
+    let locs = |s: &VecSink| {
+        s.skips
+            .iter()
+            .map(|k| k.location.replace(".gz", ""))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(locs(&a), locs(&b));
+
+    // A gzip file cut short: what was read counts, the rest is one unreadable skip.
+    let z = gz(&plain);
+    std::fs::write(dir.path().join("cut.mbox.gz"), &z[..z.len() / 2]).unwrap();
+    let mut c = VecSink::default();
+    import_path(&dir.path().join("cut.mbox.gz"), &m, &mut c).unwrap();
+    assert!(!c.records.is_empty());
+    assert!(c.records.len() < a.records.len());
+    assert!(
+        c.skips.iter().any(|s| s.kind == extract::UNREADABLE),
+        "{:?}",
+        c.skips
+    );
+
+    // Nothing there.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let e = import_path(&empty, &m, &mut VecSink::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no mail files"), "{e}");
+}
+
+#[test]
+fn import_reads_the_spec_and_sets_progress() {
+    let w = tiny_world(Flavour::Tablehop);
+    let dir = tempfile::tempdir().unwrap();
+    crate::samples::mail::render(&w, dir.path()).unwrap();
+    let mapping_path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mappings/tablehop/email.toml");
+    let inc = dir.path().join("incident.toml");
+    std::fs::write(
+        &inc,
+        format!(
+            "incident_at='2026-11-20T14:30:00Z'\n[[sources]]\nname='mail'\nkind='email'\npath='mail'\nmapping={:?}\n",
+            mapping_path.to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let incident = crate::incident::Incident::load(&inc).unwrap();
+    let pb = indicatif::ProgressBar::hidden();
+    let ctx = crate::import::ImportContext {
+        incident: &incident,
+        spec: &incident.sources[0],
+        progress: &pb,
+    };
+    let mut sink = VecSink::default();
+    import(&ctx, &mut sink).unwrap();
+    let len = std::fs::metadata(dir.path().join("mail/app.mbox"))
+        .unwrap()
+        .len();
+    assert_eq!(pb.length(), Some(len));
+    assert_eq!(pb.position(), len);
+    assert!(sink.records.iter().any(|r| r.entity == Entity::Reservation));
+    assert!(sink
+        .records
+        .iter()
+        .all(|r| r.source_ref.starts_with("email:")));
+}

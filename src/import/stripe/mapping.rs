@@ -36,6 +36,7 @@ use regex::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What a metadata value (or a description match) tells about the app's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -94,7 +95,7 @@ struct RawCheckout {
 }
 
 /// A validated mapping, ready to use from many threads.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Mapping {
     /// `(key, holds)` in the file's order.
     pub metadata: Vec<(String, Holds)>,
@@ -106,6 +107,10 @@ pub struct Mapping {
     pub csv_status: BTreeMap<String, String>,
     /// What a Checkout Session's `client_reference_id` holds, if anything.
     pub client_reference_id: Option<Holds>,
+    /// How often each metadata key / description pattern gave a value (to warn about keys
+    /// that never match: a typo, or a key of another app).
+    metadata_hits: Vec<AtomicU64>,
+    description_hits: Vec<AtomicU64>,
 }
 
 /// The contract's payment status words.
@@ -236,6 +241,8 @@ impl Mapping {
                 .map(|(k, v)| (k.to_lowercase(), v)),
         );
         Ok(Mapping {
+            metadata_hits: metadata.iter().map(|_| AtomicU64::new(0)).collect(),
+            description_hits: description.iter().map(|_| AtomicU64::new(0)).collect(),
             metadata,
             description,
             charge_status,
@@ -248,22 +255,44 @@ impl Mapping {
     pub fn lookup<'a>(&self, what: Holds, get: &dyn Fn(&str) -> Option<&'a str>) -> Option<String> {
         self.metadata
             .iter()
-            .filter(|(_, h)| *h == what)
-            .find_map(|(k, _)| {
-                get(k)
+            .enumerate()
+            .filter(|(_, (_, h))| *h == what)
+            .find_map(|(i, (k, _))| {
+                let v = get(k)
                     .map(str::trim)
                     .filter(|v| !v.is_empty())
-                    .map(str::to_string)
+                    .map(str::to_string)?;
+                self.metadata_hits[i].fetch_add(1, Ordering::Relaxed);
+                Some(v)
             })
+    }
+
+    /// Metadata keys and description patterns that never gave a value so far.
+    pub fn unused(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for ((k, _), n) in self.metadata.iter().zip(&self.metadata_hits) {
+            if n.load(Ordering::Relaxed) == 0 {
+                out.push(format!("metadata key {k:?}"));
+            }
+        }
+        for ((re, _), n) in self.description.iter().zip(&self.description_hits) {
+            if n.load(Ordering::Relaxed) == 0 {
+                out.push(format!("description pattern {:?}", re.as_str()));
+            }
+        }
+        out
     }
 
     /// A booking code or reservation id found in a free-text description.
     pub fn from_description(&self, text: &str) -> Option<(Holds, String)> {
-        self.description.iter().find_map(|(re, h)| {
-            re.captures(text)
-                .and_then(|c| c.name("code"))
-                .map(|m| (*h, m.as_str().to_string()))
-        })
+        self.description
+            .iter()
+            .zip(&self.description_hits)
+            .find_map(|((re, h), n)| {
+                let m = re.captures(text)?.name("code")?;
+                n.fetch_add(1, Ordering::Relaxed);
+                Some((*h, m.as_str().to_string()))
+            })
     }
 }
 
@@ -310,5 +339,17 @@ mod tests {
             Some("A")
         );
         assert_eq!(m.lookup(Holds::CustomerId, &get2), None);
+        assert!(m.unused().is_empty());
+        let m = Mapping::parse(
+            "[[metadata]]\nkey='x'\nholds='customer_id'\n[[description]]\npattern='(?P<code>Z\\d+)'\n",
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        assert_eq!(m.unused().len(), 2);
+        assert_eq!(
+            m.from_description("paid Z12"),
+            Some((Holds::ReservationReference, "Z12".into()))
+        );
+        assert_eq!(m.unused(), vec!["metadata key \"x\"".to_string()]);
     }
 }

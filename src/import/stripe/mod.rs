@@ -18,7 +18,8 @@
 //! * the connected account of an object is the last `acct_...` component of its path (for an
 //!   event, its `account` field); none means the platform account.
 //!
-//! A live pull (a later `api` module) only has to write pages into this layout.
+//! A live pull (a later `api` module) only has to write pages into this layout: the paths
+//! and the page writer are in [`layout`], shared with the sample renderer.
 //!
 //! # What becomes what
 //! * account -> business (`stripe_account`, name, email, id from the mapping's business-id
@@ -39,7 +40,10 @@
 //!   says what `client_reference_id` holds;
 //! * event -> its `data.object`, observed at the event's time, source ref suffixed
 //!   `@evt_...`;
-//! * Dashboard CSV rows -> payment / customer records (amounts major -> minor units).
+//! * Dashboard CSV rows -> payment / customer records (amounts major -> minor units; a
+//!   payments row with an empty `id` is a PaymentIntent: kept with `attr.payment_intent`
+//!   and no `processor_id` when its status says money moved, else skipped like an API
+//!   payment intent without a charge).
 //!
 //! The same object seen twice (two pulls in one directory) is imported once; the repeat is
 //! a `duplicate` skip.
@@ -63,6 +67,16 @@ use std::path::{Path, PathBuf};
 const BATCH: usize = 64;
 
 pub fn import(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Result<()> {
+    if ctx.spec.path.is_none() && ctx.spec.api_base.is_some() {
+        return Err(Error::config(
+            &ctx.incident.file,
+            format!(
+                "source {}: pulling from the Stripe API is not built in yet; save the list pages \
+                 into a directory (api/<acct_id>/charges/page-0001.json, ...) and set `path` to it",
+                ctx.spec.name
+            ),
+        ));
+    }
     let root = ctx.spec.require_path()?;
     let mapping = Mapping::load(ctx.spec.require_mapping()?)?;
     let observed_at = ctx
@@ -174,6 +188,14 @@ pub fn import_path(
         }
         *counts.entry(Entity::Payment).or_default() += 1;
         sink.record(r)?;
+    }
+    if counts.get(&Entity::Payment).is_some_and(|n| *n > 0) {
+        for u in mapping.unused() {
+            tracing::warn!(
+                "stripe mapping: {u} never matched any of {} imported objects; check its spelling",
+                counts.values().sum::<u64>()
+            );
+        }
     }
     tracing::info!(
         files = files.len(),
@@ -688,6 +710,16 @@ mod tests {
                 let p = &sink.records[0];
                 assert_eq!(p.get("processor_id"), None);
                 assert_eq!(text(p, "attr.payment_intent"), Some("pi_9"));
+                // ... but an abandoned one is no payment.
+                let mut body = csv_line(&cols, |c| c.to_string());
+                body += &row("", "15.00", "usd").replace("Paid", "requires_payment_method");
+                write(dir.path(), "exports/acct_Z/unified_payments.csv", &body);
+                let sink = run(dir.path(), &m);
+                assert!(sink.records.is_empty(), "{name}");
+                assert_eq!(
+                    sink.skips[0].kind, "payment_intent_without_charge",
+                    "{name}"
+                );
             }
         }
         // Customers export.
@@ -768,6 +800,37 @@ mod tests {
             text(&sink.records[0], "business.stripe_account"),
             Some("acct_A")
         );
+    }
+
+    #[test]
+    fn events_and_json_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let ev = |id: &str, created: i64, amount_refunded: i64| {
+            let mut c = charge("ch_e", json!({"booking_ref": "BK-EVENT1"}), "");
+            c["amount_refunded"] = json!(amount_refunded);
+            json!({"id": id, "object": "event", "type": "charge.refunded", "account": "acct_E",
+                   "created": created, "api_version": "2024-06-20", "data": {"object": c}})
+        };
+        let body = format!(
+            "{}\n\n{}\nnot json\n",
+            ev("evt_1", 1_760_000_100, 0),
+            ev("evt_2", 1_760_000_200, 5000)
+        );
+        write(dir.path(), "events/all.jsonl", &body);
+        let sink = run(dir.path(), &mapping("bookly"));
+        let pays: Vec<&Record> = sink
+            .records
+            .iter()
+            .filter(|r| r.entity == Entity::Payment)
+            .collect();
+        assert_eq!(pays.len(), 2);
+        assert_eq!(pays[1].source_ref, "stripe:acct_E/ch_e@evt_2");
+        assert_eq!(pays[1].observed_at.as_deref(), Some("2025-10-09T08:56:40Z"));
+        assert_eq!(text(pays[1], "status"), Some("refunded"));
+        assert_eq!(text(pays[0], "status"), Some("succeeded"));
+        assert_eq!(text(pays[0], "business.stripe_account"), Some("acct_E"));
+        assert_eq!(sink.skips.len(), 1);
+        assert_eq!(sink.skips[0].location, "events/all.jsonl:4");
     }
 
     #[test]

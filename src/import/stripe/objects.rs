@@ -232,13 +232,13 @@ fn customer(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut Fil
 }
 
 /// Sets the reservation, customer, business and payment links a metadata map (and the
-/// description) give. Returns the reservation keys found: `(id, reference)`.
+/// description) give.
 pub fn links<'a>(
     m: &Mapping,
     r: &mut Record,
     md: &dyn Fn(&str) -> Option<&'a str>,
     description: Option<&str>,
-) -> (Option<String>, Option<String>) {
+) {
     let mut res_id = m.lookup(Holds::ReservationId, md);
     let mut res_ref = m.lookup(Holds::ReservationReference, md);
     if res_id.is_none() && res_ref.is_none() {
@@ -249,11 +249,10 @@ pub fn links<'a>(
             }
         }
     }
-    r.set("reservation_id", res_id.clone());
-    r.set("reservation.reference", res_ref.clone());
+    r.set("reservation_id", res_id);
+    r.set("reservation.reference", res_ref);
     r.set("customer_id", m.lookup(Holds::CustomerId, md));
     r.set("business_id", m.lookup(Holds::BusinessId, md));
-    (res_id, res_ref)
 }
 
 /// Contract status of a charge: the base word from its Stripe status, refined by disputes
