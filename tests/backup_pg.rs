@@ -148,7 +148,8 @@ fn check_flavour(cluster: &TempCluster, dir: &Path, flavour: Flavour, db: &str, 
             "--column-inserts",
             Input::detect(&column_inserts, None).unwrap(),
         ),
-        ("custom", Input::detect(&custom, None).unwrap()),
+        ("custom (native)", Input::detect(&custom, None).unwrap()),
+        ("custom (pg_restore)", Input::PgRestore(custom.clone())),
     ] {
         let got = import(&input, name);
         let got_records = sorted(got.records);
@@ -165,10 +166,13 @@ fn check_flavour(cluster: &TempCluster, dir: &Path, flavour: Flavour, db: &str, 
         assert_eq!(kinds, base_kinds, "{name} {label}: skips");
     }
     // Without snapshot_at, a custom archive's creation time is the observation time.
-    let got = import_at(&Input::Archive(custom), name, None);
+    let got = import_at(&Input::Archive(custom.clone()), name, None);
     let at = got.records[0].observed_at.clone().unwrap();
     assert!(at.starts_with("20") && at.ends_with('Z'), "{at}");
-    assert!(got.records.iter().all(|r| r.observed_at.as_deref() == Some(&at)));
+    assert!(got
+        .records
+        .iter()
+        .all(|r| r.observed_at.as_deref() == Some(&at)));
 }
 
 #[test]

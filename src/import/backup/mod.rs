@@ -13,6 +13,7 @@
 //! businesses are small and kept in memory, so other rows can take their time zone and
 //! currency whatever order the tables come in.
 
+pub mod archive;
 pub mod convert;
 pub mod copy;
 pub mod csvdir;
@@ -36,8 +37,11 @@ use std::path::{Path, PathBuf};
 pub enum Input {
     Plain(PathBuf),
     Gzip(PathBuf),
-    /// pg_dump custom, directory or tar archive: read through `pg_restore -f -`.
+    /// pg_dump custom, directory or tar archive: the custom format is read natively when
+    /// it can be, anything else through `pg_restore -f -`.
     Archive(PathBuf),
+    /// An archive read through `pg_restore` always (format hint `pg_restore`).
+    PgRestore(PathBuf),
     Sqlite(PathBuf),
     CsvDir(PathBuf),
 }
@@ -52,13 +56,14 @@ impl Input {
             Some("pg_custom" | "custom" | "pg_dir" | "directory" | "pg_tar" | "tar") => {
                 return Ok(Input::Archive(p))
             }
+            Some("pg_restore") => return Ok(Input::PgRestore(p)),
             Some("sqlite") => return Ok(Input::Sqlite(p)),
             Some("csv") => return Ok(Input::CsvDir(p)),
             Some(other) => {
                 return Err(Error::input(
                     path,
                     format!(
-                        "format = {other:?} is not a backup format; use auto, pg_plain, pg_custom, sqlite or csv"
+                        "format = {other:?} is not a backup format; use auto, pg_plain, pg_custom, pg_restore, sqlite or csv"
                     ),
                 ))
             }
@@ -114,6 +119,7 @@ impl Input {
             Input::Plain(p)
             | Input::Gzip(p)
             | Input::Archive(p)
+            | Input::PgRestore(p)
             | Input::Sqlite(p)
             | Input::CsvDir(p) => p,
         }
@@ -126,7 +132,7 @@ impl Input {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| self.path().display().to_string());
         match self {
-            Input::Archive(_) => format!("{name}[sql]"),
+            Input::Archive(_) | Input::PgRestore(_) => format!("{name}[sql]"),
             _ => name,
         }
     }
@@ -145,7 +151,7 @@ impl Input {
                         .sum()
                 })
                 .unwrap_or(0),
-            Input::Archive(_) => 0,
+            Input::Archive(_) | Input::PgRestore(_) => 0,
         }
     }
 
@@ -169,7 +175,32 @@ impl Input {
                     &mut counted,
                 )
             }
-            Input::Archive(p) => scan_archive(p, &label, summary, v),
+            Input::Archive(p) => match archive::probe(p) {
+                Ok(_) => {
+                    let mut stream = archive::NativeStream::open(p);
+                    let mut counted = CountingProgress { inner: v };
+                    let res = sql::scan_plain(
+                        BufReader::with_capacity(1 << 16, &mut stream),
+                        p,
+                        &label,
+                        summary,
+                        &mut counted,
+                    );
+                    let done = stream.finish();
+                    res?;
+                    done.map_err(|e| {
+                        Error::input(
+                            p,
+                            format!("cannot read this pg_dump custom archive: {e}. Is it complete? `pg_restore -l FILE` shows what pg_restore makes of it"),
+                        )
+                    })
+                }
+                Err(why) => {
+                    tracing::debug!("{}: reading through pg_restore ({why})", p.display());
+                    scan_archive(p, &label, summary, v)
+                }
+            },
+            Input::PgRestore(p) => scan_archive(p, &label, summary, v),
             Input::Sqlite(p) => sqlite::scan(p, summary, v),
             Input::CsvDir(p) => csvdir::scan(p, summary, v),
         }

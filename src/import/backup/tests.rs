@@ -442,6 +442,17 @@ fn custom_archive_through_pg_restore() {
     let e = run(&input, "bookly", Some("2026-08-22T03:00:00Z"))
         .unwrap_err()
         .to_string();
+    assert!(e.contains("app.dump"), "{e}");
+    assert!(
+        e.contains("cannot read this pg_dump custom archive")
+            || e.contains("pg_restore could not read")
+            || e.contains("postgresql-client"),
+        "{e}"
+    );
+    // Forced through pg_restore: its failure, or the advice to install it.
+    let e = run(&Input::PgRestore(p), "bookly", Some("2026-08-22T03:00:00Z"))
+        .unwrap_err()
+        .to_string();
     if find_pg_tool("pg_restore").is_some() {
         assert!(e.contains("pg_restore could not read"), "{e}");
     } else {

@@ -67,6 +67,21 @@ impl Header {
     }
 }
 
+/// Why a row gave no record: a skip kind and a reason.
+struct RowSkip(&'static str, String);
+
+impl From<String> for RowSkip {
+    fn from(reason: String) -> Self {
+        RowSkip("bad_row", reason)
+    }
+}
+
+impl From<&str> for RowSkip {
+    fn from(reason: &str) -> Self {
+        RowSkip("bad_row", reason.to_string())
+    }
+}
+
 const CREATED: [&str; 2] = ["Created date (UTC)", "Created (UTC)"];
 
 /// Reads one CSV export. `location` names the file for skips; `source` is the path relative
@@ -123,7 +138,7 @@ pub fn read_csv(
                         out.records.push(r);
                         out.records.extend(rr);
                     }
-                    Err(reason) => out.skip(&loc, "bad_row", reason),
+                    Err(RowSkip(kind, reason)) => out.skip(&loc, kind, reason),
                 }
             }
             Err(e) => {
@@ -150,7 +165,7 @@ fn payment_row(
     account: Option<&str>,
     observed_at: &str,
     loc: &str,
-) -> Result<Record, String> {
+) -> Result<Record, RowSkip> {
     let id = h.get(row, &["id"]);
     let pi = h.get(row, &["PaymentIntent ID"]);
     let key = id.or(pi).ok_or("neither id nor PaymentIntent ID is set")?;
@@ -192,6 +207,18 @@ fn payment_row(
         let base = m.csv_status.get(&st.to_ascii_lowercase())?;
         Some(refine(base, amount, refunded, false, disputed))
     });
+    // A row without a charge id is a PaymentIntent that never got a charge: unless its
+    // status says money moved, it is an abandoned attempt, not a payment (as for API
+    // payment intents without a charge).
+    if id.is_none() && !matches!(status.as_deref(), Some(s) if s != "failed" && s != "pending") {
+        return Err(RowSkip(
+            "payment_intent_without_charge",
+            format!(
+                "payment intent {key} ({}) has no charge: no money moved",
+                h.get(row, &["Status"]).unwrap_or("no status")
+            ),
+        ));
+    }
     r.set("status", status);
     r.set("created_at", created);
     r.set(
@@ -220,7 +247,7 @@ fn customer_row(
     account: Option<&str>,
     observed_at: &str,
     loc: &str,
-) -> Result<Record, String> {
+) -> Result<Record, RowSkip> {
     let id = h.get(row, &["id"]);
     let email = h.get(row, &["Email"]);
     let name = h.get(row, &["Name"]);

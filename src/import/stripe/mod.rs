@@ -40,7 +40,10 @@
 //!   says what `client_reference_id` holds;
 //! * event -> its `data.object`, observed at the event's time, source ref suffixed
 //!   `@evt_...`;
-//! * Dashboard CSV rows -> payment / customer records (amounts major -> minor units).
+//! * Dashboard CSV rows -> payment / customer records (amounts major -> minor units; a
+//!   payments row with an empty `id` is a PaymentIntent: kept with `attr.payment_intent`
+//!   and no `processor_id` when its status says money moved, else skipped like an API
+//!   payment intent without a charge).
 //!
 //! The same object seen twice (two pulls in one directory) is imported once; the repeat is
 //! a `duplicate` skip.
@@ -707,6 +710,16 @@ mod tests {
                 let p = &sink.records[0];
                 assert_eq!(p.get("processor_id"), None);
                 assert_eq!(text(p, "attr.payment_intent"), Some("pi_9"));
+                // ... but an abandoned one is no payment.
+                let mut body = csv_line(&cols, |c| c.to_string());
+                body += &row("", "15.00", "usd").replace("Paid", "requires_payment_method");
+                write(dir.path(), "exports/acct_Z/unified_payments.csv", &body);
+                let sink = run(dir.path(), &m);
+                assert!(sink.records.is_empty(), "{name}");
+                assert_eq!(
+                    sink.skips[0].kind, "payment_intent_without_charge",
+                    "{name}"
+                );
             }
         }
         // Customers export.
