@@ -1274,6 +1274,43 @@ pub(crate) mod tests {
             .collect()
     }
 
+    /// One app mail of reservation `res_idx`, version `ver`, as sent at `at` (which picks
+    /// the template version): kind is created, changed, cancelled or reminder.
+    pub(crate) fn app_mail_at(
+        world: &World,
+        res_idx: usize,
+        ver: usize,
+        kind: &str,
+        at: Timestamp,
+    ) -> Vec<u8> {
+        let ctx = Ctx {
+            world,
+            biz: world.businesses.iter().map(|b| (b.id, b)).collect(),
+            cust: world.customers.iter().map(|c| (c.id, c)).collect(),
+            res: world.reservations.iter().map(|r| (r.id, r)).collect(),
+            cutoff: template_cutoff(world),
+        };
+        let kind = match kind {
+            "created" => Kind::Created,
+            "changed" => Kind::Changed,
+            "cancelled" => Kind::Cancelled,
+            _ => Kind::Reminder,
+        };
+        let spec = Spec {
+            at,
+            id: format!(
+                "{}.{res_idx}.{ver}.{}@test",
+                kind_word(kind),
+                at.timestamp()
+            ),
+            kind,
+            idx: res_idx,
+            ver,
+        };
+        let mut r = ChaCha8Rng::seed_from_u64(at.timestamp() as u64);
+        render_one(&ctx, &spec, &mut r)
+    }
+
     /// Every message as one mbox, none dropped or duplicated.
     pub(crate) fn full_mbox(world: &World) -> Vec<u8> {
         let ctx = Ctx {
