@@ -6,7 +6,7 @@
 //!   `--inserts`/`--column-inserts`), also gzip-compressed (`app.sql.gz`);
 //! * pg_dump custom/directory/tar archives (`PGDMP`), converted by `pg_restore -f -`;
 //! * a SQLite database file (opened read-only, immutable);
-//! * a directory of CSV files, one per table (`clients.csv`), with a header row.
+//! * a directory of CSV files, one per table (`people.csv`), with a header row.
 //!
 //! The input is read twice, streaming: first the business table (and every table's
 //! columns, to validate the mapping before any record moves), then everything else. The
