@@ -808,11 +808,16 @@ fn stripe_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>>
     } else {
         "Visa"
     };
-    let service = p
-        .reservation_id
-        .and_then(|id| ctx.res.get(&id))
-        .map(|r| r.service.clone())
-        .unwrap_or_else(|| "Payment".into());
+    // The charge's description, as Stripe shows it on the receipt.
+    let res = p.reservation_id.and_then(|id| ctx.res.get(&id));
+    let service = match (ctx.world.flavour, res) {
+        (Flavour::Bookly, Some(r)) => format!("{} at {}", r.service, b.name),
+        (Flavour::Tablehop, Some(r)) => {
+            let party = r.at(p.created_at).map(|v| v.party_size).unwrap_or(2);
+            format!("Table for {party} at {}", b.name)
+        }
+        (_, None) => format!("Payment to {}", b.name),
+    };
     let paid = money_en(p.amount, &p.currency);
     let fmt_local = |t: Timestamp| {
         t.with_timezone(&tz)
