@@ -1116,6 +1116,52 @@ pub(crate) mod tests {
                     ],
                     deleted_at: None,
                 },
+                // Booked in October (CEST) for November (CET): a zone-less time read at
+                // the Date header's offset would be an hour off.
+                Reservation {
+                    id: 103,
+                    business_id: 18,
+                    customer_id: 2,
+                    reference: if flavour == Flavour::Bookly {
+                        "BK-DST01".into()
+                    } else {
+                        "TH10300".into()
+                    },
+                    service: "Dinner".into(),
+                    created_at: ts("2026-10-20T10:00:00Z"),
+                    versions: vec![v(
+                        "2026-10-20T10:00:00Z",
+                        Change::Created,
+                        "2026-11-14T18:30:00Z",
+                        120,
+                        2,
+                        ReservationStatus::Confirmed,
+                        0,
+                    )],
+                    deleted_at: None,
+                },
+                Reservation {
+                    id: 104,
+                    business_id: 18,
+                    customer_id: 2,
+                    reference: if flavour == Flavour::Bookly {
+                        "BK-DST02".into()
+                    } else {
+                        "TH10400".into()
+                    },
+                    service: "Lunch".into(),
+                    created_at: ts("2026-11-02T10:00:00Z"),
+                    versions: vec![v(
+                        "2026-11-02T10:00:00Z",
+                        Change::Created,
+                        "2026-11-10T11:00:00Z",
+                        60,
+                        3,
+                        ReservationStatus::Confirmed,
+                        0,
+                    )],
+                    deleted_at: None,
+                },
                 // Pending, in Tokyo, yen.
                 Reservation {
                     id: 102,
@@ -1225,6 +1271,23 @@ pub(crate) mod tests {
                 (s.id.clone(), render_one(&ctx, s, &mut r))
             })
             .collect()
+    }
+
+    /// Every message as one mbox, none dropped or duplicated.
+    pub(crate) fn full_mbox(world: &World) -> Vec<u8> {
+        let ctx = Ctx {
+            world,
+            biz: world.businesses.iter().map(|b| (b.id, b)).collect(),
+            cust: world.customers.iter().map(|c| (c.id, c)).collect(),
+            res: world.reservations.iter().map(|r| (r.id, r)).collect(),
+            cutoff: template_cutoff(world),
+        };
+        let mut out = Vec::new();
+        for (i, s) in plan(&ctx).iter().enumerate() {
+            let mut r = ChaCha8Rng::seed_from_u64(i as u64);
+            out.extend(mbox_entry(s, &render_one(&ctx, s, &mut r)));
+        }
+        out
     }
 
     #[test]

@@ -23,12 +23,27 @@ pub struct RawMessage {
     pub bytes: Vec<u8>,
 }
 
+/// A wall-clock time of the main record (the last record) with no zone of its own.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Floating {
+    pub field: String,
+    pub local: NaiveDateTime,
+}
+
 /// What became of one message.
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Extracted {
         message_id: Option<String>,
         records: Vec<Record>,
+        /// The business the message names (`business_id=17`, `business.email=x@y`), for
+        /// inferring its zone from the Date offsets of its mail.
+        zone_key: Option<String>,
+        /// The Date header: (unix seconds, offset seconds east).
+        date: Option<(i64, i32)>,
+        /// Times written without a zone, read at the Date header's offset for now; the
+        /// importer rereads them in the business's inferred zone when it can.
+        floating: Vec<Floating>,
     },
     Skipped {
         message_id: Option<String>,
@@ -357,11 +372,20 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
     let mut values: Vec<(String, Value)> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
     let mut currency: Option<String> = None;
+    let mut floating = Vec::new();
     for field in &t.fields {
         match eval_field(field, t, f, &caps, mapping) {
-            Ok((v, cur)) => {
+            Ok((v, cur, local)) => {
                 if let Some(c) = cur {
                     currency.get_or_insert(c);
+                }
+                if let Some(local) = local {
+                    if !field.name.contains('.') {
+                        floating.push(Floating {
+                            field: field.name.clone(),
+                            local,
+                        });
+                    }
                 }
                 values.push((field.name.clone(), v));
             }
@@ -488,21 +512,43 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
         c.set("phone", get("customer.phone"));
         records.push(c);
     }
+    let zone_key = [
+        "business_id",
+        "business.stripe_account",
+        "business.email",
+        "business.name",
+    ]
+    .iter()
+    .find_map(|k| {
+        main.get(k)
+            .and_then(|v| v.render())
+            .map(|v| format!("{k}={}", v.to_lowercase()))
+    });
     records.push(main);
+    let date = match (f.date_utc, f.date_offset) {
+        (Some(u), Some(o)) => Some((u.timestamp(), o.local_minus_utc())),
+        _ => None,
+    };
     Outcome::Extracted {
         message_id: f.message_id.clone(),
         records,
+        zone_key,
+        date,
+        floating,
     }
 }
 
-/// One field's value (and the currency when it is money), or why it has none.
+type FieldValue = (Value, Option<String>, Option<NaiveDateTime>);
+
+/// One field's value (with the currency when it is money, the wall-clock time when it is a
+/// time read at the Date header's offset), or why it has none.
 fn eval_field(
     field: &Field,
     t: &Template,
     f: &Facts,
     caps: &HashMap<String, String>,
     mapping: &Mapping,
-) -> Result<(Value, Option<String>), String> {
+) -> Result<FieldValue, String> {
     let mut text = render(&field.text, caps)?;
     if let Some(p) = &field.pattern {
         let c = p
@@ -538,23 +584,23 @@ fn eval_field(
         return Err("empty".into());
     }
     match field.kind {
-        FieldType::Text => Ok((Value::text(text), None)),
+        FieldType::Text => Ok((Value::text(text), None, None)),
         FieldType::Email => {
             if text.contains('@') {
-                Ok((Value::text(text.to_lowercase()), None))
+                Ok((Value::text(text.to_lowercase()), None, None))
             } else {
                 Err(format!("{text:?} is not an email address"))
             }
         }
         FieldType::Int => first_int(text)
-            .map(|i| (Value::Int(i), None))
+            .map(|i| (Value::Int(i), None, None))
             .ok_or_else(|| format!("{text:?} has no number")),
         FieldType::Money => parse_money(
             text,
             &mapping.currency_symbols,
             t.default_currency.as_deref(),
         )
-        .map(|(v, c)| (Value::Int(v), Some(c)))
+        .map(|(v, c)| (Value::Int(v), Some(c), None))
         .ok_or_else(|| format!("{text:?} is not an amount with a currency")),
         FieldType::Datetime => {
             let zone = match &field.zone {
@@ -568,7 +614,7 @@ fn eval_field(
                 f.date_offset,
                 mapping,
             )
-            .map(|t| (Value::text(time::format_utc(t)), None))
+            .map(|(t, local)| (Value::text(time::format_utc(t)), None, local))
             .ok_or_else(|| format!("{text:?} matches none of its formats"))
         }
     }
@@ -634,39 +680,42 @@ pub fn parse_money(
 }
 
 /// Parses `text` with the first format that fits; the zone text (offset, abbreviation or
-/// IANA name) decides the offset, else the message Date's offset, else UTC.
+/// IANA name) decides the offset, else the message Date's offset (and then the wall-clock
+/// time is returned too: it "floats"), else UTC.
 fn parse_datetime(
     text: &str,
     formats: &[String],
     zone: Option<&str>,
     msg_offset: Option<FixedOffset>,
     mapping: &Mapping,
-) -> Option<DateTime<Utc>> {
+) -> Option<(DateTime<Utc>, Option<NaiveDateTime>)> {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     enum Z {
         Fixed(FixedOffset),
         Iana(chrono_tz::Tz),
     }
     let zone = zone.map(str::trim).filter(|z| !z.is_empty());
-    let z = zone
-        .and_then(|z| {
-            super::mapping::parse_offset(z)
-                .or_else(|| {
-                    mapping
-                        .zone_abbreviations
-                        .get(&z.to_ascii_uppercase())
-                        .copied()
-                })
-                .and_then(FixedOffset::east_opt)
-                .map(Z::Fixed)
-                .or_else(|| time::parse_zone(z).map(Z::Iana))
-        })
+    let explicit = zone.and_then(|z| {
+        super::mapping::parse_offset(z)
+            .or_else(|| {
+                // An abbreviation; of its readings (IST: Irish, Indian, Israeli) the one
+                // nearest the Date header's offset.
+                let cands = mapping.zone_abbreviations.get(&z.to_ascii_uppercase())?;
+                let near = msg_offset.map(|o| o.local_minus_utc()).unwrap_or(cands[0]);
+                cands.iter().copied().min_by_key(|c| (c - near).abs())
+            })
+            .and_then(FixedOffset::east_opt)
+            .map(Z::Fixed)
+            .or_else(|| time::parse_zone(z).map(Z::Iana))
+    });
+    let floats = explicit.is_none() && msg_offset.is_some();
+    let z = explicit
         .or(msg_offset.map(Z::Fixed))
         .unwrap_or(Z::Fixed(FixedOffset::east_opt(0)?));
     for fmt in formats {
         if fmt.contains("%z") || fmt.contains("%:z") || fmt.contains("%#z") {
             if let Ok(t) = DateTime::parse_from_str(&text, fmt) {
-                return Some(t.with_timezone(&Utc));
+                return Some((t.with_timezone(&Utc), None));
             }
             continue;
         }
@@ -676,10 +725,11 @@ fn parse_datetime(
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
         });
         if let Some(n) = naive {
-            return Some(match &z {
+            let t = match &z {
                 Z::Fixed(o) => o.from_local_datetime(&n).single()?.with_timezone(&Utc),
                 Z::Iana(tz) => time::local_to_utc(n, Some(*tz)),
-            });
+            };
+            return Some((t, floats.then_some(n)));
         }
     }
     None
@@ -743,18 +793,27 @@ mod tests {
     fn datetimes_with_zone_sources() {
         let m = Mapping::parse("", Path::new("x")).unwrap();
         let f = ["%a %d %b %Y %H:%M".to_string()];
-        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("PDT"), None, &m).unwrap();
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("PDT"), None, &m)
+            .unwrap()
+            .0;
         assert_eq!(time::format_utc(t), "2026-07-14T16:30:00Z");
-        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("+04"), None, &m).unwrap();
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("+04"), None, &m)
+            .unwrap()
+            .0;
         assert_eq!(time::format_utc(t), "2026-07-14T05:30:00Z");
         let off = FixedOffset::east_opt(7200);
-        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, None, off, &m).unwrap();
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, None, off, &m)
+            .unwrap()
+            .0;
         assert_eq!(time::format_utc(t), "2026-07-14T07:30:00Z");
-        let t =
-            parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("Europe/Berlin"), None, &m).unwrap();
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("Europe/Berlin"), None, &m)
+            .unwrap()
+            .0;
         assert_eq!(time::format_utc(t), "2026-07-14T07:30:00Z");
         let f2 = ["%b %d, %Y, %I:%M:%S %p".to_string()];
-        let t = parse_datetime("Jul 4, 2026, 9:05:01 PM", &f2, Some("UTC"), None, &m).unwrap();
+        let t = parse_datetime("Jul 4, 2026, 9:05:01 PM", &f2, Some("UTC"), None, &m)
+            .unwrap()
+            .0;
         assert_eq!(time::format_utc(t), "2026-07-04T21:05:01Z");
         assert!(parse_datetime("garbage", &f, None, None, &m).is_none());
     }

@@ -189,8 +189,8 @@ pub struct Mapping {
     pub templates: Vec<Template>,
     /// Symbol -> currency, longest symbols first.
     pub currency_symbols: Vec<(String, String)>,
-    /// Abbreviation (upper case) -> offset seconds east of UTC.
-    pub zone_abbreviations: BTreeMap<String, i32>,
+    /// Abbreviation (upper case) -> its readings in seconds east of UTC, the usual first.
+    pub zone_abbreviations: BTreeMap<String, Vec<i32>>,
 }
 
 const DEFAULT_SYMBOLS: &[(&str, &str)] = &[
@@ -257,6 +257,16 @@ const DEFAULT_ABBREVIATIONS: &[(&str, i32)] = &[
     ("NZST", 12 * 3600),
     ("NZDT", 13 * 3600),
     ("SAST", 2 * 3600),
+];
+
+/// Other readings of ambiguous abbreviations; the one nearest the message's Date offset
+/// wins.
+const OTHER_READINGS: &[(&str, i32)] = &[
+    ("IST", 5 * 3600 + 1800),
+    ("IST", 2 * 3600),
+    ("CST", 8 * 3600),
+    ("AST", 3 * 3600),
+    ("BST", 6 * 3600),
 ];
 
 /// Field names a record of `entity` may carry besides link keys and `attr.*`.
@@ -443,10 +453,15 @@ impl Mapping {
             currency_symbols.push((sym, cur));
         }
         currency_symbols.sort_by_key(|a| std::cmp::Reverse(a.0.chars().count()));
-        let mut zone_abbreviations: BTreeMap<String, i32> = DEFAULT_ABBREVIATIONS
+        let mut zone_abbreviations: BTreeMap<String, Vec<i32>> = DEFAULT_ABBREVIATIONS
             .iter()
-            .map(|(a, o)| (a.to_string(), *o))
+            .map(|(a, o)| (a.to_string(), vec![*o]))
             .collect();
+        for (a, o) in OTHER_READINGS {
+            if let Some(v) = zone_abbreviations.get_mut(*a) {
+                v.push(*o);
+            }
+        }
         for (abbr, off) in raw.zone_abbreviations {
             let o = parse_offset(&off).ok_or_else(|| {
                 Error::config(
@@ -454,7 +469,7 @@ impl Mapping {
                     format!("zone_abbreviations.{abbr} = {off:?} is not an offset like \"+02:00\""),
                 )
             })?;
-            zone_abbreviations.insert(abbr.to_ascii_uppercase(), o);
+            zone_abbreviations.insert(abbr.to_ascii_uppercase(), vec![o]);
         }
         Ok(Mapping {
             templates,

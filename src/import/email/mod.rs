@@ -15,6 +15,7 @@ pub mod extract;
 pub mod html;
 pub mod mapping;
 pub mod mbox;
+pub mod zones;
 
 use crate::claims::{RecordSink, Skip};
 use crate::error::{Error, Result};
@@ -40,38 +41,21 @@ pub fn import(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Result<()> 
         .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
         .sum();
     ctx.progress.set_length(total);
-    let mut em = Emitter {
-        seen: HashSet::new(),
-        sink,
-        batch: Vec::with_capacity(BATCH),
-        mapping: &mapping,
-        progress: Some(ctx.progress),
-        counted: 0,
-        parser: mail_parser::MessageParser::default(),
-    };
+    let mut em = Emitter::new(sink, &mapping, Some(ctx.progress));
     for input in &inputs {
         read_input(input, path, &mut em)?;
     }
-    em.flush()?;
-    Ok(())
+    em.finish()
 }
 
 /// Reads messages from any source into an in-memory sink (tests, small tools).
 pub fn import_path(path: &Path, mapping: &Mapping, sink: &mut dyn RecordSink) -> Result<()> {
     let inputs = discover(path)?;
-    let mut em = Emitter {
-        seen: HashSet::new(),
-        sink,
-        batch: Vec::with_capacity(BATCH),
-        mapping,
-        progress: None,
-        counted: 0,
-        parser: mail_parser::MessageParser::default(),
-    };
+    let mut em = Emitter::new(sink, mapping, None);
     for input in &inputs {
         read_input(input, path, &mut em)?;
     }
-    em.flush()
+    em.finish()
 }
 
 struct Emitter<'a> {
@@ -83,9 +67,89 @@ struct Emitter<'a> {
     /// Bytes of the current file already counted in progress.
     counted: u64,
     parser: mail_parser::MessageParser,
+    zones: zones::ZoneObserver,
+    /// Extracted messages with zone-less times, held back (on disk, one JSON line each)
+    /// until every message has shown its business's Date offsets.
+    spill: Option<std::io::BufWriter<std::fs::File>>,
 }
 
-impl Emitter<'_> {
+/// A held-back message: its business key, records and zone-less times.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Held {
+    key: String,
+    records: Vec<crate::claims::Record>,
+    floating: Vec<extract::Floating>,
+}
+
+impl<'a> Emitter<'a> {
+    fn new(
+        sink: &'a mut dyn RecordSink,
+        mapping: &'a Mapping,
+        progress: Option<&'a indicatif::ProgressBar>,
+    ) -> Self {
+        Emitter {
+            seen: HashSet::new(),
+            sink,
+            batch: Vec::with_capacity(BATCH),
+            mapping,
+            progress,
+            counted: 0,
+            parser: mail_parser::MessageParser::default(),
+            zones: zones::ZoneObserver::default(),
+            spill: None,
+        }
+    }
+
+    fn spill_err(e: impl std::fmt::Display) -> Error {
+        Error::Other(format!(
+            "email import: cannot use a temporary file for held-back messages ({e}); check free space in the temp directory (TMPDIR)"
+        ))
+    }
+
+    fn hold(&mut self, held: Held) -> Result<()> {
+        use std::io::Write;
+        if self.spill.is_none() {
+            let f = tempfile::tempfile().map_err(Self::spill_err)?;
+            self.spill = Some(std::io::BufWriter::new(f));
+        }
+        if let Some(w) = self.spill.as_mut() {
+            serde_json::to_writer(&mut *w, &held).map_err(Self::spill_err)?;
+            w.write_all(b"\n").map_err(Self::spill_err)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the last batch, then emits the held-back messages with their times read
+    /// in the zone their business's mail shows (when the evidence is unanimous).
+    fn finish(mut self) -> Result<()> {
+        use std::io::{BufRead, Seek};
+        self.flush()?;
+        let Some(w) = self.spill.take() else {
+            return Ok(());
+        };
+        let mut f = w.into_inner().map_err(Self::spill_err)?;
+        f.rewind().map_err(Self::spill_err)?;
+        let inferred = self.zones.infer();
+        for line in BufReader::new(f).lines() {
+            let line = line.map_err(Self::spill_err)?;
+            let mut held: Held = serde_json::from_str(&line).map_err(Self::spill_err)?;
+            if let (Some(cands), Some(main)) = (inferred.get(&held.key), held.records.last_mut()) {
+                for fl in &held.floating {
+                    if let Some(t) = zones::resolve(cands, fl.local) {
+                        let v = crate::claims::Value::text(crate::util::time::format_utc(t));
+                        if let Some(slot) = main.fields.iter_mut().find(|(n, _)| *n == fl.field) {
+                            slot.1 = v;
+                        }
+                    }
+                }
+            }
+            for r in held.records {
+                self.sink.record(r)?;
+            }
+        }
+        Ok(())
+    }
+
     fn push(&mut self, m: RawMessage) -> Result<()> {
         self.batch.push(m);
         if self.batch.len() >= BATCH {
@@ -119,9 +183,27 @@ impl Emitter<'_> {
                 }
             }
             match o {
-                Outcome::Extracted { records, .. } => {
-                    for r in records {
-                        self.sink.record(r)?;
+                Outcome::Extracted {
+                    records,
+                    zone_key,
+                    date,
+                    floating,
+                    ..
+                } => {
+                    if let (Some(k), Some((t, off))) = (&zone_key, date) {
+                        self.zones.observe(k, t, off);
+                    }
+                    match zone_key {
+                        Some(key) if !floating.is_empty() => self.hold(Held {
+                            key,
+                            records,
+                            floating,
+                        })?,
+                        _ => {
+                            for r in records {
+                                self.sink.record(r)?;
+                            }
+                        }
                     }
                 }
                 Outcome::Skipped { skip, .. } => self.sink.skip(skip)?,

@@ -697,3 +697,37 @@ fn import_reads_the_spec_and_sets_progress() {
         .iter()
         .all(|r| r.source_ref.starts_with("email:")));
 }
+
+/// A zone-less time ("14/11/2026 at 19:30") is read in the zone the venue's mail shows
+/// over the months, not at the offset of the day the mail was sent.
+#[test]
+fn zone_less_times_use_the_zone_inferred_from_date_headers() {
+    let w = tiny_world(Flavour::Tablehop);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("all.mbox");
+    std::fs::write(&p, crate::samples::mail::tests::full_mbox(&w)).unwrap();
+    let mut sink = VecSink::default();
+    import_path(&p, &mapping("tablehop"), &mut sink).unwrap();
+    let res = |code: &str| {
+        sink.records
+            .iter()
+            .find(|r| {
+                r.entity == Entity::Reservation
+                    && r.get("reference").and_then(|v| v.as_text()) == Some(code)
+            })
+            .unwrap_or_else(|| panic!("{code}"))
+    };
+    // Sent in October at +02:00, for a November evening at +01:00.
+    assert_eq!(text(res("TH10300"), "starts_at"), "2026-11-14T18:30:00Z");
+    assert_eq!(text(res("TH10400"), "starts_at"), "2026-11-10T11:00:00Z");
+    assert_eq!(text(res("TH90017"), "starts_at"), "2026-07-14T17:30:00Z");
+    // A venue seen at one offset only keeps the Date header's offset.
+    assert_eq!(text(res("TH55555"), "starts_at"), "2026-10-20T10:00:00Z");
+    // Receipts float too (no zone in "Date paid") and come out right.
+    let p = sink
+        .records
+        .iter()
+        .find(|r| r.entity == Entity::Payment && r.get("created_at").is_some())
+        .unwrap();
+    assert!(["2026-02-01T17:01:00Z", "2026-09-01T08:02:00Z"].contains(&text(p, "created_at")));
+}
