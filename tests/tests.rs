@@ -6,3 +6,4 @@ mod util;
 
 mod errors;
 mod invariants;
+mod pipeline;

@@ -431,6 +431,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
             out.rows_mut(e).push(b.row);
         }
     }
+    drop_dangling_references(&mut out);
     for e in Entity::ALL {
         out.rows_mut(e)
             .sort_by(|a, b| (a.id.len(), &a.id).cmp(&(b.id.len(), &b.id)));
@@ -438,6 +439,46 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     out.run_info
         .insert("incident_at".into(), settings.incident_at.clone());
     out
+}
+
+/// A reference to a row that is not in the result (e.g. a customer deleted in the app) is
+/// cleared, so the file keeps its foreign keys; the value stays in provenance and the row
+/// goes to review.
+fn drop_dangling_references(out: &mut Recovered) {
+    use std::collections::HashSet;
+    let ids = |rows: &[Row]| rows.iter().map(|r| r.id.clone()).collect::<HashSet<_>>();
+    let customers = ids(&out.customers);
+    let reservations = ids(&out.reservations);
+    let mut review = Vec::new();
+    for (e, rows) in [
+        (Entity::Reservation, &mut out.reservations),
+        (Entity::Payment, &mut out.payments),
+    ] {
+        for r in rows.iter_mut() {
+            for (col, known) in [
+                ("customer_id", &customers),
+                ("reservation_id", &reservations),
+            ] {
+                let Some(id) = r.text(col).map(str::to_string) else {
+                    continue;
+                };
+                if !known.contains(&id) {
+                    r.values.remove(col);
+                    review.push(ReviewItem {
+                        entity: e,
+                        row_id: r.id.clone(),
+                        reason: format!("dangling:{col}"),
+                        confidence: Some(r.confidence),
+                        details: serde_json::json!({
+                            "why": "the referenced row is not in the result (deleted in the app, or no source describes it)",
+                            "value": id,
+                        }),
+                    });
+                }
+            }
+        }
+    }
+    out.review.extend(review);
 }
 
 struct Ctx<'a> {

@@ -153,8 +153,9 @@ pub fn write_mbox(world: &World, w: &mut dyn Write) -> std::io::Result<()> {
                 let mut r = ChaCha8Rng::seed_from_u64(*seed);
                 let mut bytes = render_one(&ctx, s, &mut r);
                 if Some(ci * 2000 + j) == truncated {
-                    // Cut mid-line, as a crashed copy would leave it.
-                    bytes.truncate(bytes.len() * 2 / 5);
+                    // Cut mid-line early in the body, as a crashed copy would leave it.
+                    let body = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0);
+                    bytes.truncate((body + 120).min(bytes.len() * 2 / 3));
                 }
                 let mut out = mbox_entry(s, &bytes);
                 if *dup {

@@ -1,5 +1,5 @@
-//! A directory of CSV files as a backup: one file per table (`clients.csv` is table
-//! `clients`), a header row naming the columns. An empty field (or `\N`) is NULL.
+//! A directory of CSV files as a backup: one file per table (`people.csv` is table
+//! `people`), a header row naming the columns. An empty field (or `\N`) is NULL.
 
 use super::source::{Row, Summary, Visitor};
 use crate::claims::Skip;

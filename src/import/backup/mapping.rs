@@ -4,14 +4,14 @@
 //! ```toml
 //! timestamps = "utc"              # or "local": naive times in the business's zone
 //! [business]
-//! table = "shops"
+//! table = "companies"
 //! id = "id"
 //! timezone_column = "timezone"
 //! fields = { name = "name", email = "email", stripe_account = "stripe_account_id" }
 //! [reservation]
-//! table = "appointments"
+//! table = "visits"
 //! id = "id"
-//! fields = { business_id = "shop_id", status = "status", amount = "price" }
+//! fields = { business_id = "company_id", status = "status", amount = "price" }
 //! money_unit = "major"
 //! currency_from_business = "currency"
 //! status = { booked = "confirmed", canceled = "cancelled" }
@@ -178,7 +178,7 @@ impl Mapping {
             Error::config(
                 path,
                 format!(
-                    "{}. See mappings/bookly/backup.toml for a commented example.",
+                    "{}. See the backup.toml files under mappings/ for commented examples.",
                     e.to_string().trim_end()
                 ),
             )
@@ -397,7 +397,7 @@ impl Mapping {
 }
 
 impl EntityMap {
-    /// The table name without a schema prefix or quotes (`public.clients` -> `clients`).
+    /// The table name without a schema prefix or quotes (`public.people` -> `people`).
     pub fn table_name(&self) -> &str {
         self.table
             .rsplit('.')

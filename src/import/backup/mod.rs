@@ -8,7 +8,7 @@
 //!   directory archives, lz4/zstd compression and unknown versions through
 //!   `pg_restore -f -` (format hint `pg_restore` forces it);
 //! * a SQLite database file (opened read-only, immutable);
-//! * a directory of CSV files, one per table (`clients.csv`), with a header row.
+//! * a directory of CSV files, one per table (`people.csv`), with a header row.
 //!
 //! The input is read twice, streaming: first the business table (and every table's
 //! columns, to validate the mapping before any record moves), then everything else. The

@@ -77,7 +77,7 @@ impl Summary {
 }
 
 /// Strips a schema qualifier and identifier quotes: `public."Order"` -> `Order`,
-/// `public.clients` -> `clients`.
+/// `public.people` -> `people`.
 pub fn unqualified(name: &str) -> String {
     let parts = split_qualified(name);
     parts.last().cloned().unwrap_or_default()

@@ -795,7 +795,7 @@ impl<'a> Cursor<'a> {
                 Some(bare.trim_matches(|c| c == '(' || c == ')').to_string())
             }
         };
-        // A cast (`::public.appt_status`, `::character varying(16)`) or the like.
+        // A cast (`::public.visit_state`, `::character varying(16)`) or the like.
         self.until_separator();
         Ok(v)
     }

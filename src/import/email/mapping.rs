@@ -415,7 +415,7 @@ impl Mapping {
             Error::config(
                 path,
                 format!(
-                    "{}. See mappings/bookly/email.toml for a commented example.",
+                    "{}. See the email.toml files under mappings/ for commented examples.",
                     e.to_string().trim_end()
                 ),
             )

@@ -34,6 +34,20 @@ const MAX_SINGLE: u64 = 256 << 20;
 
 pub fn import(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Result<()> {
     let path = ctx.spec.require_path()?;
+    let layout = match ctx.spec.format.as_deref().map(str::trim) {
+        None | Some("auto") => Layout::Auto,
+        Some("mbox") => Layout::Mbox,
+        Some("eml") | Some("maildir") => Layout::Eml,
+        Some(other) => {
+            return Err(Error::config(
+                &ctx.incident.file,
+                format!(
+                    "source {}: format = {other:?} is not a mail layout; use auto, mbox, maildir or eml (or leave it out)",
+                    ctx.spec.name
+                ),
+            ))
+        }
+    };
     let mapping = Mapping::load(ctx.spec.mapping.as_deref())?;
     let inputs = discover(path)?;
     let total: u64 = inputs
@@ -42,6 +56,7 @@ pub fn import(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Result<()> 
         .sum();
     ctx.progress.set_length(total);
     let mut em = Emitter::new(sink, &mapping, Some(ctx.progress));
+    em.layout = layout;
     for input in &inputs {
         read_input(input, path, &mut em)?;
     }
@@ -71,6 +86,18 @@ struct Emitter<'a> {
     /// Extracted messages with zone-less times, held back (on disk, one JSON line each)
     /// until every message has shown its business's Date offsets.
     spill: Option<std::io::BufWriter<std::fs::File>>,
+    layout: Layout,
+}
+
+/// How files are read: sniffed (`From ` at the start means mbox), or as the source's
+/// `format` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Auto,
+    /// Every file is an mbox, even one that does not start with `From `.
+    Mbox,
+    /// Every file is one message (a leading `From ` envelope line is dropped).
+    Eml,
 }
 
 /// A held-back message: its business key, records and zone-less times.
@@ -97,6 +124,7 @@ impl<'a> Emitter<'a> {
             parser: mail_parser::MessageParser::default(),
             zones: zones::ZoneObserver::default(),
             spill: None,
+            layout: Layout::Auto,
         }
     }
 
@@ -326,9 +354,19 @@ fn read_file(
         .iter()
         .position(|c| !c.is_ascii_whitespace())
         .unwrap_or(head.len());
-    let is_mbox = head[first..].starts_with(b"From ");
+    let is_mbox = match em.layout {
+        Layout::Auto => head[first..].starts_with(b"From "),
+        Layout::Mbox => true,
+        Layout::Eml => false,
+    };
     if !is_mbox {
         let mut bytes = Vec::new();
+        if em.layout == Layout::Eml && head[first..].starts_with(b"From ") {
+            // The envelope line some exports put before the headers.
+            let mut envelope = Vec::new();
+            r.consume(first);
+            let _ = r.read_until(b'\n', &mut envelope);
+        }
         if let Err(e) = r.by_ref().take(MAX_SINGLE + 1).read_to_end(&mut bytes) {
             return em.unreadable(format!("{name}@0"), format!("cannot read: {e}"));
         }

@@ -731,3 +731,45 @@ fn zone_less_times_use_the_zone_inferred_from_date_headers() {
         .unwrap();
     assert!(["2026-02-01T17:01:00Z", "2026-09-01T08:02:00Z"].contains(&text(p, "created_at")));
 }
+
+#[test]
+fn format_hint_of_the_source() {
+    let w = tiny_world(Flavour::Bookly);
+    let all = all_messages(&w);
+    let dir = tempfile::tempdir().unwrap();
+    // An .eml export with an envelope line first.
+    let mut eml = b"From bookings@mail.bookly.app Tue Jul 14 16:30:00 2026\n".to_vec();
+    eml.extend_from_slice(msg(&all, "confirm.100.0@"));
+    std::fs::write(dir.path().join("one.eml"), &eml).unwrap();
+    let mapping_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("mappings/bookly/email.toml");
+    let run_with = |format: &str| -> crate::Result<VecSink> {
+        let inc = dir.path().join("incident.toml");
+        std::fs::write(
+            &inc,
+            format!(
+                "incident_at='2026-11-20T14:30:00Z'\n[[sources]]\nname='mail'\nkind='email'\npath='one.eml'\nformat={format:?}\nmapping={:?}\n",
+                mapping_path.to_string_lossy()
+            ),
+        )
+        .unwrap();
+        let incident = crate::incident::Incident::load(&inc).unwrap();
+        let pb = indicatif::ProgressBar::hidden();
+        let ctx = crate::import::ImportContext {
+            incident: &incident,
+            spec: &incident.sources[0],
+            progress: &pb,
+        };
+        let mut sink = VecSink::default();
+        import(&ctx, &mut sink)?;
+        Ok(sink)
+    };
+    for f in ["eml", "auto", "mbox"] {
+        let s = run_with(f).unwrap();
+        assert_eq!(main_refs(&s).len(), 1, "{f}: {:?}", s.skips);
+    }
+    let e = run_with("pst").unwrap_err().to_string();
+    assert!(
+        e.contains("incident.toml") && e.contains("pst") && e.contains("mbox"),
+        "{e}"
+    );
+}

@@ -6,7 +6,7 @@
 //! # Metadata keys, each with what it holds. Keys holding the same thing are tried in the
 //! # order written (put the newest era first); the first key present with a value wins.
 //! [[metadata]]
-//! key = "booking_ref"
+//! key = "order_ref"
 //! holds = "reservation_reference"   # business_id | customer_id | reservation_id |
 //!                                    # reservation_reference | payment_id
 //! era = "2025-03 onwards"           # optional note for people, not used
@@ -14,7 +14,7 @@
 //! # Fallback when a charge has no reservation key in its metadata: regular expressions over
 //! # the charge's `description`, each with a named group `code`.
 //! [[description]]
-//! pattern = '\b(?P<code>BK-[0-9A-Z]{5})\b'
+//! pattern = '\b(?P<code>R-[0-9]{6})\b'
 //! holds = "reservation_reference"   # optional; reservation_reference (default) | reservation_id
 //!
 //! # Optional overrides: a charge's Stripe `status` -> contract word (before refunds and
@@ -173,7 +173,7 @@ impl Mapping {
             Error::config(
                 path,
                 format!(
-                    "{}. See mappings/bookly/stripe.toml for a commented example.",
+                    "{}. See the stripe.toml files under mappings/ for commented examples.",
                     e.to_string().trim_end()
                 ),
             )
@@ -200,7 +200,7 @@ impl Mapping {
                 return Err(Error::config(
                     path,
                     format!(
-                        "description[{i}].pattern {:?} has no named group `code`; write it like '(?P<code>BK-[0-9A-Z]{{5}})'",
+                        "description[{i}].pattern {:?} has no named group `code`; write it like '(?P<code>R-[0-9]{{6}})'",
                         p.pattern
                     ),
                 ));
