@@ -504,22 +504,93 @@ fn pick_note(rng: &mut ChaCha8Rng) -> Option<String> {
     }
 }
 
-/// The email as the customer typed it (the truth keeps it lowercase).
+/// The email as the app held it at the backup. The truth keeps it lowercase; customers type
+/// capitals, and a few fixed a typo in their address only after the backup (so the backup
+/// has the old, wrong one).
 fn typed_email(rng: &mut ChaCha8Rng, e: &str) -> String {
     let r: f64 = rng.gen();
-    if r < 0.05 {
+    if r < 0.03 {
+        let fixed_later = [
+            ("@gmail.", "@gmial."),
+            ("@hotmail.", "@hotmial."),
+            ("@yahoo.", "@yaho."),
+            ("@outlook.", "@outlok."),
+        ];
+        for (good, bad) in fixed_later {
+            if e.contains(good) {
+                return e.replacen(good, bad, 1);
+            }
+        }
+        // A doubled letter in the local part.
+        match e.split_once('@') {
+            Some((l, d)) if !l.is_empty() => {
+                let mut l2 = l.to_string();
+                let last = l.chars().last().unwrap_or('x');
+                l2.push(last);
+                format!("{l2}@{d}")
+            }
+            _ => e.to_string(),
+        }
+    } else if r < 0.08 {
         let mut c = e.chars();
         match c.next() {
             Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
             None => String::new(),
         }
-    } else if r < 0.07 {
+    } else if r < 0.10 {
         match e.split_once('@') {
             Some((l, d)) => format!("{}@{d}", l.to_uppercase()),
             None => e.to_string(),
         }
     } else {
         e.to_string()
+    }
+}
+
+/// The phone as typed into the app: often the national format of the business's country
+/// (the truth holds E.164; the merge normalises with the business's country).
+fn typed_phone(rng: &mut ChaCha8Rng, e164: &str, country: &str) -> String {
+    let r: f64 = rng.gen();
+    if r >= 0.35 {
+        return e164.to_string();
+    }
+    let cc = match country {
+        "US" => "1",
+        "GB" => "44",
+        "DE" => "49",
+        "FR" => "33",
+        "NL" => "31",
+        "IE" => "353",
+        "JP" => "81",
+        "AU" => "61",
+        "ES" => "34",
+        "PT" => "351",
+        _ => return e164.to_string(),
+    };
+    let Some(rest) = e164.strip_prefix('+').and_then(|x| x.strip_prefix(cc)) else {
+        return e164.to_string();
+    };
+    if rest.len() < 8 || !rest.chars().all(|c| c.is_ascii_digit()) {
+        return e164.to_string();
+    }
+    let (a, b) = rest.split_at(3);
+    match country {
+        "US" if rest.len() == 10 => format!("({}) {}-{}", &rest[..3], &rest[3..6], &rest[6..]),
+        "GB" => format!("0{} {}", &rest[..4], &rest[4..]),
+        "DE" | "IE" => format!("0{a} {b}"),
+        "FR" => {
+            let n = format!("0{rest}");
+            let pairs: Vec<&str> = (0..n.len())
+                .step_by(2)
+                .map(|i| &n[i..(i + 2).min(n.len())])
+                .collect();
+            pairs.join(" ")
+        }
+        "NL" => format!("0{}-{}", &rest[..1], &rest[1..]),
+        "JP" if rest.len() == 10 => format!("0{}-{}-{}", &rest[..2], &rest[2..6], &rest[6..]),
+        "AU" if rest.len() == 9 => format!("0{} {} {}", &rest[..3], &rest[3..6], &rest[6..]),
+        "ES" | "PT" if rest.len() == 9 => format!("{} {} {}", &rest[..3], &rest[3..6], &rest[6..]),
+        _ => format!("+{cc} {rest}"),
     }
 }
 
@@ -685,6 +756,8 @@ fn bookly_schema(w: &World, rng: &mut ChaCha8Rng) -> Schema {
     let mut clients_rows = Vec::new();
     for c in a.customers() {
         let email = c.email.as_deref().map(|e| typed_email(rng, e));
+        let country = &a.businesses[&c.business_id].country;
+        let phone = c.phone.as_deref().map(|p| typed_phone(rng, p, country));
         let note = pick_note(rng);
         let tags = pick_tags(rng);
         let prefs = match rng.gen_range(0..4) {
@@ -708,7 +781,7 @@ fn bookly_schema(w: &World, rng: &mut ChaCha8Rng) -> Schema {
             s(c.business_id),
             s(&c.name),
             email,
-            c.phone.clone(),
+            phone,
             c.stripe_customer
                 .clone()
                 .filter(|_| a.stripe_known.contains(&c.id)),
@@ -901,6 +974,8 @@ fn tablehop_schema(w: &World, rng: &mut ChaCha8Rng) -> Schema {
     for c in a.customers() {
         let z = a.zone(c.business_id);
         let email = c.email.as_deref().map(|e| typed_email(rng, e));
+        let country = &a.businesses[&c.business_id].country;
+        let phone = c.phone.as_deref().map(|p| typed_phone(rng, p, country));
         let allergies = if rng.gen_bool(0.2) {
             let opts = [
                 "gluten",
@@ -925,7 +1000,7 @@ fn tablehop_schema(w: &World, rng: &mut ChaCha8Rng) -> Schema {
             s(c.business_id),
             s(&c.name),
             email,
-            c.phone.clone(),
+            phone,
             c.stripe_customer
                 .clone()
                 .filter(|_| a.stripe_known.contains(&c.id)),
@@ -1534,6 +1609,34 @@ pub(crate) mod tests {
             ]),
             "{\"a\": \"x\\ny\", \"b\": 1, \"aa\": true}"
         );
+    }
+
+    #[test]
+    fn phones_as_typed_normalise_back() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for (p, c) in [
+            ("+14155550134", "US"),
+            ("+447700900123", "GB"),
+            ("+4915112345678", "DE"),
+            ("+33612345678", "FR"),
+            ("+31612345678", "NL"),
+            ("+353831234567", "IE"),
+            ("+819012345678", "JP"),
+            ("+61412345678", "AU"),
+            ("+34612345678", "ES"),
+            ("+351912345678", "PT"),
+            ("+393331234567", "IT"),
+        ] {
+            let mut national = 0;
+            for _ in 0..40 {
+                let t = typed_phone(&mut rng, p, c);
+                if t != p {
+                    national += 1;
+                }
+                assert_eq!(crate::merge::normalize::phone(&t, Some(c)), p, "{t} ({c})");
+            }
+            assert!(c == "IT" || national > 0, "{c}");
+        }
     }
 
     #[test]

@@ -448,3 +448,195 @@ impl Read for NativeStream {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::backup::source::{Row, Summary, Visitor};
+
+    fn int(out: &mut Vec<u8>, v: i64) {
+        out.push(if v < 0 { 1 } else { 0 });
+        out.extend_from_slice(&(v.unsigned_abs() as u32).to_le_bytes());
+    }
+    fn s(out: &mut Vec<u8>, v: Option<&str>) {
+        match v {
+            None => int(out, -1),
+            Some(t) => {
+                int(out, t.len() as i64);
+                out.extend_from_slice(t.as_bytes());
+            }
+        }
+    }
+
+    /// A custom archive as pg_dump 15 writes it (version 1.14), one table.
+    fn archive(zlib: bool, data: &str) -> Vec<u8> {
+        let mut a = b"PGDMP".to_vec();
+        a.extend_from_slice(&[1, 14, 0, 4, 8, 1]);
+        int(&mut a, if zlib { -1 } else { 0 });
+        for t in [5, 0, 3, 22, 7, 126, 0] {
+            int(&mut a, t); // 2026-08-22 03:00:05
+        }
+        s(&mut a, Some("app"));
+        s(&mut a, Some("15.18"));
+        s(&mut a, Some("15.18"));
+        let entries: [(i64, i64, &str, &str, Option<&str>); 3] = [
+            (1, 1, "ENCODING", "SET client_encoding = 'UTF8';\n", None),
+            (
+                2,
+                2,
+                "TABLE",
+                "CREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n);\n",
+                None,
+            ),
+            (
+                3,
+                3,
+                "TABLE DATA",
+                "",
+                Some("COPY public.t (id, note) FROM stdin;\n"),
+            ),
+        ];
+        int(&mut a, entries.len() as i64);
+        for (id, section, desc, defn, copy) in entries {
+            int(&mut a, id);
+            int(&mut a, if copy.is_some() { 1 } else { 0 });
+            s(&mut a, Some("0"));
+            s(&mut a, Some("0"));
+            s(&mut a, Some("t"));
+            s(&mut a, Some(desc));
+            int(&mut a, section);
+            s(&mut a, Some(defn));
+            s(&mut a, Some(""));
+            s(&mut a, copy);
+            s(&mut a, Some("public"));
+            s(&mut a, Some(""));
+            s(&mut a, Some("heap"));
+            s(&mut a, Some("app"));
+            s(&mut a, Some("false"));
+            s(&mut a, None); // no dependencies
+            a.push(3); // offset: no data
+            a.extend_from_slice(&[0; 8]);
+        }
+        a.push(BLK_DATA);
+        int(&mut a, 3);
+        let payload = if zlib {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(data.as_bytes()).unwrap();
+            e.finish().unwrap()
+        } else {
+            data.as_bytes().to_vec()
+        };
+        for chunk in payload.chunks(7) {
+            int(&mut a, chunk.len() as i64);
+            a.extend_from_slice(chunk);
+        }
+        int(&mut a, 0);
+        a
+    }
+
+    #[derive(Default)]
+    struct Collect {
+        rows: Vec<Vec<Option<String>>>,
+        skips: Vec<crate::claims::Skip>,
+    }
+    impl Visitor for Collect {
+        fn wants(&self, _t: &str) -> bool {
+            true
+        }
+        fn row(&mut self, r: Row<'_>) -> crate::Result<()> {
+            self.rows.push(r.values);
+            Ok(())
+        }
+        fn skip(&mut self, _t: Option<&str>, s: crate::claims::Skip) -> crate::Result<()> {
+            self.skips.push(s);
+            Ok(())
+        }
+    }
+
+    fn read(bytes: &[u8]) -> (Collect, Summary, Result<(), String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("app.dump");
+        std::fs::write(&p, bytes).unwrap();
+        let mut c = Collect::default();
+        let mut sum = Summary::default();
+        let mut st = NativeStream::open(&p);
+        crate::import::backup::sql::scan_plain(
+            BufReader::new(&mut st),
+            &p,
+            "app.dump",
+            &mut sum,
+            &mut c,
+        )
+        .unwrap();
+        let r = st.finish();
+        (c, sum, r)
+    }
+
+    const DATA: &str = "1\tfirst\\tnote\n2\t\\N\n3\tthird\n\\.\n\n\n";
+
+    #[test]
+    fn reads_custom_archives() {
+        for zlib in [false, true] {
+            let a = archive(zlib, DATA);
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("a.dump");
+            std::fs::write(&p, &a).unwrap();
+            let h = probe(&p).unwrap();
+            assert_eq!(h.version, (1, 14, 0));
+            assert_eq!(h.created.as_deref(), Some("2026-08-22 03:00:05"));
+            let (c, sum, r) = read(&a);
+            r.unwrap();
+            assert!(c.skips.is_empty(), "{:?}", c.skips);
+            assert_eq!(c.rows.len(), 3);
+            assert_eq!(
+                c.rows[0],
+                vec![Some("1".into()), Some("first\tnote".into())]
+            );
+            assert_eq!(c.rows[1][1], None);
+            assert_eq!(
+                sum.tables["t"].columns.as_deref(),
+                Some(&["id".to_string(), "note".to_string()][..])
+            );
+            assert_eq!(sum.started_on.as_deref(), Some("2026-08-22 03:00:05"));
+        }
+    }
+
+    #[test]
+    fn truncated_custom_archive_keeps_complete_rows() {
+        let mut data = String::new();
+        for i in 0..2000u64 {
+            data.push_str(&format!(
+                "{i}\tnote {}\n",
+                i.wrapping_mul(2654435761) % 1_000_003
+            ));
+        }
+        data.push_str("\\.\n\n\n");
+        for zlib in [false, true] {
+            let a = archive(zlib, &data);
+            let cut = &a[..a.len() * 3 / 4];
+            let (c, _, r) = read(cut);
+            r.unwrap();
+            assert!(
+                c.rows.len() > 100 && c.rows.len() < 2000,
+                "zlib {zlib}: {} rows",
+                c.rows.len()
+            );
+            assert_eq!(c.skips.len(), 1, "{:?}", c.skips);
+            assert_eq!(c.skips[0].kind, "truncated");
+            // Every row read is whole.
+            for (i, r) in c.rows.iter().enumerate() {
+                assert_eq!(r[0].as_deref(), Some(i.to_string().as_str()));
+            }
+        }
+    }
+
+    #[test]
+    fn not_native() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.dump");
+        let mut a = archive(false, DATA);
+        a[10] = 3; // tar
+        std::fs::write(&p, &a).unwrap();
+        assert!(probe(&p).unwrap_err().contains("format 3"));
+    }
+}

@@ -4,7 +4,9 @@
 //! Formats, detected from the content (or `format = ...` in the incident file):
 //! * pg_dump plain SQL (`COPY ... FROM stdin` blocks, or `INSERT` statements from
 //!   `--inserts`/`--column-inserts`), also gzip-compressed (`app.sql.gz`);
-//! * pg_dump custom/directory/tar archives (`PGDMP`), converted by `pg_restore -f -`;
+//! * pg_dump custom archives (`PGDMP`), read natively (zlib or uncompressed); tar and
+//!   directory archives, lz4/zstd compression and unknown versions through
+//!   `pg_restore -f -` (format hint `pg_restore` forces it);
 //! * a SQLite database file (opened read-only, immutable);
 //! * a directory of CSV files, one per table (`people.csv`), with a header row.
 //!
