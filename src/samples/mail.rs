@@ -212,8 +212,8 @@ fn plan(ctx: &Ctx<'_>) -> Vec<Spec> {
                 Change::Cancelled => Kind::Cancelled,
                 _ => continue,
             };
-            // Sent a minute or so after the change.
-            let at = v.at + Duration::seconds(20 + (mix(r.id as u64 ^ vi as u64) % 90) as i64);
+            // The app sends in the request that made the change: the Date is its time.
+            let at = v.at;
             specs.push(Spec {
                 at,
                 id: format!("{}.{}.{}@{dom}", kind_word(kind), r.id, vi),

@@ -75,6 +75,9 @@ fn bookly_templates_both_versions() {
     assert_eq!(text(r, "business.name"), "Lumen Hair Studio");
     assert_eq!(text(r, "business.email"), "hello@lumen.example");
     assert_eq!(text(r, "customer.email"), "ann.lee@example.org");
+    // Mailed in the request that made the booking: its Date is the row's time.
+    assert_eq!(text(r, "created_at"), "2026-02-01T17:00:00Z");
+    assert_eq!(text(r, "updated_at"), "2026-02-01T17:00:00Z");
     assert_eq!(
         r.source_ref,
         format!(
@@ -452,6 +455,8 @@ fn tablehop_templates_both_versions() {
     assert_eq!(text(r, "starts_at"), "2026-02-11T18:00:00Z");
     assert_eq!(int(r, "party_size"), 2);
     assert!(r.get("status").is_none());
+    assert_eq!(text(r, "updated_at"), "2026-02-03T10:00:00Z");
+    assert!(r.get("created_at").is_none());
 
     let rs = records(run(msg(&all, "cancel.100.2@"), &m));
     let r = main_of(&rs, Entity::Reservation);
