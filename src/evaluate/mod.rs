@@ -44,6 +44,18 @@ pub struct Evaluation {
     pub recovered: String,
     pub tables: Vec<TableScore>,
     pub calibration: Calibration,
+    /// Rows grouped by table, supporting sources and confidence: which kinds of row are
+    /// right how often (the data a calibration is fitted on).
+    pub by_evidence: Vec<EvidenceGroup>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceGroup {
+    pub table: String,
+    pub sources: String,
+    pub confidence: f64,
+    pub rows: usize,
+    pub correct: usize,
 }
 
 /// One table's scores.
@@ -132,6 +144,7 @@ struct Rec {
     id: String,
     cols: Vec<Option<String>>,
     confidence: Option<f64>,
+    sources: Option<String>,
 }
 
 impl Rec {
@@ -193,11 +206,16 @@ fn read_table(conn: &Connection, path: &Path, e: Entity) -> Result<Vec<Rec>> {
             id: String::new(),
             cols: vec![None; contract.len()],
             confidence: None,
+            sources: None,
         };
         for (i, n) in names.iter().enumerate() {
             let v = r.get_ref(i).map_err(|err| Error::sqlite(path, err))?;
             if i == id_at {
                 rec.id = normalise("id", v).unwrap_or_default();
+            } else if n == "sources" {
+                if let ValueRef::Text(t) = v {
+                    rec.sources = Some(String::from_utf8_lossy(t).into_owned());
+                }
             } else if n == "confidence" {
                 rec.confidence = match v {
                     ValueRef::Real(f) => Some(f),
@@ -382,6 +400,8 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
     }
     let mut tables = Vec::new();
     let mut predictions: Vec<(f64, bool)> = Vec::new();
+    let mut groups: std::collections::BTreeMap<(String, String, u64), (usize, usize)> =
+        Default::default();
     for e in Entity::ALL {
         let ei = entity_index(e);
         let (by_id, by_key) = t.match_table(e);
@@ -428,6 +448,15 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
                 _ => false,
             };
             predictions.push((conf, ok));
+            let g = groups
+                .entry((
+                    e.table().to_string(),
+                    r.sources.clone().unwrap_or_default(),
+                    conf.to_bits(),
+                ))
+                .or_default();
+            g.0 += 1;
+            g.1 += ok as usize;
         }
         tables.push(TableScore {
             table: e.table().to_string(),
@@ -449,6 +478,16 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
         recovered: recovered.display().to_string(),
         tables,
         calibration: calibration(&predictions),
+        by_evidence: groups
+            .into_iter()
+            .map(|((table, sources, c), (rows, correct))| EvidenceGroup {
+                table,
+                sources,
+                confidence: f64::from_bits(c),
+                rows,
+                correct,
+            })
+            .collect(),
     })
 }
 

@@ -431,6 +431,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
             out.rows_mut(e).push(b.row);
         }
     }
+    resolve_id_collisions(&mut out);
     drop_dangling_references(&mut out);
     for e in Entity::ALL {
         out.rows_mut(e)
@@ -439,6 +440,50 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     out.run_info
         .insert("incident_at".into(), settings.incident_at.clone());
     out
+}
+
+/// Two clusters that claim the same app id but could not be joined (another exclusive key
+/// disagrees: e.g. one id with two Stripe accounts) keep the id on the better-supported
+/// row; the other gets a synthetic id and goes to review, so no row is lost.
+fn resolve_id_collisions(out: &mut Recovered) {
+    let mut review = Vec::new();
+    for e in Entity::ALL {
+        let rows = out.rows_mut(e);
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by(|&a, &b| {
+            rows[a]
+                .id
+                .cmp(&rows[b].id)
+                .then(rows[b].sources.len().cmp(&rows[a].sources.len()))
+                .then(rows[b].confidence.total_cmp(&rows[a].confidence))
+                .then(a.cmp(&b))
+        });
+        for w in 1..order.len() {
+            let (prev, cur) = (order[w - 1], order[w]);
+            if rows[prev].id == rows[cur].id || rows[cur].id.is_empty() {
+                let old = rows[cur].id.clone();
+                let new = crate::util::ids::synthetic_id(&[
+                    e.as_str(),
+                    "collision",
+                    &old,
+                    &cur.to_string(),
+                ]);
+                rows[cur].id = new.clone();
+                rows[cur].confidence = (rows[cur].confidence * 0.5).max(0.01);
+                review.push(ReviewItem {
+                    entity: e,
+                    row_id: new,
+                    reason: "id_conflict".into(),
+                    confidence: Some(rows[cur].confidence),
+                    details: serde_json::json!({
+                        "why": "another row claims the same id but disagrees on a key that cannot differ",
+                        "claimed_id": old,
+                    }),
+                });
+            }
+        }
+    }
+    out.review.extend(review);
 }
 
 /// A reference to a row that is not in the result (e.g. a customer deleted in the app) is
@@ -864,8 +909,11 @@ fn apply_rules(ctx: &Ctx<'_>, row: &mut Row) {
     if let (Some(h), Some("confirmed"), Some(now_t)) =
         (rules.completed_hours_after_end, status.as_deref(), now_t)
     {
+        // Without an end time (some templates only say when it starts), the start is the
+        // best lower bound of the end.
         if let Some(end) = row
             .text("ends_at")
+            .or_else(|| row.text("starts_at"))
             .and_then(|t| crate::util::time::parse_any(t, None))
         {
             if end + chrono::Duration::hours(h) < now_t {

@@ -212,8 +212,8 @@ fn plan(ctx: &Ctx<'_>) -> Vec<Spec> {
                 Change::Cancelled => Kind::Cancelled,
                 _ => continue,
             };
-            // Sent a minute or so after the change.
-            let at = v.at + Duration::seconds(20 + (mix(r.id as u64 ^ vi as u64) % 90) as i64);
+            // The app sends in the request that made the change: the Date is its time.
+            let at = v.at;
             specs.push(Spec {
                 at,
                 id: format!("{}.{}.{}@{dom}", kind_word(kind), r.id, vi),
@@ -808,11 +808,16 @@ fn stripe_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>>
     } else {
         "Visa"
     };
-    let service = p
-        .reservation_id
-        .and_then(|id| ctx.res.get(&id))
-        .map(|r| r.service.clone())
-        .unwrap_or_else(|| "Payment".into());
+    // The charge's description, as Stripe shows it on the receipt.
+    let res = p.reservation_id.and_then(|id| ctx.res.get(&id));
+    let service = match (ctx.world.flavour, res) {
+        (Flavour::Bookly, Some(r)) => format!("{} at {}", r.service, b.name),
+        (Flavour::Tablehop, Some(r)) => {
+            let party = r.at(p.created_at).map(|v| v.party_size).unwrap_or(2);
+            format!("Table for {party} at {}", b.name)
+        }
+        (_, None) => format!("Payment to {}", b.name),
+    };
     let paid = money_en(p.amount, &p.currency);
     let fmt_local = |t: Timestamp| {
         t.with_timezone(&tz)
@@ -1272,6 +1277,43 @@ pub(crate) mod tests {
                 (s.id.clone(), render_one(&ctx, s, &mut r))
             })
             .collect()
+    }
+
+    /// One app mail of reservation `res_idx`, version `ver`, as sent at `at` (which picks
+    /// the template version): kind is created, changed, cancelled or reminder.
+    pub(crate) fn app_mail_at(
+        world: &World,
+        res_idx: usize,
+        ver: usize,
+        kind: &str,
+        at: Timestamp,
+    ) -> Vec<u8> {
+        let ctx = Ctx {
+            world,
+            biz: world.businesses.iter().map(|b| (b.id, b)).collect(),
+            cust: world.customers.iter().map(|c| (c.id, c)).collect(),
+            res: world.reservations.iter().map(|r| (r.id, r)).collect(),
+            cutoff: template_cutoff(world),
+        };
+        let kind = match kind {
+            "created" => Kind::Created,
+            "changed" => Kind::Changed,
+            "cancelled" => Kind::Cancelled,
+            _ => Kind::Reminder,
+        };
+        let spec = Spec {
+            at,
+            id: format!(
+                "{}.{res_idx}.{ver}.{}@test",
+                kind_word(kind),
+                at.timestamp()
+            ),
+            kind,
+            idx: res_idx,
+            ver,
+        };
+        let mut r = ChaCha8Rng::seed_from_u64(at.timestamp() as u64);
+        render_one(&ctx, &spec, &mut r)
     }
 
     /// Every message as one mbox, none dropped or duplicated.

@@ -713,7 +713,7 @@ fn parse_datetime(
         .or(msg_offset.map(Z::Fixed))
         .unwrap_or(Z::Fixed(FixedOffset::east_opt(0)?));
     for fmt in formats {
-        if fmt.contains("%z") || fmt.contains("%:z") || fmt.contains("%#z") {
+        if fmt.contains("%z") || fmt.contains("%:z") || fmt.contains("%#z") || fmt.contains("%+") {
             if let Ok(t) = DateTime::parse_from_str(&text, fmt) {
                 return Some((t.with_timezone(&Utc), None));
             }

@@ -29,6 +29,8 @@ use std::path::{Path, PathBuf};
 
 /// Messages parsed together in parallel.
 const BATCH: usize = 1000;
+/// ... or fewer when they are big (attachments): bytes held per batch.
+const BATCH_BYTES: usize = 64 << 20;
 /// A single-message file larger than this is not an email.
 const MAX_SINGLE: u64 = 256 << 20;
 
@@ -87,6 +89,7 @@ struct Emitter<'a> {
     /// until every message has shown its business's Date offsets.
     spill: Option<std::io::BufWriter<std::fs::File>>,
     layout: Layout,
+    batch_bytes: usize,
 }
 
 /// How files are read: sniffed (`From ` at the start means mbox), or as the source's
@@ -125,6 +128,7 @@ impl<'a> Emitter<'a> {
             zones: zones::ZoneObserver::default(),
             spill: None,
             layout: Layout::Auto,
+            batch_bytes: 0,
         }
     }
 
@@ -179,8 +183,9 @@ impl<'a> Emitter<'a> {
     }
 
     fn push(&mut self, m: RawMessage) -> Result<()> {
+        self.batch_bytes += m.bytes.len();
         self.batch.push(m);
-        if self.batch.len() >= BATCH {
+        if self.batch.len() >= BATCH || self.batch_bytes >= BATCH_BYTES {
             self.flush()?;
         }
         Ok(())
@@ -188,6 +193,7 @@ impl<'a> Emitter<'a> {
 
     fn flush(&mut self) -> Result<()> {
         let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
         let mapping = self.mapping;
         let parser = &self.parser;
         let outcomes: Vec<(String, Outcome)> = batch

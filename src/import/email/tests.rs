@@ -75,6 +75,9 @@ fn bookly_templates_both_versions() {
     assert_eq!(text(r, "business.name"), "Lumen Hair Studio");
     assert_eq!(text(r, "business.email"), "hello@lumen.example");
     assert_eq!(text(r, "customer.email"), "ann.lee@example.org");
+    // Mailed in the request that made the booking: its Date is the row's time.
+    assert_eq!(text(r, "created_at"), "2026-02-01T17:00:00Z");
+    assert_eq!(text(r, "updated_at"), "2026-02-01T17:00:00Z");
     assert_eq!(
         r.source_ref,
         format!(
@@ -452,6 +455,8 @@ fn tablehop_templates_both_versions() {
     assert_eq!(text(r, "starts_at"), "2026-02-11T18:00:00Z");
     assert_eq!(int(r, "party_size"), 2);
     assert!(r.get("status").is_none());
+    assert_eq!(text(r, "updated_at"), "2026-02-03T10:00:00Z");
+    assert!(r.get("created_at").is_none());
 
     let rs = records(run(msg(&all, "cancel.100.2@"), &m));
     let r = main_of(&rs, Entity::Reservation);
@@ -772,4 +777,76 @@ fn format_hint_of_the_source() {
         e.contains("incident.toml") && e.contains("pst") && e.contains("mbox"),
         "{e}"
     );
+}
+
+/// Every template of both flavours, in both versions: created (confirmed and pending),
+/// changed, cancelled, reminder.
+#[test]
+fn every_template_of_every_flavour() {
+    use crate::samples::mail::tests::app_mail_at;
+    let ts = |s: &str| crate::util::time::parse_any(s, None).unwrap();
+    for (flavour, name) in [(Flavour::Bookly, "bookly"), (Flavour::Tablehop, "tablehop")] {
+        let w = tiny_world(flavour);
+        let m = mapping(name);
+        for at in ["2026-02-01T12:00:00Z", "2026-10-01T12:00:00Z"] {
+            let at = ts(at);
+            // (reservation index, version, kind, status the mail implies)
+            let pending = w.reservations.iter().position(|r| r.id == 102).unwrap();
+            let cases = [
+                (0, 0, "created", Some("confirmed")),
+                (pending, 0, "created", Some("pending")),
+                (0, 1, "changed", None),
+                (0, 2, "cancelled", Some("cancelled")),
+                (0, 1, "reminder", Some("confirmed")),
+                (1, 1, "reminder", Some("confirmed")),
+            ];
+            for (ri, vi, kind, status) in cases {
+                let r = &w.reservations[ri];
+                let v = &r.versions[vi];
+                let bytes = app_mail_at(&w, ri, vi, kind, at);
+                let what = format!("{name} {kind} #{ri}.{vi} sent {at}");
+                let rs = match run(&bytes, &m) {
+                    Outcome::Extracted { records, .. } => records,
+                    Outcome::Skipped { skip, .. } => panic!("{what}: {skip:?}"),
+                };
+                let rec = main_of(&rs, Entity::Reservation);
+                assert_eq!(text(rec, "reference"), r.reference, "{what}");
+                assert_eq!(
+                    rec.get("status").and_then(|v| v.as_text()),
+                    status,
+                    "{what}"
+                );
+                // Zone-less tablehop times are read at the Date offset here (no history
+                // of the venue's offsets in a single message): compare where that is right.
+                let same_offset = {
+                    let tz = crate::util::time::parse_zone(
+                        &w.businesses
+                            .iter()
+                            .find(|b| b.id == r.business_id)
+                            .unwrap()
+                            .timezone,
+                    )
+                    .unwrap();
+                    use chrono::{Offset, TimeZone};
+                    tz.offset_from_utc_datetime(&at.naive_utc()).fix()
+                        == tz.offset_from_utc_datetime(&v.starts_at.naive_utc()).fix()
+                };
+                if flavour == Flavour::Bookly || same_offset {
+                    assert_eq!(
+                        text(rec, "starts_at"),
+                        crate::util::time::format_utc(v.starts_at),
+                        "{what}"
+                    );
+                }
+                if kind != "cancelled" {
+                    assert_eq!(int(rec, "amount"), v.amount, "{what}");
+                    let party_in_mail =
+                        !(flavour == Flavour::Bookly && at < ts("2026-06-01T00:00:00Z"));
+                    if party_in_mail {
+                        assert_eq!(int(rec, "party_size"), v.party_size, "{what}");
+                    }
+                }
+            }
+        }
+    }
 }
