@@ -46,7 +46,11 @@ fn normalized(s: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut block: Option<Vec<String>> = None;
     for l in s.lines() {
-        if l.starts_with("\\restrict ") || l.starts_with("\\unrestrict ") {
+        if l.starts_with("\\restrict ")
+            || l.starts_with("\\unrestrict ")
+            || l.starts_with("-- Dumped from database version")
+            || l.starts_with("-- Dumped by pg_dump version")
+        {
             continue;
         }
         if let Some(b) = block.as_mut() {
@@ -64,6 +68,25 @@ fn normalized(s: &str) -> String {
             block = Some(Vec::new());
         }
         out.push(l.to_string());
+    }
+    out.join("\n")
+}
+
+/// Only the COPY blocks of a normalized dump (for servers other than PostgreSQL 15, whose
+/// pg_dump prints the schema part a little differently).
+fn copy_blocks(s: &str) -> String {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for l in s.lines() {
+        if l.starts_with("COPY ") {
+            inside = true;
+        }
+        if inside {
+            out.push(l);
+        }
+        if l == "\\." {
+            inside = false;
+        }
     }
     out.join("\n")
 }
@@ -105,7 +128,12 @@ fn check_flavour(cluster: &TempCluster, dir: &Path, flavour: Flavour, db: &str, 
 
     let real = std::fs::read_to_string(&plain).unwrap();
     let mine = dump_text(&w);
-    let (a, b) = (normalized(&mine), normalized(&real));
+    let (mut a, mut b) = (normalized(&mine), normalized(&real));
+    if !real.contains("-- Dumped by pg_dump version 15.") {
+        // Another major version: its schema text differs a little; the data must not.
+        a = copy_blocks(&a);
+        b = copy_blocks(&b);
+    }
     assert!(
         a == b,
         "{}: our dump differs from real pg_dump: {}",

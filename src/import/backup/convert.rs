@@ -58,8 +58,9 @@ pub struct Converter<'m> {
     default_zone: Option<Tz>,
     /// table -> (columns, column index by name and by lowercase name)
     cache: HashMap<String, Rc<ColumnIndex>>,
-    /// source_refs emitted so far (a primary key seen twice is a duplicate row).
-    seen: std::collections::HashSet<String>,
+    /// Hashes of the source_refs emitted so far (a primary key seen twice is a duplicate
+    /// row); 8 bytes a row, so a dump of tens of millions of rows fits.
+    seen: std::collections::HashSet<u64>,
 }
 
 impl<'m> Converter<'m> {
@@ -133,7 +134,13 @@ impl<'m> Converter<'m> {
             ));
         };
         let source_ref = format!("backup:{}#{}", row.table, id);
-        if !self.seen.insert(source_ref.clone()) {
+        let key = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            source_ref.hash(&mut h);
+            h.finish()
+        };
+        if !self.seen.insert(key) {
             return Err(skip(
                 "duplicate_row",
                 format!(
