@@ -10,6 +10,10 @@
 //! message ends in one bucket: extracted (records), `incomplete_email` (a template matched,
 //! a required field is missing), `unmatched_email`, `unreadable_email`, or `duplicate_email`
 //! (a Message-ID already seen: counted once).
+//!
+//! Times written without a zone are read in the business's zone, inferred from the Date
+//! header offsets of all its mail (see [`zones`]); messages with such times are held back
+//! in a temporary file and emitted after the rest, so output order stays deterministic.
 
 pub mod extract;
 pub mod html;
