@@ -1394,3 +1394,54 @@ mod speed {
         eprintln!("rendered in {:?}", t.elapsed());
     }
 }
+
+#[cfg(test)]
+mod mess {
+    use super::*;
+
+    /// The archive of a simulated world has the mess the brief promises.
+    #[test]
+    fn archive_has_gaps_duplicates_junk_and_encodings() {
+        for flavour in [Flavour::Bookly, Flavour::Tablehop] {
+            let w = crate::samples::simulate::simulate(6, 11, flavour);
+            let ctx = Ctx {
+                world: &w,
+                biz: w.businesses.iter().map(|b| (b.id, b)).collect(),
+                cust: w.customers.iter().map(|c| (c.id, c)).collect(),
+                res: w.reservations.iter().map(|r| (r.id, r)).collect(),
+                cutoff: template_cutoff(&w),
+            };
+            let planned = plan(&ctx).len();
+            let mut out = Vec::new();
+            write_mbox(&w, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            let ids: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("Message-ID: "))
+                .collect();
+            let mut uniq = ids.clone();
+            uniq.sort();
+            uniq.dedup();
+            let dups = ids.len() - uniq.len();
+            assert!(dups >= 2, "{flavour:?}: {dups} duplicates");
+            let kept = uniq.len() as f64 / planned as f64;
+            assert!((0.82..0.97).contains(&kept), "{flavour:?}: kept {kept}");
+            for needle in [
+                "Content-Type: text/html",
+                "multipart/alternative",
+                "Content-Transfer-Encoding: base64",
+                "Content-Transfer-Encoding: quoted-printable",
+                "=?utf-8?",
+                "Subject: Undelivered Mail Returned to Sender",
+                "receipts+acct_",
+                "\n>From ",
+            ] {
+                assert!(text.contains(needle), "{flavour:?}: no {needle:?}");
+            }
+            // Dates carry the business's offset, not +0000 everywhere.
+            assert!(text
+                .lines()
+                .any(|l| l.starts_with("Date: ") && !l.ends_with("+0000")));
+        }
+    }
+}

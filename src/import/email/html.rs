@@ -6,6 +6,7 @@
 pub fn html_to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
     let mut row: Vec<String> = Vec::new();
+    let mut header: Option<Vec<String>> = None;
     let mut cell: Option<String> = None;
     let mut skip_until: Option<&'static str> = None;
     let mut i = 0;
@@ -46,7 +47,7 @@ pub fn html_to_text(html: &str) -> String {
                 ("title", false) => skip_until = Some("title"),
                 ("tr", _) => {
                     flush_cell(&mut cell, &mut row);
-                    flush_row(&mut row, &mut out);
+                    flush_row(&mut row, &mut header, &mut out);
                 }
                 ("td" | "th", false) => {
                     flush_cell(&mut cell, &mut row);
@@ -55,7 +56,8 @@ pub fn html_to_text(html: &str) -> String {
                 ("td" | "th", true) => flush_cell(&mut cell, &mut row),
                 ("table", _) => {
                     flush_cell(&mut cell, &mut row);
-                    flush_row(&mut row, &mut out);
+                    flush_row(&mut row, &mut header, &mut out);
+                    write_row(header.take().unwrap_or_default(), &mut out);
                     newline(&mut out);
                 }
                 ("br", _) => match cell.as_mut() {
@@ -90,7 +92,8 @@ pub fn html_to_text(html: &str) -> String {
         i = next;
     }
     flush_cell(&mut cell, &mut row);
-    flush_row(&mut row, &mut out);
+    flush_row(&mut row, &mut header, &mut out);
+    write_row(header.take().unwrap_or_default(), &mut out);
     // Trim each line, drop runs of blank lines.
     let mut clean = String::with_capacity(out.len());
     let mut blank = true;
@@ -137,20 +140,51 @@ fn flush_cell(cell: &mut Option<String>, row: &mut Vec<String>) {
     }
 }
 
-fn flush_row(row: &mut Vec<String>, out: &mut String) {
-    let cells: Vec<&String> = row.iter().filter(|c| !c.is_empty()).collect();
-    if !cells.is_empty() {
-        newline(out);
-        let first = cells[0].trim_end_matches(':');
-        out.push_str(first);
-        if cells.len() > 1 {
-            out.push_str(": ");
-            let rest: Vec<&str> = cells[1..].iter().map(|s| s.as_str()).collect();
-            out.push_str(&rest.join(" "));
-        }
-        out.push('\n');
+/// A finished table row. Label/value rows become `label: value`. A row of three or more
+/// labels followed by a row of as many values (receipts lay "Amount paid | Date paid |
+/// Payment method" out in columns) becomes one `label: value` line per column.
+fn flush_row(row: &mut Vec<String>, header: &mut Option<Vec<String>>, out: &mut String) {
+    let cells: Vec<String> = row.drain(..).filter(|c| !c.is_empty()).collect();
+    if cells.is_empty() {
+        return;
     }
-    row.clear();
+    if let Some(h) = header.take() {
+        if h.len() == cells.len() {
+            for (l, v) in h.iter().zip(&cells) {
+                newline(out);
+                out.push_str(l.trim_end_matches(':'));
+                out.push_str(": ");
+                out.push_str(v);
+                out.push('\n');
+            }
+            return;
+        }
+        write_row(h, out);
+    }
+    let label_like = |c: &String| {
+        c.chars().count() <= 40
+            && !c
+                .chars()
+                .any(|ch| ch.is_ascii_digit() || "$€£¥".contains(ch))
+    };
+    if cells.len() >= 3 && cells.iter().all(label_like) {
+        *header = Some(cells);
+        return;
+    }
+    write_row(cells, out);
+}
+
+fn write_row(cells: Vec<String>, out: &mut String) {
+    if cells.is_empty() {
+        return;
+    }
+    newline(out);
+    out.push_str(cells[0].trim_end_matches(':'));
+    if cells.len() > 1 {
+        out.push_str(": ");
+        out.push_str(&cells[1..].join(" "));
+    }
+    out.push('\n');
 }
 
 /// Decodes the common named entities and numeric references.
@@ -223,6 +257,23 @@ mod tests {
         assert!(t.contains("Total: €1,234.50\n"), "{t}");
         assert!(t.contains("See you\nsoon"), "{t}");
         assert!(!t.contains("var x") && !t.contains("td{x}"), "{t}");
+    }
+
+    #[test]
+    fn column_tables_pair_headers_with_values() {
+        let h = "<table><tr><td>Amount paid</td><td>Date paid</td><td>Payment method</td></tr>\
+                 <tr><td>$45.00</td><td>Jul 14, 2026</td><td>Visa &ndash; 4242</td></tr></table>\
+                 <table><tr><td>Service</td><td>Cut</td></tr><tr><td>Party</td><td>2</td></tr>\
+                 <tr><td>A</td><td>B</td><td>C</td></tr></table>";
+        let t = html_to_text(h);
+        assert!(
+            t.contains(
+                "Amount paid: $45.00\nDate paid: Jul 14, 2026\nPayment method: Visa – 4242\n"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("Service: Cut\nParty: 2\n"), "{t}");
+        assert!(t.contains("A: B C\n"), "{t}");
     }
 
     #[test]
