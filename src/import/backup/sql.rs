@@ -65,6 +65,9 @@ pub fn scan_plain(
         }
         v.progress(n as u64);
         line_no += 1;
+        if line_no == 1 && buf.starts_with("\u{feff}".as_bytes()) {
+            buf.drain(..3); // a byte-order mark some editors add
+        }
         let terminated = buf.last() == Some(&b'\n');
         if let Some(cb) = copy.as_mut() {
             let mut line: &[u8] = &buf;
@@ -994,6 +997,10 @@ INSERT INTO public.u (id, note) VALUES\n\t(5, 'x'),\n\t(6, NULL);\n\
 -- PostgreSQL database dump complete\n\\unrestrict abc\n";
         let (c, s) = scan(text);
         assert_eq!(c.rows.len(), 5, "{:?}", c.rows);
+        // A byte-order mark and CRLF line ends change nothing.
+        let (c2, _) = scan(&format!("\u{feff}{}", text.replace('\n', "\r\n")));
+        assert_eq!(c2.rows.len(), 5, "{:?}", c2.rows);
+        assert_eq!(c2.rows[0].2, c.rows[0].2);
         assert_eq!(c.rows[0].2, sv(&[Some("1"), Some("a\tb")]));
         assert_eq!(c.rows[0].3, "x.sql:14");
         assert_eq!(c.rows[1].2, sv(&[Some("2"), None]));
