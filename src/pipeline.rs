@@ -171,3 +171,24 @@ pub fn merge(ws: &Workspace) -> Result<Recovered> {
     }
     Ok(rec)
 }
+
+/// The whole pipeline without a terminal: import every source, merge, write
+/// `out/recovered.sqlite`. For tools built on Salvage (calibration, benchmarks).
+pub fn run_quiet(incident: &Path, out: &Path) -> Result<PathBuf> {
+    let incident = Incident::load(incident)?;
+    let paths = WorkspacePaths::new(&out.join("workspace"));
+    let mut ws = Workspace::open(&paths.claims())?;
+    let outcomes = import(&incident, &mut ws, None, false, &|_| {
+        indicatif::ProgressBar::hidden()
+    })?;
+    if let Some(ImportOutcome::Failed { source, error }) = outcomes
+        .iter()
+        .find(|o| matches!(o, ImportOutcome::Failed { .. }))
+    {
+        return Err(Error::Other(format!("source {source}: {error}")));
+    }
+    let rec = merge(&ws)?;
+    let dest = out.join("recovered.sqlite");
+    crate::export::sqlite::write(&rec, &dest)?;
+    Ok(dest)
+}

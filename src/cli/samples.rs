@@ -10,6 +10,22 @@ pub enum Command {
     /// Generate an incident: truth.sqlite, a pg_dump backup, Stripe objects and exports,
     /// an mbox of the app's emails, and incident.toml to run it.
     Generate(GenerateArgs),
+    /// Measure how often rows of each kind of evidence are right on generated incidents,
+    /// and write the calibration table the merge reads its confidences from.
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// Businesses per generated incident.
+    #[arg(long, default_value_t = 15)]
+    pub businesses: usize,
+    /// Seeds to generate (each with every flavour), e.g. 21,22,23.
+    #[arg(long, value_delimiter = ',', default_values_t = [21u64, 22, 23])]
+    pub seeds: Vec<u64>,
+    /// Where to write the table.
+    #[arg(long, default_value = "src/merge/calibration.tsv")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -38,6 +54,32 @@ pub struct GenerateArgs {
 
 pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
     match c {
+        Command::Calibrate(a) => {
+            let work = tempfile::tempdir()?;
+            let sp = ui.spinner("calibrate");
+            let flavours = [Flavour::Bookly, Flavour::Tablehop];
+            let table =
+                samples::calibrate::measure(a.businesses, &a.seeds, &flavours, work.path())?;
+            sp.finish_and_clear();
+            let seeds: Vec<String> = a.seeds.iter().map(|s| s.to_string()).collect();
+            let how = format!(
+                "salvage samples calibrate --businesses {} --seeds {} (flavours bookly, tablehop)",
+                a.businesses,
+                seeds.join(",")
+            );
+            salvage::util::fsx::write_atomic(
+                &a.out,
+                samples::calibrate::render(&table, &how).as_bytes(),
+            )?;
+            for (sig, (rows, correct)) in &table {
+                println!(
+                    "{sig:<60} {rows:>7} {:>7.3}",
+                    *correct as f64 / *rows as f64
+                );
+            }
+            println!("wrote {} (rebuild to use it)", a.out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Generate(a) => {
             let flavour = Flavour::parse(&a.flavour).ok_or_else(|| {
                 anyhow::anyhow!(

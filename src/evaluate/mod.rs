@@ -52,7 +52,8 @@ pub struct Evaluation {
 #[derive(Debug, Clone, Serialize)]
 pub struct EvidenceGroup {
     pub table: String,
-    pub sources: String,
+    /// The row's evidence signature (`row_evidence`), or its `sources` when the file has none.
+    pub signature: String,
     pub confidence: f64,
     pub rows: usize,
     pub correct: usize,
@@ -400,6 +401,7 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
     }
     let mut tables = Vec::new();
     let mut predictions: Vec<(f64, bool)> = Vec::new();
+    let signatures = read_signatures(&rc);
     let mut groups: std::collections::BTreeMap<(String, String, u64), (usize, usize)> =
         Default::default();
     for e in Entity::ALL {
@@ -448,12 +450,12 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
                 _ => false,
             };
             predictions.push((conf, ok));
+            let sig = signatures
+                .get(&(e.table().to_string(), r.id.clone()))
+                .cloned()
+                .unwrap_or_else(|| r.sources.clone().unwrap_or_default());
             let g = groups
-                .entry((
-                    e.table().to_string(),
-                    r.sources.clone().unwrap_or_default(),
-                    conf.to_bits(),
-                ))
+                .entry((e.table().to_string(), sig, conf.to_bits()))
                 .or_default();
             g.0 += 1;
             g.1 += ok as usize;
@@ -480,15 +482,27 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
         calibration: calibration(&predictions),
         by_evidence: groups
             .into_iter()
-            .map(|((table, sources, c), (rows, correct))| EvidenceGroup {
+            .map(|((table, signature, c), (rows, correct))| EvidenceGroup {
                 table,
-                sources,
+                signature,
                 confidence: f64::from_bits(c),
                 rows,
                 correct,
             })
             .collect(),
     })
+}
+
+/// `row_evidence` of a recovered file, if it has that table (it is an addition to the
+/// contract, so other files may not).
+fn read_signatures(c: &Connection) -> HashMap<(String, String), String> {
+    let mut out = HashMap::new();
+    if let Ok(mut st) = c.prepare("SELECT table_name, row_id, signature FROM row_evidence") {
+        if let Ok(rows) = st.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?))) {
+            out.extend(rows.flatten());
+        }
+    }
+    out
 }
 
 /// Reliability table and ECE over 10 equal-width bins.

@@ -89,6 +89,12 @@ CREATE TABLE run_info (
 
 /// Additions to the contract (allowed: new tables and indexes only).
 const ADDITIONS_DDL: &str = r#"
+CREATE TABLE row_evidence (
+  table_name  TEXT NOT NULL,
+  row_id      TEXT NOT NULL,
+  signature   TEXT NOT NULL,   -- what the row's confidence was read from (merge::confidence)
+  PRIMARY KEY (table_name, row_id)
+);
 CREATE INDEX provenance_row ON provenance(table_name, row_id);
 CREATE INDEX review_queue_row ON review_queue(table_name, row_id);
 "#;
@@ -157,6 +163,17 @@ fn write_into(conn: &mut Connection, rec: &Recovered) -> rusqlite::Result<()> {
     tx.execute_batch(ADDITIONS_DDL)?;
     for e in Entity::ALL {
         insert_rows(&tx, e, rec.rows(e))?;
+    }
+    {
+        let mut st =
+            tx.prepare("INSERT INTO row_evidence (table_name,row_id,signature) VALUES (?,?,?)")?;
+        for e in Entity::ALL {
+            for r in rec.rows(e) {
+                if let Some(sig) = &r.evidence {
+                    st.execute(params![e.table(), r.id, sig])?;
+                }
+            }
+        }
     }
     {
         let mut st = tx.prepare(
@@ -269,10 +286,26 @@ pub fn read(path: &Path) -> Result<Recovered> {
                 values,
                 confidence: r.get(cols.len()).map_err(err)?,
                 sources: kinds(r.get(cols.len() + 1).map_err(err)?),
+                evidence: None,
             });
         }
     }
     let table_entity = |t: &str| Entity::ALL.into_iter().find(|e| e.table() == t);
+    if let Ok(mut st) = conn.prepare("SELECT table_name, row_id, signature FROM row_evidence") {
+        let mut sigs: std::collections::HashMap<(String, String), String> = Default::default();
+        let mut rows = st.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            sigs.insert(
+                (r.get(0).map_err(err)?, r.get(1).map_err(err)?),
+                r.get(2).map_err(err)?,
+            );
+        }
+        for e in Entity::ALL {
+            for row in rec.rows_mut(e) {
+                row.evidence = sigs.remove(&(e.table().to_string(), row.id.clone()));
+            }
+        }
+    }
     let mut st = conn
         .prepare("SELECT table_name,row_id,column_name,value,source,source_ref,observed_at,chosen FROM provenance ORDER BY rowid")
         .map_err(err)?;
@@ -390,6 +423,7 @@ mod tests {
             values,
             confidence: 0.9,
             sources: vec![SourceKind::Backup, SourceKind::Stripe],
+            evidence: Some("business|backup,stripe|id|ok".into()),
         });
         write(&rec, &dest).unwrap();
         assert_eq!(read(&dest).unwrap(), rec);
@@ -412,6 +446,7 @@ mod tests {
             values: v,
             confidence: 0.5,
             sources: vec![SourceKind::Email],
+            evidence: None,
         });
         assert!(write(&bad, &dest).is_err());
         let c = Connection::open(&dest).unwrap();

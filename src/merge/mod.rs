@@ -651,6 +651,7 @@ fn build_one(
         values: BTreeMap::new(),
         confidence: 0.0,
         sources: kinds.clone(),
+        evidence: None,
     };
     let mut provenance = Vec::new();
     let mut conflicts = Vec::new();
@@ -688,8 +689,7 @@ fn build_one(
         evidence: confidence::Evidence {
             kinds,
             has_app_id,
-            conflicts: 0,
-            records: recs.len(),
+            problems: Vec::new(),
             stub,
         },
         refs,
@@ -841,8 +841,19 @@ fn finish_row(
         }
         Entity::Business => {}
     }
-    b.evidence.conflicts = b.conflicts.len();
+    b.evidence.problems = b
+        .conflicts
+        .iter()
+        .map(|(col, cs)| {
+            if cs.is_empty() {
+                col.clone()
+            } else {
+                format!("conflict:{col}")
+            }
+        })
+        .collect();
     let conf = confidence::score(e, &b.evidence);
+    b.row.evidence = Some(b.evidence.signature(e));
     b.row.confidence = (conf * 1000.0).round() / 1000.0;
     let id = b.row.id.clone();
     for (col, cs) in &b.conflicts {

@@ -15,6 +15,9 @@ pub struct Row {
     pub confidence: f64,
     /// Kinds of source that support the row, sorted, deduplicated.
     pub sources: Vec<SourceKind>,
+    /// The evidence signature its confidence was read from (see `merge::confidence`).
+    #[serde(default)]
+    pub evidence: Option<String>,
 }
 
 impl Row {

@@ -27,6 +27,8 @@ pub fn is_state_field(e: Entity, col: &str) -> bool {
             "status" | "starts_at" | "ends_at" | "party_size" | "service" | "amount" | "updated_at"
         ),
         Entity::Payment => matches!(col, "status" | "amount_refunded"),
+        // People fix a mistyped email: the newest address wins.
+        Entity::Customer => col == "email",
         _ => false,
     }
 }

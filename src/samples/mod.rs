@@ -6,6 +6,7 @@
 //! exports), `mail/` (mbox), `mappings/` (copies, unless the caller points at a mapping dir).
 
 pub mod backup;
+pub mod calibrate;
 pub mod mail;
 pub mod simulate;
 pub mod stripe;
@@ -140,7 +141,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary> {
     for d in ["backup", "stripe", "mail"] {
         mkdir(&out.join(d))?;
     }
-    backup::render(&w, out)?;
+    backup::render_with(&w, out, opts.real_pg_dump)?;
     stripe::render(&w, out)?;
     mail::render(&w, out)?;
     let mapping_dir = match &opts.mapping_dir {

@@ -32,6 +32,7 @@ fn row(id: i64, values: Vec<(&str, Value)>, sources: BTreeSet<SourceKind>) -> Ro
             .collect(),
         confidence: 1.0,
         sources: sources.into_iter().collect(),
+        evidence: None,
     }
 }
 
