@@ -63,7 +63,7 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
             sp.finish_and_clear();
             let seeds: Vec<String> = a.seeds.iter().map(|s| s.to_string()).collect();
             let how = format!(
-                "salvage samples calibrate --businesses {} --seeds {} (flavours bookly, tablehop)",
+                "salvage samples calibrate --businesses {} --seeds {} (every sample app)",
                 a.businesses,
                 seeds.join(",")
             );
