@@ -38,8 +38,16 @@ impl AtomicFile {
             path: dir.to_path_buf(),
             source: e,
         })?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".salvage-tmp-")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".salvage-tmp-");
+        // Output files get ordinary permissions (0644 less the umask), not a temp
+        // file's 0600: the people who review them are often not the ones who ran Salvage.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        let tmp = builder
             .tempfile_in(dir)
             .map_err(|e| Error::Write {
                 path: dest.to_path_buf(),
@@ -112,5 +120,11 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         write_atomic(&dest, b"whole").unwrap();
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "whole");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dest).unwrap().permissions().mode();
+            assert_eq!(mode & 0o044, 0o044, "readable by others: {mode:o}");
+        }
     }
 }
