@@ -47,12 +47,10 @@ impl AtomicFile {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o644));
         }
-        let tmp = builder
-            .tempfile_in(dir)
-            .map_err(|e| Error::Write {
-                path: dest.to_path_buf(),
-                source: e,
-            })?;
+        let tmp = builder.tempfile_in(dir).map_err(|e| Error::Write {
+            path: dest.to_path_buf(),
+            source: e,
+        })?;
         Ok(AtomicFile {
             dest: dest.to_path_buf(),
             tmp,
