@@ -83,7 +83,8 @@ impl Incident {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Incident> {
-        let raw: RawIncident = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
+        let raw: RawIncident =
+            crate::util::toml_file::parse(text, path, "samples/demo/incident.toml")?;
         let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
         let incident_at = time::normalize(&raw.incident_at, None).ok_or_else(|| {
             Error::config(
@@ -190,23 +191,6 @@ impl Incident {
             rules: raw.rules,
         })
     }
-}
-
-/// A TOML error as one line: `file: line N: message`, with a pointer to an example.
-pub fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
-    let line = e
-        .span()
-        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-    let msg = e.message().replace('\n', " ");
-    Error::config(
-        path,
-        match line {
-            Some(l) => {
-                format!("line {l}: {msg}. See samples/demo/incident.toml for a complete example")
-            }
-            None => format!("{msg}. See samples/demo/incident.toml for a complete example"),
-        },
-    )
 }
 
 impl SourceSpec {

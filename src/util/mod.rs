@@ -4,3 +4,4 @@ pub mod fsx;
 pub mod ids;
 pub mod money;
 pub mod time;
+pub mod toml_file;

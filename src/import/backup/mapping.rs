@@ -174,15 +174,8 @@ impl Mapping {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Mapping> {
-        let m: Mapping = toml::from_str(text).map_err(|e| {
-            Error::config(
-                path,
-                format!(
-                    "{}. See the backup.toml files under mappings/ for commented examples.",
-                    e.to_string().trim_end()
-                ),
-            )
-        })?;
+        let m: Mapping =
+            crate::util::toml_file::parse(text, path, "the backup.toml files under mappings/")?;
         m.check_static(path)?;
         Ok(m)
     }

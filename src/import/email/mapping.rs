@@ -411,15 +411,8 @@ impl Mapping {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Mapping> {
-        let raw: RawMapping = toml::from_str(text).map_err(|e| {
-            Error::config(
-                path,
-                format!(
-                    "{}. See the email.toml files under mappings/ for commented examples.",
-                    e.to_string().trim_end()
-                ),
-            )
-        })?;
+        let raw: RawMapping =
+            crate::util::toml_file::parse(text, path, "the email.toml files under mappings/")?;
         let mut templates = Vec::new();
         for (i, t) in raw.templates.into_iter().enumerate() {
             templates.push(compile(t, i, path)?);

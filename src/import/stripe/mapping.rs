@@ -169,15 +169,8 @@ impl Mapping {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Mapping> {
-        let raw: RawMapping = toml::from_str(text).map_err(|e| {
-            Error::config(
-                path,
-                format!(
-                    "{}. See the stripe.toml files under mappings/ for commented examples.",
-                    e.to_string().trim_end()
-                ),
-            )
-        })?;
+        let raw: RawMapping =
+            crate::util::toml_file::parse(text, path, "the stripe.toml files under mappings/")?;
         let mut metadata = Vec::new();
         for (i, m) in raw.metadata.into_iter().enumerate() {
             if m.key.trim().is_empty() {
