@@ -120,7 +120,6 @@ pub fn import(
             Err(e) => {
                 pb.abandon();
                 drop(writer);
-                tracing::error!("{e}");
                 out.push(ImportOutcome::Failed {
                     source: spec.name.clone(),
                     error: e.to_string(),

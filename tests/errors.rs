@@ -79,3 +79,32 @@ fn merge_without_import_says_what_to_do() {
     let err = fails(c);
     assert_one_clear_line(&err, &["salvage import"]);
 }
+
+/// A mapping that names a column the backup lacks: the error names the mapping file, the
+/// key and the column, and no recovered file or report is written.
+#[test]
+fn mapping_names_a_missing_column() {
+    let d = Dir::new();
+    let demo = root().join("samples/demo");
+    let mapping = std::fs::read_to_string(root().join("mappings/bookly/backup.toml"))
+        .unwrap()
+        .replace("phone = \"mobile\"", "phone = \"mobile_phone\"");
+    let m = d.write("backup.toml", &mapping);
+    let f = d.write(
+        "incident.toml",
+        &format!(
+            "incident_at = '2026-11-20T14:30:00Z'\n[[sources]]\nname = 'nightly'\nkind = 'backup'\npath = '{}'\nmapping = '{}'\nsnapshot_at = '2026-08-22T03:00:00Z'\n",
+            demo.join("backup/app.sql").display(),
+            m.display()
+        ),
+    );
+    let mut c = d.cmd();
+    c.arg("run").arg(&f).args(["--out", "out", "--quiet"]);
+    let err = fails(c);
+    assert!(err.contains("backup.toml"), "{err}");
+    assert!(err.contains("mobile_phone"), "{err}");
+    assert!(err.contains("phone"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!d.join("out/recovered.sqlite").exists());
+    assert!(!d.join("out/report.html").exists());
+}
