@@ -13,6 +13,24 @@ pub enum Command {
     /// Measure how often rows of each kind of evidence are right on generated incidents,
     /// and write the calibration table the merge reads its confidences from.
     Calibrate(CalibrateArgs),
+    /// Time each stage of a rebuild of a generated incident (and its peak memory).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    #[arg(long, default_value_t = 1600)]
+    pub businesses: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(long, default_value = "bookly")]
+    pub flavour: String,
+    /// Keep the generated incident and outputs here (default: a temp dir, removed after).
+    #[arg(long)]
+    pub work: Option<PathBuf>,
+    /// Also write the figures as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,6 +72,38 @@ pub struct GenerateArgs {
 
 pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
     match c {
+        Command::Bench(a) => {
+            let flavour = Flavour::parse(&a.flavour).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--flavour {:?} is not a sample app; use bookly or tablehop",
+                    a.flavour
+                )
+            })?;
+            let tmp = tempfile::tempdir()?;
+            let work = a.work.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+            let sp = ui.spinner("bench");
+            let stages = samples::bench::run(a.businesses, a.seed, flavour, &work)?;
+            sp.finish_and_clear();
+            println!(
+                "salvage {} ({} build), {} businesses ({}), {} cores",
+                env!("CARGO_PKG_VERSION"),
+                if cfg!(debug_assertions) {
+                    "debug"
+                } else {
+                    "release"
+                },
+                a.businesses,
+                flavour.name(),
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            );
+            print!("{}", samples::bench::render(&stages));
+            if let Some(j) = &a.json {
+                salvage::util::fsx::write_atomic(j, &serde_json::to_vec_pretty(&stages)?)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Calibrate(a) => {
             let work = tempfile::tempdir()?;
             let sp = ui.spinner("calibrate");

@@ -6,6 +6,7 @@
 //! exports), `mail/` (mbox), `mappings/` (copies, unless the caller points at a mapping dir).
 
 pub mod backup;
+pub mod bench;
 pub mod calibrate;
 pub mod mail;
 pub mod simulate;
