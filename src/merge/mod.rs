@@ -11,6 +11,7 @@
 //! 5. [`confidence`]: score each row.
 
 pub mod confidence;
+pub mod fuzzy;
 pub mod link;
 pub mod model;
 pub mod normalize;
@@ -294,6 +295,21 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         .map(|&i| biz_of(&records[i].record, &mut biz).unwrap_or(GLOBAL))
         .collect();
     let mut cust = Linked::build(Entity::Customer, records, &c_idx, c_scope);
+    let people: Vec<fuzzy::Person<'_>> = c_idx
+        .iter()
+        .enumerate()
+        .filter(|(node, _)| cust.scope[*node] != GLOBAL)
+        .filter_map(|(node, &ri)| {
+            let r = &records[ri].record;
+            Some(fuzzy::Person {
+                node,
+                scope: cust.scope[node],
+                name: r.get("name")?.as_text()?,
+                email: r.get("email")?.as_text()?,
+            })
+        })
+        .collect();
+    fuzzy::link_typos(&mut cust.clusters, &people);
     let mut resv = Linked::build(
         Entity::Reservation,
         records,
