@@ -444,6 +444,13 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
                 });
                 continue;
             }
+            if e == Entity::Payment
+                && (b.row.get("amount").is_none() || b.row.get("currency").is_none())
+            {
+                // The contract cannot hold a payment without an amount: it stays in the
+                // review queue (missing_amount) with its sources, and out of the table.
+                continue;
+            }
             out.rows_mut(e).push(b.row);
         }
     }
@@ -812,14 +819,33 @@ fn finish_row(
         Entity::Reservation => {
             if b.row.get("currency").is_none() {
                 if let Some(cur) = biz.as_ref().and_then(|x| x.1.clone()) {
-                    b.row.values.insert("currency".into(), Value::Text(cur));
+                    let basis = b
+                        .row
+                        .text("business_id")
+                        .map(|id| format!("businesses#{id}"));
+                    derive(
+                        e,
+                        b,
+                        "currency",
+                        Value::Text(cur),
+                        "derived:business_currency",
+                        basis,
+                    );
                 }
             }
-            apply_rules(ctx, &mut b.row);
+            if let Some((rule, value, basis_col)) = apply_rules(ctx, &b.row) {
+                let basis = chosen_ref(b, basis_col);
+                derive(e, b, "status", Value::text(value), rule, basis);
+            }
             if b.row.get("status").is_none() {
-                b.row
-                    .values
-                    .insert("status".into(), Value::text("confirmed"));
+                derive(
+                    e,
+                    b,
+                    "status",
+                    Value::text("confirmed"),
+                    "default:status_unknown",
+                    None,
+                );
                 b.conflicts.push(("status_unknown".into(), Vec::new()));
             }
         }
@@ -841,15 +867,34 @@ fn finish_row(
                 } else {
                     "unknown"
                 };
-                b.row.values.insert("processor".into(), Value::text(p));
+                derive(
+                    e,
+                    b,
+                    "processor",
+                    Value::text(p),
+                    "derived:processor_from_ids",
+                    None,
+                );
             }
             if b.row.get("amount_refunded").is_none() {
-                b.row.values.insert("amount_refunded".into(), Value::Int(0));
+                derive(
+                    e,
+                    b,
+                    "amount_refunded",
+                    Value::Int(0),
+                    "default:no_refund_seen",
+                    None,
+                );
             }
             if b.row.get("status").is_none() {
-                b.row
-                    .values
-                    .insert("status".into(), Value::text("succeeded"));
+                derive(
+                    e,
+                    b,
+                    "status",
+                    Value::text("succeeded"),
+                    "default:payment_seen",
+                    None,
+                );
             }
             if b.row.get("amount").is_none() || b.row.get("currency").is_none() {
                 b.conflicts.push(("missing_amount".into(), Vec::new()));
@@ -873,11 +918,22 @@ fn finish_row(
     b.row.confidence = (conf * 1000.0).round() / 1000.0;
     let id = b.row.id.clone();
     for (col, cs) in &b.conflicts {
-        let reason = if cs.is_empty() {
-            col.clone()
-        } else {
-            format!("conflict:{col}")
-        };
+        if cs.is_empty() {
+            let why = match col.as_str() {
+                "status_unknown" => "no source says this booking's status; 'confirmed' is assumed",
+                "missing_amount" => "no source gives this payment's amount and currency",
+                _ => "see the row's provenance",
+            };
+            out.review.push(ReviewItem {
+                entity: e,
+                row_id: id.clone(),
+                reason: col.clone(),
+                confidence: Some(b.row.confidence),
+                details: serde_json::json!({ "why": why, "sources": b.refs }),
+            });
+            continue;
+        }
+        let reason = format!("conflict:{col}");
         out.review.push(ReviewItem {
             entity: e,
             row_id: id.clone(),
@@ -927,39 +983,78 @@ fn finish_row(
     }
 }
 
-/// The app's rules, applied at the incident time.
-fn apply_rules(ctx: &Ctx<'_>, row: &mut Row) {
-    let now = ctx.settings.incident_at.as_str();
+/// The app's rules at the incident time: the status a rule gives the row, the rule's name
+/// and the column it was read from, or `None` when no rule applies.
+fn apply_rules(ctx: &Ctx<'_>, row: &Row) -> Option<(&'static str, &'static str, &'static str)> {
+    let now = crate::util::time::parse_any(&ctx.settings.incident_at, None)?;
     let rules = &ctx.settings.rules;
-    let status = row.text("status").map(str::to_string);
-    let now_t = crate::util::time::parse_any(now, None);
-    if let (Some(h), Some("confirmed"), Some(now_t)) =
-        (rules.completed_hours_after_end, status.as_deref(), now_t)
-    {
-        // Without an end time (some templates only say when it starts), the start is the
-        // best lower bound of the end.
-        if let Some(end) = row
-            .text("ends_at")
-            .or_else(|| row.text("starts_at"))
+    let at = |col: &str| {
+        row.text(col)
             .and_then(|t| crate::util::time::parse_any(t, None))
-        {
-            if end + chrono::Duration::hours(h) < now_t {
-                row.values.insert("status".into(), Value::text("completed"));
-            }
+    };
+    match row.text("status") {
+        Some("confirmed") => {
+            let h = rules.completed_hours_after_end?;
+            // Without an end time (some templates only say when it starts), the start is
+            // the best lower bound of the end.
+            let (end, col) = match at("ends_at") {
+                Some(t) => (t, "ends_at"),
+                None => (at("starts_at")?, "starts_at"),
+            };
+            (end + chrono::Duration::hours(h) < now).then_some((
+                "rule:completed_hours_after_end",
+                "completed",
+                col,
+            ))
         }
-    }
-    if let (Some(h), Some("pending")) = (rules.pending_expires_after_hours, status.as_deref()) {
-        if let Some(created) = row
-            .text("created_at")
-            .and_then(|c| crate::util::time::parse_any(c, None))
-        {
-            if let Some(now_t) = crate::util::time::parse_any(now, None) {
-                if created + chrono::Duration::hours(h) < now_t {
-                    row.values.insert("status".into(), Value::text("cancelled"));
-                }
-            }
+        Some("pending") => {
+            let h = rules.pending_expires_after_hours?;
+            (at("created_at")? + chrono::Duration::hours(h) < now).then_some((
+                "rule:pending_expires_after_hours",
+                "cancelled",
+                "created_at",
+            ))
         }
+        _ => None,
     }
+}
+
+/// The source kind and ref of the value chosen for `col`.
+fn chosen_ref(b: &Building, col: &str) -> Option<String> {
+    b.provenance
+        .iter()
+        .find(|p| p.column == col && p.chosen)
+        .map(|p| p.source_ref.clone())
+}
+
+/// Sets a value no source offered as such (a rule, a default, a derivation): the offered
+/// values stay in provenance unchosen, and a provenance row says how the value came about
+/// (`source_ref` = `rule:...`, `default:...`, `derived:...`, with its basis).
+fn derive(e: Entity, b: &mut Building, col: &str, value: Value, how: &str, basis: Option<String>) {
+    let mut source = b.row.sources.first().copied();
+    let mut observed_at = None;
+    for p in b.provenance.iter_mut().filter(|p| p.column == col) {
+        if p.chosen {
+            source = Some(p.source);
+            observed_at = p.observed_at.clone();
+        }
+        p.chosen = false;
+    }
+    let source_ref = match basis {
+        Some(basis) => format!("{how}({basis})"),
+        None => how.to_string(),
+    };
+    b.provenance.push(Provenance {
+        entity: e,
+        row_id: String::new(),
+        column: col.to_string(),
+        value: value.render(),
+        source: source.unwrap_or(SourceKind::Backup),
+        source_ref,
+        observed_at,
+        chosen: true,
+    });
+    b.row.values.insert(col.to_string(), value);
 }
 
 #[cfg(test)]
