@@ -239,3 +239,94 @@ fn the_demo_from_the_readme() {
         );
     }
 }
+
+/// Damaged inputs: a dump cut off in the middle of a COPY block, a broken message in the
+/// mail archive, a bad row in a Stripe export. Each is counted with its file and position;
+/// the run goes on and rebuilds from everything else.
+#[test]
+fn damaged_inputs_are_counted_not_fatal() {
+    let d = Dir::new();
+    let demo = root().join("samples/demo");
+    let inc = d.join("inc");
+    copy_dir(&demo, &inc);
+    // Cut the dump in the middle of the charges' COPY block (line 1000 of 1,600).
+    let sql = std::fs::read_to_string(inc.join("backup/app.sql")).unwrap();
+    let cut: String = sql.lines().take(1000).map(|l| format!("{l}\n")).collect();
+    std::fs::write(inc.join("backup/app.sql"), cut).unwrap();
+    // A message with a broken MIME structure and binary junk at the end of the archive.
+    let mut mbox = std::fs::read(inc.join("mail/app.mbox")).unwrap();
+    mbox.extend_from_slice(
+        b"From junk@example.com Mon Jan  1 00:00:00 2026\nContent-Type: multipart/mixed; boundary=\"x\"\nSubject: =?utf-8?b?broken\n\n--x\nContent-Type: text/plain\n\n\x00\xff\xfe garbage\n",
+    );
+    std::fs::write(inc.join("mail/app.mbox"), mbox).unwrap();
+    // A bad row in one Dashboard export.
+    let exports = inc.join("stripe/exports");
+    let acct = std::fs::read_dir(&exports)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let csv = acct.join("unified_payments.csv");
+    let mut text = std::fs::read_to_string(&csv).unwrap();
+    text.push_str("ch_broken,\"not a date\",not money\n");
+    std::fs::write(&csv, text).unwrap();
+    let incident = std::fs::read_to_string(inc.join("incident.toml"))
+        .unwrap()
+        .replace(
+            "../../mappings/",
+            &format!("{}/mappings/", root().display()),
+        );
+    std::fs::write(inc.join("incident.toml"), incident).unwrap();
+
+    let mut c = d.cmd();
+    c.arg("run")
+        .arg(inc.join("incident.toml"))
+        .args(["--out", "out", "--quiet"]);
+    ok(c);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/report.json")).unwrap()).unwrap();
+    let skipped = report["skipped"].as_array().unwrap();
+    let find = |source: &str, pred: &dyn Fn(&str) -> bool| {
+        skipped.iter().any(|g| {
+            g["source"] == source
+                && g["examples"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| pred(e["location"].as_str().unwrap()))
+        })
+    };
+    assert!(
+        find("nightly-backup", &|l| l.contains("app.sql:")),
+        "{skipped:#?}"
+    );
+    assert!(
+        find("stripe", &|l| l.contains("unified_payments.csv:")),
+        "{skipped:#?}"
+    );
+    let end = std::fs::metadata(demo.join("mail/app.mbox")).unwrap().len();
+    assert!(
+        find("mail-archive", &|l| l
+            .rsplit_once('@')
+            .and_then(|(_, off)| off.parse::<u64>().ok())
+            .is_some_and(|off| off >= end)),
+        "the junk message at the end is counted: {skipped:#?}"
+    );
+    let db = sqlite(&d.join("out/recovered.sqlite"));
+    assert!(count(&db, "SELECT count(*) FROM payments") > 500);
+    assert!(count(&db, "SELECT count(*) FROM businesses") >= 12);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
