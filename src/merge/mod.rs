@@ -256,6 +256,7 @@ fn resolve(
 
 /// Merges every stored record into the recovered database.
 pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
+    let started = std::time::Instant::now();
     let mut by_entity: HashMap<Entity, Vec<usize>> = HashMap::new();
     for (i, r) in records.iter().enumerate() {
         by_entity.entry(r.record.entity).or_default().push(i);
@@ -307,6 +308,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         vec![GLOBAL; idx(Entity::Payment).len()],
     );
 
+    tracing::debug!("merge: linked in {:.1?}", started.elapsed());
     let ctx = Ctx { records, settings };
     // Businesses first: their ids and countries are needed below.
     let b_groups = biz.groups();
@@ -390,6 +392,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         reservation: rec_resv[ri],
     });
 
+    tracing::debug!("merge: rows built in {:.1?}", started.elapsed());
     // Finish rows: foreign keys to row ids, normalisation that needs the business, rules.
     let ids = IdMaps {
         business: &b_root_id,
@@ -431,6 +434,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
             out.rows_mut(e).push(b.row);
         }
     }
+    tracing::debug!("merge: rows finished in {:.1?}", started.elapsed());
     resolve_id_collisions(&mut out);
     drop_dangling_references(&mut out);
     for e in Entity::ALL {
