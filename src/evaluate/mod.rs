@@ -6,7 +6,7 @@
 //! A recovered row is matched to a truth row
 //! 1. by `id` (the app's id), else
 //! 2. by natural key: businesses by `stripe_account`, then by name (case-insensitive);
-//!    customers by (`business_id`, lowercased `email`); reservations by `reference`;
+//!    customers by (`business_id`, lowercased `email`), then `stripe_customer`; reservations by `reference`;
 //!    payments by `processor_id`. Foreign keys in a natural key are first mapped through the
 //!    matching of the table they point at (a recovered business `rec_1f..` matched to truth
 //!    business 7 counts as 7).
@@ -297,6 +297,10 @@ impl Tables {
             Entity::Customer => {
                 if let (Some(b), Some(m)) = (get("business_id"), get("email")) {
                     keys.push(format!("{b}\u{0}{}", m.trim()));
+                }
+                // A customer with no email is still known by its Stripe customer id.
+                if let Some(c) = get("stripe_customer") {
+                    keys.push(format!("cus\u{0}{}", c.trim()));
                 }
             }
             Entity::Reservation => {

@@ -11,6 +11,7 @@
 //! 5. [`confidence`]: score each row.
 
 pub mod confidence;
+pub mod fuzzy;
 pub mod link;
 pub mod model;
 pub mod normalize;
@@ -297,6 +298,21 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         .map(|&i| biz_of(&records[i].record, &mut biz).unwrap_or(GLOBAL))
         .collect();
     let mut cust = Linked::build(Entity::Customer, records, &c_idx, c_scope);
+    let people: Vec<fuzzy::Person<'_>> = c_idx
+        .iter()
+        .enumerate()
+        .filter(|(node, _)| cust.scope[*node] != GLOBAL)
+        .filter_map(|(node, &ri)| {
+            let r = &records[ri].record;
+            Some(fuzzy::Person {
+                node,
+                scope: cust.scope[node],
+                name: r.get("name")?.as_text()?,
+                email: r.get("email")?.as_text()?,
+            })
+        })
+        .collect();
+    fuzzy::link_typos(&mut cust.clusters, &people);
     let mut resv = Linked::build(
         Entity::Reservation,
         records,
@@ -575,19 +591,44 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// The kind of source, source ref and observation time of an offered value.
+    fn origin<'o>(&'o self, o: &'o Offer) -> (SourceKind, &'o str, Option<&'o str>) {
+        match &o.from {
+            Origin::Record(ri) => {
+                let sr = &self.records[*ri];
+                (
+                    sr.kind,
+                    &sr.record.source_ref,
+                    sr.record.observed_at.as_deref(),
+                )
+            }
+            Origin::Derived(d) => (d.source, &d.source_ref, d.observed_at.as_deref()),
+        }
+    }
+
     /// Appends an offered value of row `row_id` to the provenance log.
     fn log(&mut self, out: &mut Recovered, e: Entity, row_id: StrId, column: StrId, o: Offer) {
-        let (source_ref, observed_at) = match self.rec_strs[o.record] {
-            Some(ids) => ids,
-            None => {
-                let r = &self.records[o.record].record;
-                let ids = (
-                    out.provenance.intern(&r.source_ref),
-                    r.observed_at.as_deref().map(|t| out.provenance.intern(t)),
-                );
-                self.rec_strs[o.record] = Some(ids);
-                ids
+        let (source, source_ref, observed_at) = match &o.from {
+            Origin::Record(ri) => {
+                let ids = match self.rec_strs[*ri] {
+                    Some(ids) => ids,
+                    None => {
+                        let r = &self.records[*ri].record;
+                        let ids = (
+                            out.provenance.intern(&r.source_ref),
+                            r.observed_at.as_deref().map(|t| out.provenance.intern(t)),
+                        );
+                        self.rec_strs[*ri] = Some(ids);
+                        ids
+                    }
+                };
+                (self.records[*ri].kind, ids.0, ids.1)
             }
+            Origin::Derived(d) => (
+                d.source,
+                out.provenance.intern(&d.source_ref),
+                d.observed_at.as_deref().map(|t| out.provenance.intern(t)),
+            ),
         };
         let value = o.value.as_deref().map(|v| out.provenance.intern(v));
         out.provenance.push_ids(ProvenanceIds {
@@ -595,7 +636,7 @@ impl Ctx<'_> {
             row_id,
             column,
             value,
-            source: self.records[o.record].kind,
+            source,
             source_ref,
             observed_at,
             chosen: o.chosen,
@@ -621,13 +662,26 @@ struct IdMaps {
     reservation: HashMap<usize, String>,
 }
 
-/// A value one record offered for a column of the row being built (provenance to be).
+/// A value offered for a column of the row being built (provenance to be).
 struct Offer {
-    /// Index of the record in the merged records.
-    record: usize,
+    from: Origin,
     column: &'static str,
     value: Option<Box<str>>,
     chosen: bool,
+}
+
+/// Where an offered value came from.
+enum Origin {
+    /// A record (index into the merged records).
+    Record(usize),
+    /// No source offered it as such: a rule, a default, a derivation (see [`derive`]).
+    Derived(Box<Derived>),
+}
+
+struct Derived {
+    source: SourceKind,
+    source_ref: String,
+    observed_at: Option<String>,
 }
 
 /// A row being built, with what finishing it needs.
@@ -742,7 +796,7 @@ fn build_one(
         let choice = survive::choose(e, col, &cs);
         for (c, &ri) in cs.iter().zip(&from) {
             provenance.push(Offer {
-                record: ri,
+                from: Origin::Record(ri),
                 column: col,
                 value: c.value.render().map(String::into_boxed_str),
                 chosen: c.value == choice.value,
@@ -855,6 +909,13 @@ fn finish_rows(
             });
             continue;
         }
+        if e == Entity::Payment
+            && (b.row.get("amount").is_none() || b.row.get("currency").is_none())
+        {
+            // The contract cannot hold a payment without an amount: it stays in the
+            // review queue (missing_amount) with its sources, and out of the table.
+            continue;
+        }
         out.rows_mut(e).push(b.row);
     }
 }
@@ -892,7 +953,7 @@ fn finish_row(
         let choice = survive::choose(e, col, &cs);
         for (c, ri) in cs.into_iter().zip(from) {
             b.provenance.push(Offer {
-                record: ri,
+                from: Origin::Record(ri),
                 column: col,
                 chosen: c.value == choice.value,
                 value: c.value.render().map(String::into_boxed_str),
@@ -917,14 +978,33 @@ fn finish_row(
         Entity::Reservation => {
             if b.row.get("currency").is_none() {
                 if let Some(cur) = biz.as_ref().and_then(|x| x.1.clone()) {
-                    b.row.values.insert("currency".into(), Value::Text(cur));
+                    let basis = b
+                        .row
+                        .text("business_id")
+                        .map(|id| format!("businesses#{id}"));
+                    derive(
+                        ctx,
+                        b,
+                        "currency",
+                        Value::Text(cur),
+                        "derived:business_currency",
+                        basis,
+                    );
                 }
             }
-            apply_rules(ctx, &mut b.row);
+            if let Some((rule, value, basis_col)) = apply_rules(ctx, &b.row) {
+                let basis = chosen_ref(ctx, b, basis_col);
+                derive(ctx, b, "status", Value::text(value), rule, basis);
+            }
             if b.row.get("status").is_none() {
-                b.row
-                    .values
-                    .insert("status".into(), Value::text("confirmed"));
+                derive(
+                    ctx,
+                    b,
+                    "status",
+                    Value::text("confirmed"),
+                    "default:status_unknown",
+                    None,
+                );
                 b.conflicts.push(("status_unknown".into(), Vec::new()));
             }
         }
@@ -946,15 +1026,34 @@ fn finish_row(
                 } else {
                     "unknown"
                 };
-                b.row.values.insert("processor".into(), Value::text(p));
+                derive(
+                    ctx,
+                    b,
+                    "processor",
+                    Value::text(p),
+                    "derived:processor_from_ids",
+                    None,
+                );
             }
             if b.row.get("amount_refunded").is_none() {
-                b.row.values.insert("amount_refunded".into(), Value::Int(0));
+                derive(
+                    ctx,
+                    b,
+                    "amount_refunded",
+                    Value::Int(0),
+                    "default:no_refund_seen",
+                    None,
+                );
             }
             if b.row.get("status").is_none() {
-                b.row
-                    .values
-                    .insert("status".into(), Value::text("succeeded"));
+                derive(
+                    ctx,
+                    b,
+                    "status",
+                    Value::text("succeeded"),
+                    "default:payment_seen",
+                    None,
+                );
             }
             if b.row.get("amount").is_none() || b.row.get("currency").is_none() {
                 b.conflicts.push(("missing_amount".into(), Vec::new()));
@@ -978,11 +1077,22 @@ fn finish_row(
     b.row.confidence = (conf * 1000.0).round() / 1000.0;
     let id = b.row.id.clone();
     for (col, cs) in &b.conflicts {
-        let reason = if cs.is_empty() {
-            col.clone()
-        } else {
-            format!("conflict:{col}")
-        };
+        if cs.is_empty() {
+            let why = match col.as_str() {
+                "status_unknown" => "no source says this booking's status; 'confirmed' is assumed",
+                "missing_amount" => "no source gives this payment's amount and currency",
+                _ => "see the row's provenance",
+            };
+            out.review.push(ReviewItem {
+                entity: e,
+                row_id: id.clone(),
+                reason: col.clone(),
+                confidence: Some(b.row.confidence),
+                details: serde_json::json!({ "why": why, "sources": ctx.refs_json(&b.recs) }),
+            });
+            continue;
+        }
+        let reason = format!("conflict:{col}");
         out.review.push(ReviewItem {
             entity: e,
             row_id: id.clone(),
@@ -1033,39 +1143,86 @@ fn finish_row(
     }
 }
 
-/// The app's rules, applied at the incident time.
-fn apply_rules(ctx: &Ctx<'_>, row: &mut Row) {
-    let now = ctx.settings.incident_at.as_str();
+/// The app's rules at the incident time: the status a rule gives the row, the rule's name
+/// and the column it was read from, or `None` when no rule applies.
+fn apply_rules(ctx: &Ctx<'_>, row: &Row) -> Option<(&'static str, &'static str, &'static str)> {
+    let now = crate::util::time::parse_any(&ctx.settings.incident_at, None)?;
     let rules = &ctx.settings.rules;
-    let status = row.text("status").map(str::to_string);
-    let now_t = crate::util::time::parse_any(now, None);
-    if let (Some(h), Some("confirmed"), Some(now_t)) =
-        (rules.completed_hours_after_end, status.as_deref(), now_t)
-    {
-        // Without an end time (some templates only say when it starts), the start is the
-        // best lower bound of the end.
-        if let Some(end) = row
-            .text("ends_at")
-            .or_else(|| row.text("starts_at"))
+    let at = |col: &str| {
+        row.text(col)
             .and_then(|t| crate::util::time::parse_any(t, None))
-        {
-            if end + chrono::Duration::hours(h) < now_t {
-                row.values.insert("status".into(), Value::text("completed"));
-            }
+    };
+    match row.text("status") {
+        Some("confirmed") => {
+            let h = rules.completed_hours_after_end?;
+            // Without an end time (some templates only say when it starts), the start is
+            // the best lower bound of the end.
+            let (end, col) = match at("ends_at") {
+                Some(t) => (t, "ends_at"),
+                None => (at("starts_at")?, "starts_at"),
+            };
+            (end + chrono::Duration::hours(h) < now).then_some((
+                "rule:completed_hours_after_end",
+                "completed",
+                col,
+            ))
         }
-    }
-    if let (Some(h), Some("pending")) = (rules.pending_expires_after_hours, status.as_deref()) {
-        if let Some(created) = row
-            .text("created_at")
-            .and_then(|c| crate::util::time::parse_any(c, None))
-        {
-            if let Some(now_t) = crate::util::time::parse_any(now, None) {
-                if created + chrono::Duration::hours(h) < now_t {
-                    row.values.insert("status".into(), Value::text("cancelled"));
-                }
-            }
+        Some("pending") => {
+            let h = rules.pending_expires_after_hours?;
+            (at("created_at")? + chrono::Duration::hours(h) < now).then_some((
+                "rule:pending_expires_after_hours",
+                "cancelled",
+                "created_at",
+            ))
         }
+        _ => None,
     }
+}
+
+/// The source ref of the value chosen for `col`.
+fn chosen_ref(ctx: &Ctx<'_>, b: &Building, col: &str) -> Option<String> {
+    b.provenance
+        .iter()
+        .find(|p| p.column == col && p.chosen)
+        .map(|p| ctx.origin(p).1.to_string())
+}
+
+/// Sets a value no source offered as such (a rule, a default, a derivation): the offered
+/// values stay in provenance unchosen, and a provenance row says how the value came about
+/// (`source_ref` = `rule:...`, `default:...`, `derived:...`, with its basis).
+fn derive(
+    ctx: &Ctx<'_>,
+    b: &mut Building,
+    col: &'static str,
+    value: Value,
+    how: &str,
+    basis: Option<String>,
+) {
+    let mut source = b.row.sources.first().copied();
+    let mut observed_at = None;
+    for p in b.provenance.iter_mut().filter(|p| p.column == col) {
+        if p.chosen {
+            let (kind, _, at) = ctx.origin(p);
+            source = Some(kind);
+            observed_at = at.map(str::to_string);
+        }
+        p.chosen = false;
+    }
+    let source_ref = match basis {
+        Some(basis) => format!("{how}({basis})"),
+        None => how.to_string(),
+    };
+    b.provenance.push(Offer {
+        from: Origin::Derived(Box::new(Derived {
+            source: source.unwrap_or(SourceKind::Backup),
+            source_ref,
+            observed_at,
+        })),
+        column: col,
+        value: value.render().map(String::into_boxed_str),
+        chosen: true,
+    });
+    b.row.values.insert(col.to_string(), value);
 }
 
 #[cfg(test)]
