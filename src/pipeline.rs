@@ -3,12 +3,31 @@
 //! Each stage reads what the previous one stored, so any stage can be re-run alone.
 
 use crate::claims::store::{SourceInfo, Workspace};
+use crate::claims::Entity;
 use crate::error::{Error, Result};
 use crate::import::{self, ImportContext};
 use crate::incident::Incident;
 use crate::merge::{self, Recovered, Rules, Settings};
 use crate::util::{ids, time};
 use std::path::{Path, PathBuf};
+
+/// The process's resident and peak resident memory so far, for stage timings in the log
+/// (`rss 812 MB, peak 1.9 GB`); empty where /proc is not available.
+pub fn memory_note() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    };
+    match (kb("VmRSS:"), kb("VmHWM:")) {
+        (Some(rss), Some(peak)) => format!(" (rss {} MB, peak {} MB)", rss / 1024, peak / 1024),
+        _ => String::new(),
+    }
+}
 
 /// Where a workspace directory keeps its files.
 pub struct WorkspacePaths {
@@ -105,6 +124,7 @@ pub fn import(
             skips: 0,
         };
         let pb = progress(&spec.name);
+        let started = std::time::Instant::now();
         let mut writer = ws.begin_source(info)?;
         let ctx = ImportContext {
             incident,
@@ -114,7 +134,16 @@ pub fn import(
         match import::import_source(&ctx, &mut writer) {
             Ok(()) => {
                 pb.finish_and_clear();
-                out.push(ImportOutcome::Imported(writer.finish()?));
+                let info = writer.finish()?;
+                tracing::info!(
+                    "import {}: {} records, {} skips in {:.1?}{}",
+                    spec.name,
+                    info.records,
+                    info.skips,
+                    started.elapsed(),
+                    memory_note()
+                );
+                out.push(ImportOutcome::Imported(info));
                 ws.set_meta(&fp_key, &fingerprint)?;
             }
             Err(e) => {
@@ -142,9 +171,29 @@ pub fn merge(ws: &Workspace) -> Result<Recovered> {
         .meta("rules")?
         .and_then(|r| serde_json::from_str(&r).ok())
         .unwrap_or_default();
+    let started = std::time::Instant::now();
     let records = ws.records()?;
+    tracing::info!(
+        "load records: {} from the workspace in {:.1?}{}",
+        records.len(),
+        started.elapsed(),
+        memory_note()
+    );
+    let started = std::time::Instant::now();
     let settings = Settings { incident_at, rules };
     let mut rec = merge::merge(&records, &settings);
+    drop(records);
+    tracing::info!(
+        "merge: {} rows, {} provenance, {} review in {:.1?}{}",
+        Entity::ALL
+            .iter()
+            .map(|&e| rec.rows(e).len())
+            .sum::<usize>(),
+        rec.provenance.len(),
+        rec.review.len(),
+        started.elapsed(),
+        memory_note()
+    );
     rec.run_info.insert(
         "tool_version".into(),
         format!("salvage {}", env!("CARGO_PKG_VERSION")),

@@ -9,6 +9,7 @@ use salvage::pipeline::{self, ImportOutcome, WorkspacePaths};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -27,6 +28,7 @@ pub struct Args {
 
 pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let started = salvage::util::time::format_utc(chrono::Utc::now());
+    let run_started = Instant::now();
     let incident = Incident::load(&a.incident)?;
     let paths = WorkspacePaths::new(&a.out.join("workspace"));
     let mut ws = Workspace::open(&paths.claims())?;
@@ -46,6 +48,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             failed.join(", ")
         );
     }
+    tracing::info!("import: all sources in {:.1?}", run_started.elapsed());
     let sp = ui.spinner("merge");
     let mut rec = pipeline::merge(&ws)?;
     sp.finish_and_clear();
@@ -56,11 +59,30 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     );
     let sp = ui.spinner("export");
     let recovered = a.out.join("recovered.sqlite");
+    let t = Instant::now();
     salvage::export::sqlite::write(&rec, &recovered)?;
+    tracing::info!(
+        "export: wrote {} in {:.1?}{}",
+        recovered.display(),
+        t.elapsed(),
+        pipeline::memory_note()
+    );
     // The workspace keeps the merge result too (for `salvage export` / `report` later).
+    let t = Instant::now();
     salvage::util::fsx::copy_atomic(&recovered, &paths.merged())?;
+    tracing::info!(
+        "export: copied to {} in {:.1?}",
+        paths.merged().display(),
+        t.elapsed()
+    );
+    let t = Instant::now();
     let report = salvage::report::build(&rec, ws.sources()?, &ws.skips()?);
     salvage::report::write(&report, &a.out)?;
+    tracing::info!(
+        "report: built and written in {:.1?}{}",
+        t.elapsed(),
+        pipeline::memory_note()
+    );
     sp.finish_and_clear();
 
     println!();
@@ -79,6 +101,11 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     println!("wrote {}", recovered.display());
     println!("wrote {}", a.out.join("report.html").display());
     println!("wrote {}", a.out.join("report.json").display());
+    tracing::info!(
+        "run: done in {:.1?}{}",
+        run_started.elapsed(),
+        pipeline::memory_note()
+    );
     Ok(code)
 }
 

@@ -179,7 +179,7 @@ fn write_into(conn: &mut Connection, rec: &Recovered) -> rusqlite::Result<()> {
         let mut st = tx.prepare(
             "INSERT INTO provenance (table_name,row_id,column_name,value,source,source_ref,observed_at,chosen) VALUES (?,?,?,?,?,?,?,?)",
         )?;
-        for p in &rec.provenance {
+        for p in rec.provenance.iter() {
             st.execute(params![
                 p.entity.table(),
                 p.row_id,
@@ -250,7 +250,7 @@ fn to_sql(v: Option<&crate::claims::Value>) -> rusqlite::types::Value {
 /// contract's own form between `salvage merge` and `salvage export`).
 pub fn read(path: &Path) -> Result<Recovered> {
     use crate::claims::{SourceKind, Value};
-    use crate::merge::{Provenance, ReviewItem};
+    use crate::merge::{ProvenanceRef, ReviewItem};
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| Error::sqlite(path, e))?;
     let err = |e| Error::sqlite(path, e);
@@ -316,14 +316,20 @@ pub fn read(path: &Path) -> Result<Recovered> {
         let (Some(entity), Some(source)) = (table_entity(&t), SourceKind::parse(&s)) else {
             continue;
         };
-        rec.provenance.push(Provenance {
+        let text = |i| -> Result<Option<&str>> {
+            match r.get_ref(i).map_err(err)? {
+                rusqlite::types::ValueRef::Null => Ok(None),
+                v => v.as_str().map(Some).map_err(|e| err(e.into())),
+            }
+        };
+        rec.provenance.push(ProvenanceRef {
             entity,
-            row_id: r.get(1).map_err(err)?,
-            column: r.get(2).map_err(err)?,
-            value: r.get(3).map_err(err)?,
+            row_id: text(1)?.unwrap_or_default(),
+            column: text(2)?.unwrap_or_default(),
+            value: text(3)?,
             source,
-            source_ref: r.get(5).map_err(err)?,
-            observed_at: r.get(6).map_err(err)?,
+            source_ref: text(5)?.unwrap_or_default(),
+            observed_at: text(6)?,
             chosen: r.get::<_, i64>(7).map_err(err)? == 1,
         });
     }

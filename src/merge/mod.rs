@@ -17,7 +17,9 @@ pub mod model;
 pub mod normalize;
 pub mod survive;
 
-pub use model::{Provenance, Recovered, ReviewItem, Row};
+pub use model::{
+    Provenance, ProvenanceIds, ProvenanceLog, ProvenanceRef, Recovered, ReviewItem, Row, StrId,
+};
 
 use crate::claims::store::StoredRecord;
 use crate::claims::{Entity, SourceKind, Value};
@@ -257,6 +259,7 @@ fn resolve(
 
 /// Merges every stored record into the recovered database.
 pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
+    let started = std::time::Instant::now();
     let mut by_entity: HashMap<Entity, Vec<usize>> = HashMap::new();
     for (i, r) in records.iter().enumerate() {
         by_entity.entry(r.record.entity).or_default().push(i);
@@ -323,7 +326,16 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         vec![GLOBAL; idx(Entity::Payment).len()],
     );
 
-    let ctx = Ctx { records, settings };
+    tracing::debug!("merge: linked in {:.1?}", started.elapsed());
+    let mut ctx = Ctx {
+        records,
+        settings,
+        rec_strs: vec![None; records.len()],
+    };
+    let mut res_customer: HashMap<String, Option<Value>> = HashMap::new();
+    // Each entity is built (in parallel) and finished (in order) before the next, so only
+    // one entity's rows in the making are held at a time. Finishing an entity needs the
+    // row ids of the entities it refers to, which are built before it.
     // Businesses first: their ids and countries are needed below.
     let b_groups = biz.groups();
     let b_rows = build_rows(&ctx, Entity::Business, &b_groups, &biz, |_, _| {
@@ -344,6 +356,26 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
             )
         })
         .collect();
+    drop(b_groups);
+    let mut ids = IdMaps {
+        business_by_id: b_root_id
+            .values()
+            .map(|(id, country, cur)| (id.clone(), (country.clone(), cur.clone())))
+            .collect(),
+        business: b_root_id,
+        customer: HashMap::new(),
+        reservation: HashMap::new(),
+    };
+    // Finish rows: foreign keys to row ids, normalisation that needs the business, rules.
+    finish_rows(
+        &mut ctx,
+        Entity::Business,
+        b_rows,
+        &ids,
+        &mut out,
+        &mut res_customer,
+    );
+    tracing::debug!("merge: businesses done in {:.1?}", started.elapsed());
 
     // For every non-business record: its business root.
     let rec_biz: Vec<Option<usize>> = records
@@ -362,11 +394,21 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         business: rec_biz[ri],
         ..Default::default()
     });
-    let c_root_id: HashMap<usize, String> = c_groups
+    ids.customer = c_groups
         .iter()
         .zip(&c_rows)
         .map(|(g, row)| (cust.clusters.find(g[0]), row.row.id.clone()))
         .collect();
+    drop(c_groups);
+    finish_rows(
+        &mut ctx,
+        Entity::Customer,
+        c_rows,
+        &ids,
+        &mut out,
+        &mut res_customer,
+    );
+    tracing::debug!("merge: customers done in {:.1?}", started.elapsed());
 
     let rec_cust: Vec<Option<usize>> = records
         .iter()
@@ -387,11 +429,22 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         customer: rec_cust[ri],
         ..Default::default()
     });
-    let r_root_id: HashMap<usize, String> = r_groups
+    ids.reservation = r_groups
         .iter()
         .zip(&r_rows)
         .map(|(g, row)| (resv.clusters.find(g[0]), row.row.id.clone()))
         .collect();
+    drop(r_groups);
+    finish_rows(
+        &mut ctx,
+        Entity::Reservation,
+        r_rows,
+        &ids,
+        &mut out,
+        &mut res_customer,
+    );
+    tracing::debug!("merge: reservations done in {:.1?}", started.elapsed());
+
     let rec_resv: Vec<Option<usize>> = records
         .iter()
         .map(|r| match r.record.entity {
@@ -405,55 +458,16 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         customer: rec_cust[ri],
         reservation: rec_resv[ri],
     });
-
-    // Finish rows: foreign keys to row ids, normalisation that needs the business, rules.
-    let ids = IdMaps {
-        business: &b_root_id,
-        business_by_id: b_root_id
-            .values()
-            .map(|(id, country, cur)| (id.clone(), (country.clone(), cur.clone())))
-            .collect(),
-        customer: &c_root_id,
-        reservation: &r_root_id,
-    };
-    let mut res_customer: HashMap<String, Option<Value>> = HashMap::new();
-    for (e, rows) in [
-        (Entity::Business, b_rows),
-        (Entity::Customer, c_rows),
-        (Entity::Reservation, r_rows),
-        (Entity::Payment, p_rows),
-    ] {
-        for mut b in rows {
-            if b.deleted {
-                continue;
-            }
-            finish_row(&ctx, e, &mut b, &ids, &mut out, &res_customer);
-            if e == Entity::Reservation {
-                res_customer.insert(b.row.id.clone(), b.row.values.get("customer_id").cloned());
-            }
-            if !b.row.values.contains_key("business_id") && e != Entity::Business {
-                out.review.push(ReviewItem {
-                    entity: e,
-                    row_id: b.row.id.clone(),
-                    reason: "unlinked_record".into(),
-                    confidence: None,
-                    details: serde_json::json!({
-                        "why": "no source says which business this belongs to",
-                        "sources": b.refs,
-                    }),
-                });
-                continue;
-            }
-            if e == Entity::Payment
-                && (b.row.get("amount").is_none() || b.row.get("currency").is_none())
-            {
-                // The contract cannot hold a payment without an amount: it stays in the
-                // review queue (missing_amount) with its sources, and out of the table.
-                continue;
-            }
-            out.rows_mut(e).push(b.row);
-        }
-    }
+    drop(p_groups);
+    finish_rows(
+        &mut ctx,
+        Entity::Payment,
+        p_rows,
+        &ids,
+        &mut out,
+        &mut res_customer,
+    );
+    tracing::debug!("merge: payments done in {:.1?}", started.elapsed());
     resolve_id_collisions(&mut out);
     drop_dangling_references(&mut out);
     for e in Entity::ALL {
@@ -552,6 +566,82 @@ fn drop_dangling_references(out: &mut Recovered) {
 struct Ctx<'a> {
     records: &'a [StoredRecord],
     settings: &'a Settings,
+    /// Per record, its source ref and observation time in the provenance log's strings
+    /// (interned on first use).
+    rec_strs: Vec<Option<(StrId, Option<StrId>)>>,
+}
+
+impl Ctx<'_> {
+    /// A candidate value offered by record `ri`.
+    fn candidate(&self, ri: usize, value: Value) -> Candidate {
+        let sr = &self.records[ri];
+        Candidate {
+            value,
+            kind: sr.kind,
+            source_ref: sr.record.source_ref.clone(),
+            observed_at: sr.record.observed_at.clone(),
+            has_app_id: sr.record.get("id").is_some(),
+        }
+    }
+
+    /// The source refs of records, as the review queue shows them.
+    fn refs_json(&self, recs: &[usize]) -> serde_json::Value {
+        recs.iter()
+            .map(|&ri| serde_json::Value::from(self.records[ri].record.source_ref.as_str()))
+            .collect()
+    }
+
+    /// The kind of source, source ref and observation time of an offered value.
+    fn origin<'o>(&'o self, o: &'o Offer) -> (SourceKind, &'o str, Option<&'o str>) {
+        match &o.from {
+            Origin::Record(ri) => {
+                let sr = &self.records[*ri];
+                (
+                    sr.kind,
+                    &sr.record.source_ref,
+                    sr.record.observed_at.as_deref(),
+                )
+            }
+            Origin::Derived(d) => (d.source, &d.source_ref, d.observed_at.as_deref()),
+        }
+    }
+
+    /// Appends an offered value of row `row_id` to the provenance log.
+    fn log(&mut self, out: &mut Recovered, e: Entity, row_id: StrId, column: StrId, o: Offer) {
+        let (source, source_ref, observed_at) = match &o.from {
+            Origin::Record(ri) => {
+                let ids = match self.rec_strs[*ri] {
+                    Some(ids) => ids,
+                    None => {
+                        let r = &self.records[*ri].record;
+                        let ids = (
+                            out.provenance.intern(&r.source_ref),
+                            r.observed_at.as_deref().map(|t| out.provenance.intern(t)),
+                        );
+                        self.rec_strs[*ri] = Some(ids);
+                        ids
+                    }
+                };
+                (self.records[*ri].kind, ids.0, ids.1)
+            }
+            Origin::Derived(d) => (
+                d.source,
+                out.provenance.intern(&d.source_ref),
+                d.observed_at.as_deref().map(|t| out.provenance.intern(t)),
+            ),
+        };
+        let value = o.value.as_deref().map(|v| out.provenance.intern(v));
+        out.provenance.push_ids(ProvenanceIds {
+            entity: e,
+            row_id,
+            column,
+            value,
+            source,
+            source_ref,
+            observed_at,
+            chosen: o.chosen,
+        });
+    }
 }
 
 /// Cluster roots a record's references resolved to.
@@ -565,25 +655,48 @@ struct Links {
 /// A business's country and currency, for normalising its rows.
 type BizFacts = (Option<String>, Option<String>);
 
-struct IdMaps<'a> {
-    business: &'a HashMap<usize, (String, Option<String>, Option<String>)>,
+struct IdMaps {
+    business: HashMap<usize, (String, Option<String>, Option<String>)>,
     business_by_id: HashMap<String, BizFacts>,
-    customer: &'a HashMap<usize, String>,
-    reservation: &'a HashMap<usize, String>,
+    customer: HashMap<usize, String>,
+    reservation: HashMap<usize, String>,
+}
+
+/// A value offered for a column of the row being built (provenance to be).
+struct Offer {
+    from: Origin,
+    column: &'static str,
+    value: Option<Box<str>>,
+    chosen: bool,
+}
+
+/// Where an offered value came from.
+enum Origin {
+    /// A record (index into the merged records).
+    Record(usize),
+    /// No source offered it as such: a rule, a default, a derivation (see [`derive`]).
+    Derived(Box<Derived>),
+}
+
+struct Derived {
+    source: SourceKind,
+    source_ref: String,
+    observed_at: Option<String>,
 }
 
 /// A row being built, with what finishing it needs.
 struct Building {
     row: Row,
     attrs: BTreeMap<String, String>,
-    /// Candidate targets of each foreign key: (target root, candidate).
-    fks: Vec<(&'static str, usize, Candidate)>,
-    /// Raw app ids of references that resolved to nothing: (column, candidate).
-    raw_fks: Vec<(&'static str, Candidate)>,
-    provenance: Vec<Provenance>,
+    /// Candidate targets of each foreign key: (column, target root, record).
+    fks: Vec<(&'static str, usize, usize)>,
+    /// Raw app ids of references that resolved to nothing: (column, record, value).
+    raw_fks: Vec<(&'static str, usize, Value)>,
+    provenance: Vec<Offer>,
     conflicts: Vec<(String, Vec<Candidate>)>,
     evidence: confidence::Evidence,
-    refs: Vec<String>,
+    /// The row's records (indexes into the merged records), in cluster order.
+    recs: Vec<usize>,
     deleted: bool,
 }
 
@@ -599,7 +712,7 @@ fn build_rows(
         .par_iter()
         .map(|g| {
             let recs: Vec<usize> = g.iter().filter_map(|&n| linked.nodes[n]).collect();
-            build_one(ctx, e, cols, &recs, &links)
+            build_one(ctx, e, cols, recs, &links)
         })
         .collect()
 }
@@ -607,25 +720,24 @@ fn build_rows(
 fn build_one(
     ctx: &Ctx<'_>,
     e: Entity,
-    cols: &[&str],
-    recs: &[usize],
+    cols: &[&'static str],
+    recs: Vec<usize>,
     links: &(impl Fn(usize, Entity) -> Links + Sync),
 ) -> Building {
-    let mut cands: BTreeMap<&str, Vec<Candidate>> = BTreeMap::new();
+    // Per column: the candidates and the record each came from.
+    let mut cands: BTreeMap<&'static str, (Vec<Candidate>, Vec<usize>)> = BTreeMap::new();
     let mut attrs: BTreeMap<String, String> = BTreeMap::new();
     let mut fks = Vec::new();
     let mut raw_fks = Vec::new();
     let mut kinds: Vec<SourceKind> = Vec::new();
     let mut has_app_id = false;
     let mut deleted = false;
-    let mut refs = Vec::new();
-    for &ri in recs {
+    for &ri in &recs {
         let sr = &ctx.records[ri];
         let rec = &sr.record;
         if !kinds.contains(&sr.kind) {
             kinds.push(sr.kind);
         }
-        refs.push(rec.source_ref.clone());
         let rec_has_id = rec.get("id").is_some();
         has_app_id |= rec_has_id;
         let cand = |v: Value| Candidate {
@@ -644,7 +756,9 @@ fn build_one(
                 }
             } else if let Some(c) = cols.iter().find(|c| **c == f.as_str()) {
                 if !matches!(*c, "business_id" | "customer_id" | "reservation_id") {
-                    cands.entry(c).or_default().push(cand(clean(f, v.clone())));
+                    let (cs, from) = cands.entry(c).or_default();
+                    cs.push(cand(clean(f, v.clone())));
+                    from.push(ri);
                 }
             }
         }
@@ -658,11 +772,11 @@ fn build_one(
                 continue;
             }
             match root {
-                Some(r) => fks.push((col, r, cand(Value::Null))),
+                Some(r) => fks.push((col, r, ri)),
                 None => {
                     let (id_field, _) = link_fields(target);
                     if let Some(v) = rec.get(id_field) {
-                        raw_fks.push((col, cand(v.clone())));
+                        raw_fks.push((col, ri, v.clone()));
                     }
                 }
             }
@@ -678,28 +792,24 @@ fn build_one(
     };
     let mut provenance = Vec::new();
     let mut conflicts = Vec::new();
-    for (col, cs) in &cands {
-        let choice = survive::choose(e, col, cs);
-        if choice.conflict && survive::conflict_matters(e, col) {
-            conflicts.push((col.to_string(), cs.clone()));
-        }
-        for c in cs {
-            provenance.push(Provenance {
-                entity: e,
-                row_id: String::new(),
-                column: col.to_string(),
-                value: c.value.render(),
-                source: c.kind,
-                source_ref: c.source_ref.clone(),
-                observed_at: c.observed_at.clone(),
+    for (col, (cs, from)) in cands {
+        let choice = survive::choose(e, col, &cs);
+        for (c, &ri) in cs.iter().zip(&from) {
+            provenance.push(Offer {
+                from: Origin::Record(ri),
+                column: col,
+                value: c.value.render().map(String::into_boxed_str),
                 chosen: c.value == choice.value,
             });
+        }
+        if choice.conflict && survive::conflict_matters(e, col) {
+            conflicts.push((col.to_string(), cs));
         }
         row.values.insert(col.to_string(), choice.value);
     }
     row.id = match row.values.remove("id") {
         Some(v) => v.render().unwrap_or_default(),
-        None => synthetic_id(e, &row, &attrs, &refs),
+        None => synthetic_id(ctx, e, &row, &attrs, &recs),
     };
     let stub = recs.is_empty();
     Building {
@@ -715,7 +825,7 @@ fn build_one(
             problems: Vec::new(),
             stub,
         },
-        refs,
+        recs,
         deleted,
     }
 }
@@ -734,7 +844,13 @@ fn clean(col: &str, v: Value) -> Value {
 }
 
 /// A stable id for a row whose original id no source shows, from its strongest key.
-fn synthetic_id(e: Entity, row: &Row, attrs: &BTreeMap<String, String>, refs: &[String]) -> String {
+fn synthetic_id(
+    ctx: &Ctx<'_>,
+    e: Entity,
+    row: &Row,
+    attrs: &BTreeMap<String, String>,
+    recs: &[usize],
+) -> String {
     let pick = |cols: &[&str]| {
         cols.iter().find_map(|c| {
             row.values
@@ -753,51 +869,94 @@ fn synthetic_id(e: Entity, row: &Row, attrs: &BTreeMap<String, String>, refs: &[
     let (k, v) = key.unwrap_or_else(|| {
         (
             "ref".to_string(),
-            refs.iter().min().cloned().unwrap_or_default(),
+            recs.iter()
+                .map(|&ri| ctx.records[ri].record.source_ref.as_str())
+                .min()
+                .unwrap_or_default()
+                .to_string(),
         )
     });
     crate::util::ids::synthetic_id(&[e.as_str(), &k, &v])
 }
 
+/// Finishes the built rows of one entity, in order, into `out`.
+fn finish_rows(
+    ctx: &mut Ctx<'_>,
+    e: Entity,
+    rows: Vec<Building>,
+    ids: &IdMaps,
+    out: &mut Recovered,
+    res_customer: &mut HashMap<String, Option<Value>>,
+) {
+    for mut b in rows {
+        if b.deleted {
+            continue;
+        }
+        finish_row(ctx, e, &mut b, ids, out, res_customer);
+        if e == Entity::Reservation {
+            res_customer.insert(b.row.id.clone(), b.row.values.get("customer_id").cloned());
+        }
+        if !b.row.values.contains_key("business_id") && e != Entity::Business {
+            out.review.push(ReviewItem {
+                entity: e,
+                row_id: b.row.id.clone(),
+                reason: "unlinked_record".into(),
+                confidence: None,
+                details: serde_json::json!({
+                    "why": "no source says which business this belongs to",
+                    "sources": ctx.refs_json(&b.recs),
+                }),
+            });
+            continue;
+        }
+        if e == Entity::Payment
+            && (b.row.get("amount").is_none() || b.row.get("currency").is_none())
+        {
+            // The contract cannot hold a payment without an amount: it stays in the
+            // review queue (missing_amount) with its sources, and out of the table.
+            continue;
+        }
+        out.rows_mut(e).push(b.row);
+    }
+}
+
 fn finish_row(
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     e: Entity,
     b: &mut Building,
-    ids: &IdMaps<'_>,
+    ids: &IdMaps,
     out: &mut Recovered,
     res_customer: &HashMap<String, Option<Value>>,
 ) {
     // Foreign keys: the target most records point at (ties: the first).
-    let mut fk_cands: BTreeMap<&str, Vec<Candidate>> = BTreeMap::new();
-    for (col, root, cand) in &b.fks {
-        let id = match *col {
-            "business_id" => ids.business.get(root).map(|x| x.0.clone()),
-            "customer_id" => ids.customer.get(root).cloned(),
-            _ => ids.reservation.get(root).cloned(),
+    let mut fk_cands: BTreeMap<&'static str, (Vec<Candidate>, Vec<usize>)> = BTreeMap::new();
+    for &(col, root, ri) in &b.fks {
+        let id = match col {
+            "business_id" => ids.business.get(&root).map(|x| x.0.clone()),
+            "customer_id" => ids.customer.get(&root).cloned(),
+            _ => ids.reservation.get(&root).cloned(),
         };
         if let Some(id) = id {
-            let mut c = cand.clone();
-            c.value = Value::Text(id);
-            fk_cands.entry(col).or_default().push(c);
+            let (cs, from) = fk_cands.entry(col).or_default();
+            cs.push(ctx.candidate(ri, Value::Text(id)));
+            from.push(ri);
         }
     }
-    for (col, cand) in &b.raw_fks {
+    for (col, ri, v) in &b.raw_fks {
         if !fk_cands.contains_key(col) {
-            fk_cands.entry(col).or_default().push(cand.clone());
+            let (cs, from) = fk_cands.entry(col).or_default();
+            cs.push(ctx.candidate(*ri, v.clone()));
+            from.push(*ri);
         }
     }
-    for (col, cs) in &fk_cands {
-        let choice = survive::choose(e, col, cs);
-        for c in cs {
-            b.provenance.push(Provenance {
-                entity: e,
-                row_id: String::new(),
-                column: col.to_string(),
-                value: c.value.render(),
-                source: c.kind,
-                source_ref: c.source_ref.clone(),
-                observed_at: c.observed_at.clone(),
+    for (col, (cs, from)) in fk_cands {
+        let choice = survive::choose(e, col, &cs);
+        for (c, ri) in cs.into_iter().zip(from) {
+            b.provenance.push(Offer {
+                from: Origin::Record(ri),
+                column: col,
                 chosen: c.value == choice.value,
+                value: c.value.render().map(String::into_boxed_str),
             });
         }
         b.row.values.insert(col.to_string(), choice.value);
@@ -824,7 +983,7 @@ fn finish_row(
                         .text("business_id")
                         .map(|id| format!("businesses#{id}"));
                     derive(
-                        e,
+                        ctx,
                         b,
                         "currency",
                         Value::Text(cur),
@@ -834,12 +993,12 @@ fn finish_row(
                 }
             }
             if let Some((rule, value, basis_col)) = apply_rules(ctx, &b.row) {
-                let basis = chosen_ref(b, basis_col);
-                derive(e, b, "status", Value::text(value), rule, basis);
+                let basis = chosen_ref(ctx, b, basis_col);
+                derive(ctx, b, "status", Value::text(value), rule, basis);
             }
             if b.row.get("status").is_none() {
                 derive(
-                    e,
+                    ctx,
                     b,
                     "status",
                     Value::text("confirmed"),
@@ -868,7 +1027,7 @@ fn finish_row(
                     "unknown"
                 };
                 derive(
-                    e,
+                    ctx,
                     b,
                     "processor",
                     Value::text(p),
@@ -878,7 +1037,7 @@ fn finish_row(
             }
             if b.row.get("amount_refunded").is_none() {
                 derive(
-                    e,
+                    ctx,
                     b,
                     "amount_refunded",
                     Value::Int(0),
@@ -888,7 +1047,7 @@ fn finish_row(
             }
             if b.row.get("status").is_none() {
                 derive(
-                    e,
+                    ctx,
                     b,
                     "status",
                     Value::text("succeeded"),
@@ -929,7 +1088,7 @@ fn finish_row(
                 row_id: id.clone(),
                 reason: col.clone(),
                 confidence: Some(b.row.confidence),
-                details: serde_json::json!({ "why": why, "sources": b.refs }),
+                details: serde_json::json!({ "why": why, "sources": ctx.refs_json(&b.recs) }),
             });
             continue;
         }
@@ -957,7 +1116,7 @@ fn finish_row(
             row_id: id.clone(),
             reason: "orphan_payment".into(),
             confidence: Some(b.row.confidence),
-            details: serde_json::json!({"why": "no source links this payment to a reservation", "sources": b.refs}),
+            details: serde_json::json!({"why": "no source links this payment to a reservation", "sources": ctx.refs_json(&b.recs)}),
         });
     }
     if b.evidence.stub {
@@ -974,12 +1133,13 @@ fn finish_row(
             row_id: id.clone(),
             reason: "low_confidence".into(),
             confidence: Some(b.row.confidence),
-            details: serde_json::json!({"sources": b.refs}),
+            details: serde_json::json!({"sources": ctx.refs_json(&b.recs)}),
         });
     }
-    for mut p in std::mem::take(&mut b.provenance) {
-        p.row_id = id.clone();
-        out.provenance.push(p);
+    let row_id = out.provenance.intern(&id);
+    for o in std::mem::take(&mut b.provenance) {
+        let column = out.provenance.intern(o.column);
+        ctx.log(out, e, row_id, column, o);
     }
 }
 
@@ -1019,24 +1179,32 @@ fn apply_rules(ctx: &Ctx<'_>, row: &Row) -> Option<(&'static str, &'static str, 
     }
 }
 
-/// The source kind and ref of the value chosen for `col`.
-fn chosen_ref(b: &Building, col: &str) -> Option<String> {
+/// The source ref of the value chosen for `col`.
+fn chosen_ref(ctx: &Ctx<'_>, b: &Building, col: &str) -> Option<String> {
     b.provenance
         .iter()
         .find(|p| p.column == col && p.chosen)
-        .map(|p| p.source_ref.clone())
+        .map(|p| ctx.origin(p).1.to_string())
 }
 
 /// Sets a value no source offered as such (a rule, a default, a derivation): the offered
 /// values stay in provenance unchosen, and a provenance row says how the value came about
 /// (`source_ref` = `rule:...`, `default:...`, `derived:...`, with its basis).
-fn derive(e: Entity, b: &mut Building, col: &str, value: Value, how: &str, basis: Option<String>) {
+fn derive(
+    ctx: &Ctx<'_>,
+    b: &mut Building,
+    col: &'static str,
+    value: Value,
+    how: &str,
+    basis: Option<String>,
+) {
     let mut source = b.row.sources.first().copied();
     let mut observed_at = None;
     for p in b.provenance.iter_mut().filter(|p| p.column == col) {
         if p.chosen {
-            source = Some(p.source);
-            observed_at = p.observed_at.clone();
+            let (kind, _, at) = ctx.origin(p);
+            source = Some(kind);
+            observed_at = at.map(str::to_string);
         }
         p.chosen = false;
     }
@@ -1044,14 +1212,14 @@ fn derive(e: Entity, b: &mut Building, col: &str, value: Value, how: &str, basis
         Some(basis) => format!("{how}({basis})"),
         None => how.to_string(),
     };
-    b.provenance.push(Provenance {
-        entity: e,
-        row_id: String::new(),
-        column: col.to_string(),
-        value: value.render(),
-        source: source.unwrap_or(SourceKind::Backup),
-        source_ref,
-        observed_at,
+    b.provenance.push(Offer {
+        from: Origin::Derived(Box::new(Derived {
+            source: source.unwrap_or(SourceKind::Backup),
+            source_ref,
+            observed_at,
+        })),
+        column: col,
+        value: value.render().map(String::into_boxed_str),
         chosen: true,
     });
     b.row.values.insert(col.to_string(), value);
@@ -1324,10 +1492,10 @@ mod tests {
         assert_eq!(status.len(), 2);
         assert!(status
             .iter()
-            .any(|p| p.chosen && p.value.as_deref() == Some("cancelled")));
+            .any(|p| p.chosen && p.value == Some("cancelled")));
         assert!(status
             .iter()
-            .any(|p| !p.chosen && p.value.as_deref() == Some("confirmed")));
+            .any(|p| !p.chosen && p.value == Some("confirmed")));
     }
 
     #[test]
