@@ -86,6 +86,51 @@ impl Entity {
             Entity::Payment => "payments",
         }
     }
+    /// The canonical fields of this entity: the contract table's columns in order, except
+    /// `confidence` and `sources`. Importers may claim any of them (but `id` is the app's).
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Entity::Business => &["id", "name", "email", "stripe_account"],
+            Entity::Customer => &[
+                "id",
+                "business_id",
+                "name",
+                "email",
+                "phone",
+                "stripe_customer",
+                "created_at",
+            ],
+            Entity::Reservation => &[
+                "id",
+                "business_id",
+                "customer_id",
+                "reference",
+                "service",
+                "starts_at",
+                "ends_at",
+                "party_size",
+                "status",
+                "amount",
+                "currency",
+                "created_at",
+                "updated_at",
+            ],
+            Entity::Payment => &[
+                "id",
+                "business_id",
+                "customer_id",
+                "reservation_id",
+                "processor",
+                "processor_id",
+                "amount",
+                "amount_refunded",
+                "currency",
+                "status",
+                "created_at",
+            ],
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "business" => Some(Entity::Business),

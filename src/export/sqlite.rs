@@ -101,46 +101,7 @@ CREATE INDEX review_queue_row ON review_queue(table_name, row_id);
 
 /// The contract columns of each table, in order, except `confidence` and `sources`.
 pub fn columns(e: Entity) -> &'static [&'static str] {
-    match e {
-        Entity::Business => &["id", "name", "email", "stripe_account"],
-        Entity::Customer => &[
-            "id",
-            "business_id",
-            "name",
-            "email",
-            "phone",
-            "stripe_customer",
-            "created_at",
-        ],
-        Entity::Reservation => &[
-            "id",
-            "business_id",
-            "customer_id",
-            "reference",
-            "service",
-            "starts_at",
-            "ends_at",
-            "party_size",
-            "status",
-            "amount",
-            "currency",
-            "created_at",
-            "updated_at",
-        ],
-        Entity::Payment => &[
-            "id",
-            "business_id",
-            "customer_id",
-            "reservation_id",
-            "processor",
-            "processor_id",
-            "amount",
-            "amount_refunded",
-            "currency",
-            "status",
-            "created_at",
-        ],
-    }
+    e.columns()
 }
 
 /// Writes `rec` to `dest` atomically (temp file in the same directory, then rename): a

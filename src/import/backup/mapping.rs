@@ -100,42 +100,14 @@ pub const MONEY_FIELDS: &[&str] = &["amount", "amount_refunded"];
 /// Contract fields whose value is an integer.
 pub const INT_FIELDS: &[&str] = &["party_size"];
 
-fn allowed_fields(e: Entity) -> &'static [&'static str] {
-    match e {
-        Entity::Business => &["name", "email", "stripe_account"],
-        Entity::Customer => &[
-            "business_id",
-            "name",
-            "email",
-            "phone",
-            "stripe_customer",
-            "created_at",
-        ],
-        Entity::Reservation => &[
-            "business_id",
-            "customer_id",
-            "reference",
-            "service",
-            "starts_at",
-            "ends_at",
-            "party_size",
-            "status",
-            "amount",
-            "created_at",
-            "updated_at",
-        ],
-        Entity::Payment => &[
-            "business_id",
-            "customer_id",
-            "reservation_id",
-            "processor",
-            "processor_id",
-            "amount",
-            "amount_refunded",
-            "status",
-            "created_at",
-        ],
-    }
+/// The contract fields a mapping may map a column to (the id and the currency have keys
+/// of their own).
+fn allowed_fields(e: Entity) -> Vec<&'static str> {
+    e.columns()
+        .iter()
+        .copied()
+        .filter(|f| !matches!(*f, "id" | "currency"))
+        .collect()
 }
 
 fn status_words(e: Entity) -> &'static [&'static str] {
