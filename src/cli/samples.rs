@@ -140,6 +140,12 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
             if a.businesses == 0 {
                 anyhow::bail!("--businesses must be at least 1");
             }
+            if std::fs::read_dir(&a.out).is_ok_and(|mut d| d.next().is_some()) {
+                anyhow::bail!(
+                    "{} exists and is not empty; choose another --out (files of an older incident would mix with the new one)",
+                    a.out.display()
+                );
+            }
             let sp = ui.spinner("generate");
             let summary = samples::generate(&GenerateOptions {
                 businesses: a.businesses,
