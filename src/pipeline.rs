@@ -88,16 +88,53 @@ pub fn import(
         "rules",
         &serde_json::to_string(&incident.rules).unwrap_or_default(),
     )?;
+    let selected: Vec<_> = incident
+        .sources
+        .iter()
+        .filter(|s| only.is_none_or(|n| n == s.name))
+        .collect();
+    // The input's own SHA-256 goes to run_info; the fingerprint (input, mapping and
+    // times) decides whether a re-import can be skipped. Hashing reads every input once
+    // more (seconds for a large mail archive): a second thread hashes the next sources
+    // while this one imports.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let to_hash = selected.clone();
+        scope.spawn(move || {
+            let sha_of = |p: &Path| ids::sha256_path(p).map_err(|e| Error::read(p, e));
+            for spec in to_hash {
+                let t = std::time::Instant::now();
+                let shas = spec
+                    .path
+                    .as_deref()
+                    .map(sha_of)
+                    .transpose()
+                    .and_then(|sha| Ok((sha, spec.mapping.as_deref().map(sha_of).transpose()?)));
+                tracing::debug!("hashed {} in {:.1?}", spec.name, t.elapsed());
+                if tx.send(shas).is_err() {
+                    break;
+                }
+            }
+        });
+        import_hashed(incident, ws, &selected, force, progress, &rx)
+    })
+}
+
+type Shas = Result<(Option<String>, Option<String>)>;
+
+fn import_hashed(
+    incident: &Incident,
+    ws: &mut Workspace,
+    selected: &[&crate::incident::SourceSpec],
+    force: bool,
+    progress: &dyn Fn(&str) -> indicatif::ProgressBar,
+    hashes: &std::sync::mpsc::Receiver<Shas>,
+) -> Result<Vec<ImportOutcome>> {
     let mut out = Vec::new();
-    for spec in &incident.sources {
-        if only.is_some_and(|n| n != spec.name) {
-            continue;
-        }
-        // The input's own SHA-256 goes to run_info; the fingerprint (input, mapping and
-        // times) decides whether a re-import can be skipped.
-        let sha_of = |p: &Path| ids::sha256_path(p).map_err(|e| Error::read(p, e));
-        let sha = spec.path.as_deref().map(sha_of).transpose()?;
-        let mapping_sha = spec.mapping.as_deref().map(sha_of).transpose()?;
+    for &spec in selected {
+        let (sha, mapping_sha) = hashes
+            .recv()
+            .map_err(|_| Error::Other("the input hashing thread stopped".into()))??;
         let fingerprint = format!(
             "{}|{}|{}|{}|{}",
             sha.as_deref().unwrap_or(""),

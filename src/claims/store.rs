@@ -8,6 +8,7 @@
 
 use super::{Entity, Record, RecordSink, Skip, SourceKind, Value};
 use crate::error::{Error, Result};
+use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,9 @@ CREATE TABLE IF NOT EXISTS skips (
   reason TEXT NOT NULL, PRIMARY KEY (source, seq)
 );
 "#;
+
+/// A row of `records` as read: source, kind, entity, ref, observed_at, fields (JSON).
+type RawRecord = (String, String, String, String, Option<String>, String);
 
 /// A record as stored: which source said it, and of which kind that source is.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,16 +154,18 @@ impl Workspace {
             tx,
             info,
             kind_text: String::new(),
+            busy: std::time::Duration::ZERO,
         })
     }
 
     /// Every stored record, in a stable order (source, entity, ref).
     pub fn records(&self) -> Result<Vec<StoredRecord>> {
+        // Read in table order (a sequential scan) and sorted here: the same order as
+        // `ORDER BY source, entity, source_ref` (SQLite compares text bytewise, as Rust
+        // does), without a lookup in the table for every entry of the index.
         let mut st = self
             .conn
-            .prepare(
-                "SELECT source, kind, entity, source_ref, observed_at, fields FROM records ORDER BY source, entity, source_ref",
-            )
+            .prepare("SELECT source, kind, entity, source_ref, observed_at, fields FROM records")
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map([], |r| {
@@ -173,21 +179,21 @@ impl Workspace {
                 ))
             })
             .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (source, kind, entity, source_ref, observed_at, fields) =
-                row.map_err(|e| self.err(e))?;
+        // Rows are read in order and decoded in parallel, a chunk at a time (decoding the
+        // fields is most of the work; a chunk bounds the raw text held at once).
+        const CHUNK: usize = 1 << 15;
+        let path = self.path.as_path();
+        let decode = |(source, kind, entity, source_ref, observed_at, fields): RawRecord| {
             let bad = |what: &str| {
                 Error::input(
-                    &self.path,
+                    path,
                     format!("corrupt workspace ({what} in {source}/{source_ref}); delete it and import again"),
                 )
             };
             let kind = SourceKind::parse(&kind).ok_or_else(|| bad("source kind"))?;
             let entity = Entity::parse(&entity).ok_or_else(|| bad("entity"))?;
-            let fields: Vec<(String, Value)> =
-                serde_json::from_str(&fields).map_err(|_| bad("fields"))?;
-            out.push(StoredRecord {
+            let fields = decode_fields(&fields).ok_or_else(|| bad("fields"))?;
+            Ok(StoredRecord {
                 source,
                 kind,
                 record: Record {
@@ -196,8 +202,28 @@ impl Workspace {
                     observed_at,
                     fields,
                 },
-            });
+            })
+        };
+        let mut out = Vec::new();
+        let mut chunk: Vec<RawRecord> = Vec::with_capacity(CHUNK);
+        let mut rows = rows.peekable();
+        while rows.peek().is_some() {
+            chunk.clear();
+            for row in rows.by_ref().take(CHUNK) {
+                chunk.push(row.map_err(|e| self.err(e))?);
+            }
+            let decoded: Vec<Result<StoredRecord>> = chunk.par_drain(..).map(decode).collect();
+            for r in decoded {
+                out.push(r?);
+            }
         }
+        out.par_sort_unstable_by(|a, b| {
+            (&a.source, a.record.entity.as_str(), &a.record.source_ref).cmp(&(
+                &b.source,
+                b.record.entity.as_str(),
+                &b.record.source_ref,
+            ))
+        });
         Ok(out)
     }
 
@@ -246,12 +272,99 @@ impl Workspace {
     }
 }
 
+/// A record's fields as stored: a JSON array of `[name, value]` pairs, the value a string,
+/// an integer or null (what `serde_json` makes of `Vec<(String, Value)>`). Decoded by hand:
+/// `Value` is an untagged enum, which serde decodes slowly, and a million records are read
+/// at once. The vector is exactly as long as the fields.
+fn decode_fields(json: &str) -> Option<Vec<(String, Value)>> {
+    use serde::de::{Deserializer, SeqAccess, Visitor};
+    use std::fmt;
+
+    struct Field(String, Value);
+    struct FieldValue(Value);
+
+    impl<'de> serde::Deserialize<'de> for FieldValue {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = FieldValue;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a string, an integer or null")
+                }
+                fn visit_str<E: serde::de::Error>(
+                    self,
+                    v: &str,
+                ) -> std::result::Result<FieldValue, E> {
+                    Ok(FieldValue(Value::Text(v.to_string())))
+                }
+                fn visit_string<E: serde::de::Error>(
+                    self,
+                    v: String,
+                ) -> std::result::Result<FieldValue, E> {
+                    Ok(FieldValue(Value::Text(v)))
+                }
+                fn visit_i64<E: serde::de::Error>(
+                    self,
+                    v: i64,
+                ) -> std::result::Result<FieldValue, E> {
+                    Ok(FieldValue(Value::Int(v)))
+                }
+                fn visit_u64<E: serde::de::Error>(
+                    self,
+                    v: u64,
+                ) -> std::result::Result<FieldValue, E> {
+                    i64::try_from(v)
+                        .map(|i| FieldValue(Value::Int(i)))
+                        .map_err(|_| E::custom("integer out of range"))
+                }
+                fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<FieldValue, E> {
+                    Ok(FieldValue(Value::Null))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    impl<'de> serde::Deserialize<'de> for Field {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            let (name, FieldValue(v)) = <(String, FieldValue)>::deserialize(d)?;
+            Ok(Field(name, v))
+        }
+    }
+
+    struct Fields;
+    impl<'de> Visitor<'de> for Fields {
+        type Value = Vec<(String, Value)>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of [name, value] pairs")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(16));
+            while let Some(Field(name, v)) = seq.next_element()? {
+                out.push((name, v));
+            }
+            out.shrink_to_fit();
+            Ok(out)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(json);
+    let fields = de.deserialize_seq(Fields).ok()?;
+    de.end().ok()?;
+    Some(fields)
+}
+
 /// Receives one source's records inside a transaction. Commit with [`SourceWriter::finish`].
 pub struct SourceWriter<'a> {
     path: PathBuf,
     tx: rusqlite::Transaction<'a>,
     info: SourceInfo,
     kind_text: String,
+    /// Time spent storing records (for the log).
+    busy: std::time::Duration,
 }
 
 impl SourceWriter<'_> {
@@ -263,7 +376,15 @@ impl SourceWriter<'_> {
                 params![i.name, i.kind, i.path, i.sha256, i.snapshot_at, i.exported_at, i.imported_at, i.records, i.claims, i.skips],
             )
             .map_err(|e| Error::sqlite(&self.path, e))?;
+        let t = std::time::Instant::now();
         self.tx.commit().map_err(|e| Error::sqlite(&self.path, e))?;
+        tracing::debug!(
+            "stored {} records of {} in {:.1?}, committed in {:.1?}",
+            self.info.records,
+            self.info.name,
+            self.busy,
+            t.elapsed()
+        );
         self.kind_text.clear();
         Ok(self.info)
     }
@@ -271,6 +392,7 @@ impl SourceWriter<'_> {
 
 impl RecordSink for SourceWriter<'_> {
     fn record(&mut self, r: Record) -> Result<()> {
+        let started = std::time::Instant::now();
         if self.kind_text.is_empty() {
             self.kind_text = self.info.kind.clone();
         }
@@ -295,6 +417,7 @@ impl RecordSink for SourceWriter<'_> {
             self.info.records += 1;
             self.info.claims += r.fields.len() as i64;
         }
+        self.busy += started.elapsed();
         Ok(())
     }
 
@@ -349,6 +472,75 @@ mod tests {
         })
         .unwrap();
         w.finish().unwrap();
+    }
+
+    #[test]
+    fn fields_decode_as_serde_encodes_them() {
+        let fields = vec![
+            ("id".to_string(), Value::text("17")),
+            ("amount".to_string(), Value::Int(-4500)),
+            ("big".to_string(), Value::Int(i64::MAX)),
+            ("none".to_string(), Value::Null),
+            ("name".to_string(), Value::text("José \"Pepe\" Müller\n")),
+        ];
+        let json = serde_json::to_string(&fields).unwrap();
+        let back = decode_fields(&json).unwrap();
+        assert_eq!(back, fields);
+        assert_eq!(back.capacity(), back.len());
+        assert_eq!(decode_fields("[]").unwrap(), vec![]);
+        for bad in [
+            "",
+            "{}",
+            "[[1,2]]",
+            "[[\"a\",1.5]]",
+            "[[\"a\",[1]]]",
+            "[] x",
+            "[[\"a\"]]",
+        ] {
+            assert!(decode_fields(bad).is_none(), "{bad}");
+        }
+        // What the untagged serde form refuses, this refuses too.
+        assert!(serde_json::from_str::<Vec<(String, Value)>>("[[\"a\",1.5]]").is_err());
+    }
+
+    #[test]
+    fn records_come_in_the_order_sqlite_sorts_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open(&dir.path().join("w.sqlite")).unwrap();
+        let refs = ["b#10", "B#2", "b#1", "é#1", "e#1", "b#1 ", "b", "z#0", "ä"];
+        for src in ["zeta", "Alpha", "alpha"] {
+            let mut w = ws.begin_source(info(src)).unwrap();
+            for (i, r) in refs.iter().enumerate() {
+                let e = [Entity::Payment, Entity::Reservation, Entity::Business][i % 3];
+                let mut rec = Record::new(e, *r, None);
+                rec.set("id", format!("{i}"));
+                w.record(rec).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        let mut st = ws
+            .conn
+            .prepare("SELECT source, entity, source_ref FROM records ORDER BY source, entity, source_ref")
+            .unwrap();
+        let want: Vec<(String, String, String)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let got: Vec<(String, String, String)> = ws
+            .records()
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                (
+                    r.source,
+                    r.record.entity.as_str().to_string(),
+                    r.record.source_ref,
+                )
+            })
+            .collect();
+        assert_eq!(got.len(), 27);
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -267,64 +267,75 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     let idx = |e| by_entity.get(&e).cloned().unwrap_or_default();
     let mut out = Recovered::default();
 
-    // Businesses: cluster, then stubs for ids and accounts that other records name.
-    let b_idx = idx(Entity::Business);
-    let mut biz = Linked::build(Entity::Business, records, &b_idx, vec![GLOBAL; b_idx.len()]);
-    for r in records
-        .iter()
-        .filter(|r| r.record.entity != Entity::Business)
-    {
-        for (field, key) in [
-            ("business_id", "id"),
-            ("business.stripe_account", "stripe_account"),
-        ] {
-            if let Some(v) = r.record.get(field).and_then(|v| key_value(key, v)) {
-                if biz
-                    .lookup(Entity::Business, key, &Value::text(v.clone()), GLOBAL)
-                    .is_none()
-                {
-                    biz.stub(Entity::Business, key, &v);
-                }
-            }
-        }
-    }
     let biz_of =
         |rec: &crate::claims::Record, biz: &mut Linked| resolve(rec, Entity::Business, biz, GLOBAL);
+    // Reservations and payments are clustered on their own keys, beside businesses and
+    // customers (which need the businesses first).
+    let (r_idx, p_idx) = (idx(Entity::Reservation), idx(Entity::Payment));
+    let ((mut biz, mut cust), (mut resv, mut pay)) = rayon::join(
+        || {
+            // Businesses: cluster, then stubs for ids and accounts that other records name.
+            let b_idx = idx(Entity::Business);
+            let mut biz =
+                Linked::build(Entity::Business, records, &b_idx, vec![GLOBAL; b_idx.len()]);
+            for r in records
+                .iter()
+                .filter(|r| r.record.entity != Entity::Business)
+            {
+                for (field, key) in [
+                    ("business_id", "id"),
+                    ("business.stripe_account", "stripe_account"),
+                ] {
+                    if let Some(v) = r.record.get(field).and_then(|v| key_value(key, v)) {
+                        if biz
+                            .lookup(Entity::Business, key, &Value::text(v.clone()), GLOBAL)
+                            .is_none()
+                        {
+                            biz.stub(Entity::Business, key, &v);
+                        }
+                    }
+                }
+            }
 
-    // Customers: per-business keys need each record's business first.
-    let c_idx = idx(Entity::Customer);
-    let c_scope: Vec<usize> = c_idx
-        .iter()
-        .map(|&i| biz_of(&records[i].record, &mut biz).unwrap_or(GLOBAL))
-        .collect();
-    let mut cust = Linked::build(Entity::Customer, records, &c_idx, c_scope);
-    let people: Vec<fuzzy::Person<'_>> = c_idx
-        .iter()
-        .enumerate()
-        .filter(|(node, _)| cust.scope[*node] != GLOBAL)
-        .filter_map(|(node, &ri)| {
-            let r = &records[ri].record;
-            Some(fuzzy::Person {
-                node,
-                scope: cust.scope[node],
-                name: r.get("name")?.as_text()?,
-                email: r.get("email")?.as_text()?,
-            })
-        })
-        .collect();
-    fuzzy::link_typos(&mut cust.clusters, &people);
-    let mut resv = Linked::build(
-        Entity::Reservation,
-        records,
-        &idx(Entity::Reservation),
-        vec![GLOBAL; idx(Entity::Reservation).len()],
+            // Customers: per-business keys need each record's business first.
+            let c_idx = idx(Entity::Customer);
+            let c_scope: Vec<usize> = c_idx
+                .iter()
+                .map(|&i| biz_of(&records[i].record, &mut biz).unwrap_or(GLOBAL))
+                .collect();
+            let mut cust = Linked::build(Entity::Customer, records, &c_idx, c_scope);
+            let people: Vec<fuzzy::Person<'_>> = c_idx
+                .iter()
+                .enumerate()
+                .filter(|(node, _)| cust.scope[*node] != GLOBAL)
+                .filter_map(|(node, &ri)| {
+                    let r = &records[ri].record;
+                    Some(fuzzy::Person {
+                        node,
+                        scope: cust.scope[node],
+                        name: r.get("name")?.as_text()?,
+                        email: r.get("email")?.as_text()?,
+                    })
+                })
+                .collect();
+            fuzzy::link_typos(&mut cust.clusters, &people);
+            (biz, cust)
+        },
+        || {
+            rayon::join(
+                || {
+                    Linked::build(
+                        Entity::Reservation,
+                        records,
+                        &r_idx,
+                        vec![GLOBAL; r_idx.len()],
+                    )
+                },
+                || Linked::build(Entity::Payment, records, &p_idx, vec![GLOBAL; p_idx.len()]),
+            )
+        },
     );
-    let mut pay = Linked::build(
-        Entity::Payment,
-        records,
-        &idx(Entity::Payment),
-        vec![GLOBAL; idx(Entity::Payment).len()],
-    );
+    drop((r_idx, p_idx));
 
     tracing::debug!("merge: linked in {:.1?}", started.elapsed());
     let mut ctx = Ctx {
