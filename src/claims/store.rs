@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -37,9 +38,76 @@ type RawRecord = (String, String, String, String, Option<String>, String);
 /// A record as stored: which source said it, and of which kind that source is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRecord {
-    pub source: String,
+    pub source: Arc<str>,
     pub kind: SourceKind,
-    pub record: Record,
+    pub record: LoadedRecord,
+}
+
+impl StoredRecord {
+    pub fn new(source: &str, kind: SourceKind, record: Record) -> Self {
+        StoredRecord {
+            source: source.into(),
+            kind,
+            record: record.into(),
+        }
+    }
+}
+
+/// A [`Record`] as loaded for the merge: the same claims, with field names shared
+/// between records (a million records repeat the same few dozen names).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedRecord {
+    pub entity: Entity,
+    pub source_ref: String,
+    pub observed_at: Option<String>,
+    pub fields: Fields,
+}
+
+/// A loaded record's fields: name (shared) and value.
+pub type Fields = Box<[(Arc<str>, Value)]>;
+
+impl LoadedRecord {
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.fields
+            .iter()
+            .find(|(f, _)| &**f == field)
+            .map(|(_, v)| v)
+    }
+}
+
+impl From<Record> for LoadedRecord {
+    fn from(r: Record) -> Self {
+        LoadedRecord {
+            entity: r.entity,
+            source_ref: r.source_ref,
+            observed_at: r.observed_at,
+            fields: r.fields.into_iter().map(|(f, v)| (f.into(), v)).collect(),
+        }
+    }
+}
+
+/// One shared copy of each distinct string (field and source names).
+#[derive(Default)]
+struct Names(std::collections::HashMap<String, Arc<str>>);
+
+impl Names {
+    fn get_str(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = s.into();
+        self.0.insert(s.to_string(), a.clone());
+        a
+    }
+
+    fn get(&mut self, s: String) -> Arc<str> {
+        if let Some(a) = self.0.get(&s) {
+            return a.clone();
+        }
+        let a: Arc<str> = s.as_str().into();
+        self.0.insert(s, a.clone());
+        a
+    }
 }
 
 /// What the workspace knows about one imported source.
@@ -183,28 +251,22 @@ impl Workspace {
         // fields is most of the work; a chunk bounds the raw text held at once).
         const CHUNK: usize = 1 << 15;
         let path = self.path.as_path();
-        let decode = |(source, kind, entity, source_ref, observed_at, fields): RawRecord| {
-            let bad = |what: &str| {
-                Error::input(
+        let decode =
+            |names: &mut Names,
+             (source, kind, entity, source_ref, observed_at, fields): RawRecord| {
+                let bad = |what: &str| {
+                    Error::input(
                     path,
                     format!("corrupt workspace ({what} in {source}/{source_ref}); delete it and import again"),
                 )
+                };
+                let kind = SourceKind::parse(&kind).ok_or_else(|| bad("source kind"))?;
+                let entity = Entity::parse(&entity).ok_or_else(|| bad("entity"))?;
+                let fields = decode_fields(&fields, names).ok_or_else(|| bad("fields"))?;
+                Ok((source, kind, entity, source_ref, observed_at, fields))
             };
-            let kind = SourceKind::parse(&kind).ok_or_else(|| bad("source kind"))?;
-            let entity = Entity::parse(&entity).ok_or_else(|| bad("entity"))?;
-            let fields = decode_fields(&fields).ok_or_else(|| bad("fields"))?;
-            Ok(StoredRecord {
-                source,
-                kind,
-                record: Record {
-                    entity,
-                    source_ref,
-                    observed_at,
-                    fields,
-                },
-            })
-        };
         let mut out = Vec::new();
+        let mut names = Names::default();
         let mut chunk: Vec<RawRecord> = Vec::with_capacity(CHUNK);
         let mut rows = rows.peekable();
         while rows.peek().is_some() {
@@ -212,9 +274,23 @@ impl Workspace {
             for row in rows.by_ref().take(CHUNK) {
                 chunk.push(row.map_err(|e| self.err(e))?);
             }
-            let decoded: Vec<Result<StoredRecord>> = chunk.par_drain(..).map(decode).collect();
+            // Each parallel job shares names through its own table (a few dozen copies).
+            let decoded: Vec<Result<_>> = chunk
+                .par_drain(..)
+                .map_init(Names::default, decode)
+                .collect();
             for r in decoded {
-                out.push(r?);
+                let (source, kind, entity, source_ref, observed_at, fields) = r?;
+                out.push(StoredRecord {
+                    source: names.get(source),
+                    kind,
+                    record: LoadedRecord {
+                        entity,
+                        source_ref,
+                        observed_at,
+                        fields,
+                    },
+                });
             }
         }
         out.par_sort_unstable_by(|a, b| {
@@ -275,12 +351,11 @@ impl Workspace {
 /// A record's fields as stored: a JSON array of `[name, value]` pairs, the value a string,
 /// an integer or null (what `serde_json` makes of `Vec<(String, Value)>`). Decoded by hand:
 /// `Value` is an untagged enum, which serde decodes slowly, and a million records are read
-/// at once. The vector is exactly as long as the fields.
-fn decode_fields(json: &str) -> Option<Vec<(String, Value)>> {
-    use serde::de::{Deserializer, SeqAccess, Visitor};
+/// at once. Names come from `names` (one copy each).
+fn decode_fields(json: &str, names: &mut Names) -> Option<Fields> {
+    use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
     use std::fmt;
 
-    struct Field(String, Value);
     struct FieldValue(Value);
 
     impl<'de> serde::Deserialize<'de> for FieldValue {
@@ -325,16 +400,64 @@ fn decode_fields(json: &str) -> Option<Vec<(String, Value)>> {
         }
     }
 
-    impl<'de> serde::Deserialize<'de> for Field {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-            let (name, FieldValue(v)) = <(String, FieldValue)>::deserialize(d)?;
-            Ok(Field(name, v))
+    /// A field name, looked up in `names`.
+    struct Name<'n>(&'n mut Names);
+    impl<'de> DeserializeSeed<'de> for Name<'_> {
+        type Value = Arc<str>;
+        fn deserialize<D: Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Arc<str>, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl Visitor<'_> for Name<'_> {
+        type Value = Arc<str>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a field name")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Arc<str>, E> {
+            Ok(self.0.get_str(v))
         }
     }
 
-    struct Fields;
-    impl<'de> Visitor<'de> for Fields {
-        type Value = Vec<(String, Value)>;
+    /// One `[name, value]` pair.
+    struct Field<'n>(&'n mut Names);
+    impl<'de> DeserializeSeed<'de> for Field<'_> {
+        type Value = (Arc<str>, Value);
+        fn deserialize<D: Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<Self::Value, D::Error> {
+            d.deserialize_tuple(2, self)
+        }
+    }
+    impl<'de> Visitor<'de> for Field<'_> {
+        type Value = (Arc<str>, Value);
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a [name, value] pair")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            use serde::de::Error as _;
+            let name = seq
+                .next_element_seed(Name(self.0))?
+                .ok_or_else(|| A::Error::invalid_length(0, &"a [name, value] pair"))?;
+            let FieldValue(v) = seq
+                .next_element()?
+                .ok_or_else(|| A::Error::invalid_length(1, &"a [name, value] pair"))?;
+            if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                return Err(A::Error::invalid_length(3, &"a [name, value] pair"));
+            }
+            Ok((name, v))
+        }
+    }
+
+    struct FieldList<'n>(&'n mut Names);
+    impl<'de> Visitor<'de> for FieldList<'_> {
+        type Value = Vec<(Arc<str>, Value)>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("an array of [name, value] pairs")
         }
@@ -343,18 +466,17 @@ fn decode_fields(json: &str) -> Option<Vec<(String, Value)>> {
             mut seq: A,
         ) -> std::result::Result<Self::Value, A::Error> {
             let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(16));
-            while let Some(Field(name, v)) = seq.next_element()? {
-                out.push((name, v));
+            while let Some(f) = seq.next_element_seed(Field(&mut *self.0))? {
+                out.push(f);
             }
-            out.shrink_to_fit();
             Ok(out)
         }
     }
 
     let mut de = serde_json::Deserializer::from_str(json);
-    let fields = de.deserialize_seq(Fields).ok()?;
+    let fields = de.deserialize_seq(FieldList(names)).ok()?;
     de.end().ok()?;
-    Some(fields)
+    Some(fields.into_boxed_slice())
 }
 
 /// Receives one source's records inside a transaction. Commit with [`SourceWriter::finish`].
@@ -484,10 +606,18 @@ mod tests {
             ("name".to_string(), Value::text("José \"Pepe\" Müller\n")),
         ];
         let json = serde_json::to_string(&fields).unwrap();
-        let back = decode_fields(&json).unwrap();
-        assert_eq!(back, fields);
-        assert_eq!(back.capacity(), back.len());
-        assert_eq!(decode_fields("[]").unwrap(), vec![]);
+        let mut names = Names::default();
+        let back = decode_fields(&json, &mut names).unwrap();
+        let back_owned: Vec<(String, Value)> = back
+            .iter()
+            .map(|(f, v)| (f.to_string(), v.clone()))
+            .collect();
+        assert_eq!(back_owned, fields);
+        // Names are shared between records.
+        let again = decode_fields(r#"[["id","18"],["na\u006de",1]]"#, &mut names).unwrap();
+        assert!(Arc::ptr_eq(&back[0].0, &again[0].0));
+        assert!(Arc::ptr_eq(&back[4].0, &again[1].0));
+        assert!(decode_fields("[]", &mut names).unwrap().is_empty());
         for bad in [
             "",
             "{}",
@@ -496,8 +626,9 @@ mod tests {
             "[[\"a\",[1]]]",
             "[] x",
             "[[\"a\"]]",
+            "[[\"a\",1,2]]",
         ] {
-            assert!(decode_fields(bad).is_none(), "{bad}");
+            assert!(decode_fields(bad, &mut names).is_none(), "{bad}");
         }
         // What the untagged serde form refuses, this refuses too.
         assert!(serde_json::from_str::<Vec<(String, Value)>>("[[\"a\",1.5]]").is_err());
@@ -533,7 +664,7 @@ mod tests {
             .into_iter()
             .map(|r| {
                 (
-                    r.source,
+                    r.source.to_string(),
                     r.record.entity.as_str().to_string(),
                     r.record.source_ref,
                 )

@@ -21,7 +21,7 @@ pub use model::{
     Provenance, ProvenanceIds, ProvenanceLog, ProvenanceRef, Recovered, ReviewItem, Row, StrId,
 };
 
-use crate::claims::store::StoredRecord;
+use crate::claims::store::{LoadedRecord, StoredRecord};
 use crate::claims::{Entity, SourceKind, Value};
 use link::{Clusters, KeyIndex, KeySpec};
 use rayon::prelude::*;
@@ -234,12 +234,7 @@ fn link_fields(target: Entity) -> (&'static str, &'static [&'static str]) {
 }
 
 /// Resolves what `rec` says about its `target` to a cluster root of `linked`.
-fn resolve(
-    rec: &crate::claims::Record,
-    target: Entity,
-    linked: &mut Linked,
-    scope: usize,
-) -> Option<usize> {
+fn resolve(rec: &LoadedRecord, target: Entity, linked: &mut Linked, scope: usize) -> Option<usize> {
     let (id_field, others) = link_fields(target);
     if let Some(v) = rec.get(id_field) {
         if let Some(n) = linked.lookup(target, "id", v, scope) {
@@ -267,8 +262,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     let idx = |e| by_entity.get(&e).cloned().unwrap_or_default();
     let mut out = Recovered::default();
 
-    let biz_of =
-        |rec: &crate::claims::Record, biz: &mut Linked| resolve(rec, Entity::Business, biz, GLOBAL);
+    let biz_of = |rec: &LoadedRecord, biz: &mut Linked| resolve(rec, Entity::Business, biz, GLOBAL);
     // Reservations and payments are clustered on their own keys, beside businesses and
     // customers (which need the businesses first).
     let (r_idx, p_idx) = (idx(Entity::Reservation), idx(Entity::Payment));
@@ -758,14 +752,15 @@ fn build_one(
             observed_at: rec.observed_at.clone(),
             has_app_id: rec_has_id,
         };
-        for (f, v) in &rec.fields {
+        for (f, v) in rec.fields.iter() {
+            let f: &str = f;
             if f == "deleted" {
                 deleted |= v.as_int() == Some(1);
             } else if let Some(a) = f.strip_prefix("attr.") {
                 if let Some(s) = v.render() {
                     attrs.entry(format!("attr.{a}")).or_insert(s);
                 }
-            } else if let Some(c) = cols.iter().find(|c| **c == f.as_str()) {
+            } else if let Some(c) = cols.iter().find(|c| **c == f) {
                 if !matches!(*c, "business_id" | "customer_id" | "reservation_id") {
                     let (cs, from) = cands.entry(c).or_default();
                     cs.push(cand(clean(f, v.clone())));
@@ -1252,11 +1247,7 @@ mod tests {
         for (f, v) in fields {
             record.set(*f, v.clone());
         }
-        StoredRecord {
-            source: kind.as_str().into(),
-            kind,
-            record,
-        }
+        StoredRecord::new(kind.as_str(), kind, record)
     }
     fn t(s: &str) -> Value {
         Value::text(s)
