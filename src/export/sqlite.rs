@@ -124,10 +124,10 @@ pub fn write(rec: &Recovered, dest: &Path) -> Result<()> {
 
 fn write_into(conn: &mut Connection, rec: &Recovered) -> rusqlite::Result<()> {
     // A fresh temp file that is renamed only when complete: no journal, no syncs, one
-    // writer; larger pages and cache for millions of provenance rows.
+    // writer; larger pages for millions of provenance rows.
     conn.execute_batch(
         "PRAGMA page_size=16384; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;
-         PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-131072; PRAGMA temp_store=FILE;",
+         PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-32768;",
     )?;
     let tx = conn.transaction()?;
     tx.execute_batch(CONTRACT_DDL)?;
