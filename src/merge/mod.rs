@@ -102,6 +102,9 @@ struct Linked {
     index: KeyIndex,
     /// node -> business root (scope), for entities linked per business.
     scope: Vec<usize>,
+    /// Node -> keys other records named it by (a stub's only key, or an app id learnt
+    /// from a record that names the business by two keys), with the naming record.
+    named_keys: HashMap<usize, Vec<(&'static str, String, usize)>>,
 }
 
 const GLOBAL: usize = usize::MAX;
@@ -114,6 +117,7 @@ impl Linked {
             clusters: Clusters::new(idx.len()),
             index: KeyIndex::default(),
             scope,
+            named_keys: HashMap::new(),
         };
         for (node, &ri) in idx.iter().enumerate() {
             for (k, spec) in specs.iter().enumerate() {
@@ -189,18 +193,31 @@ impl Linked {
         Some(self.clusters.find(n))
     }
 
-    /// Adds a stub node holding one exclusive key (an entity only referred to).
-    fn stub(&mut self, e: Entity, field: &str, value: &str) -> usize {
-        let (k, _) = keys(e)
+    /// Gives node `n`'s cluster the exclusive key `field = value`, which record `named_by`
+    /// told us. False (and nothing changes) when the cluster holds another value of it.
+    fn attach(&mut self, e: Entity, n: usize, field: &str, value: &str, named_by: usize) -> bool {
+        let (k, spec) = keys(e)
             .iter()
             .enumerate()
             .find(|(_, s)| s.field == field)
-            .expect("stub key is an identity key");
+            .expect("an identity key");
+        if !self.clusters.set_exclusive(n, k, value) {
+            return false;
+        }
+        self.index.link(&mut self.clusters, n, GLOBAL, k, value);
+        self.named_keys
+            .entry(n)
+            .or_default()
+            .push((spec.field, value.to_string(), named_by));
+        true
+    }
+
+    /// Adds a stub node for an entity only referred to (by record `named_by`).
+    fn stub(&mut self, e: Entity, field: &str, value: &str, named_by: usize) -> usize {
         let n = self.clusters.add();
         self.nodes.push(None);
         self.scope.push(GLOBAL);
-        self.clusters.set_exclusive(n, k, value);
-        self.index.link(&mut self.clusters, n, GLOBAL, k, value);
+        self.attach(e, n, field, value, named_by);
         n
     }
 
@@ -272,20 +289,39 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
             let b_idx = idx(Entity::Business);
             let mut biz =
                 Linked::build(Entity::Business, records, &b_idx, vec![GLOBAL; b_idx.len()]);
-            for r in records
+            for (ri, r) in records
                 .iter()
-                .filter(|r| r.record.entity != Entity::Business)
+                .enumerate()
+                .filter(|(_, r)| r.record.entity != Entity::Business)
             {
-                for (field, key) in [
-                    ("business_id", "id"),
-                    ("business.stripe_account", "stripe_account"),
-                ] {
-                    if let Some(v) = r.record.get(field).and_then(|v| key_value(key, v)) {
-                        if biz
-                            .lookup(Entity::Business, key, &Value::text(v.clone()), GLOBAL)
-                            .is_none()
-                        {
-                            biz.stub(Entity::Business, key, &v);
+                // A record that names its business by app id and by Stripe account tells
+                // us they are one business, even when no business record says so.
+                let id_v = r.record.get("business_id").and_then(|v| key_value("id", v));
+                let acct_v = r
+                    .record
+                    .get("business.stripe_account")
+                    .and_then(|v| key_value("stripe_account", v));
+                let find = |biz: &mut Linked, key: &str, v: &Option<String>| {
+                    v.as_ref().and_then(|v| {
+                        biz.lookup(Entity::Business, key, &Value::text(v.clone()), GLOBAL)
+                    })
+                };
+                if let Some(v) = &id_v {
+                    if find(&mut biz, "id", &id_v).is_none() {
+                        let joined = find(&mut biz, "stripe_account", &acct_v)
+                            .is_some_and(|n| biz.attach(Entity::Business, n, "id", v, ri));
+                        if !joined {
+                            biz.stub(Entity::Business, "id", v, ri);
+                        }
+                    }
+                }
+                if let Some(v) = &acct_v {
+                    if find(&mut biz, "stripe_account", &acct_v).is_none() {
+                        let joined = find(&mut biz, "id", &id_v).is_some_and(|n| {
+                            biz.attach(Entity::Business, n, "stripe_account", v, ri)
+                        });
+                        if !joined {
+                            biz.stub(Entity::Business, "stripe_account", v, ri);
                         }
                     }
                 }
@@ -500,9 +536,13 @@ fn resolve_id_collisions(out: &mut Recovered) {
                 .then(rows[b].confidence.total_cmp(&rows[a].confidence))
                 .then(a.cmp(&b))
         });
-        for w in 1..order.len() {
-            let (prev, cur) = (order[w - 1], order[w]);
-            if rows[prev].id == rows[cur].id || rows[cur].id.is_empty() {
+        // The first row of each run of equal ids keeps the id (compare with it, not with
+        // the row before, which may already have been renamed).
+        let mut kept: Option<String> = None;
+        for &cur in &order {
+            if kept.as_deref() != Some(rows[cur].id.as_str()) && !rows[cur].id.is_empty() {
+                kept = Some(rows[cur].id.clone());
+            } else {
                 let old = rows[cur].id.clone();
                 let new = crate::util::ids::synthetic_id(&[
                     e.as_str(),
@@ -717,9 +757,55 @@ fn build_rows(
         .par_iter()
         .map(|g| {
             let recs: Vec<usize> = g.iter().filter_map(|&n| linked.nodes[n]).collect();
-            build_one(ctx, e, cols, recs, &links)
+            let named: Vec<&(&'static str, String, usize)> = g
+                .iter()
+                .filter_map(|n| linked.named_keys.get(n))
+                .flatten()
+                .collect();
+            let mut b = build_one(ctx, e, cols, recs, &links);
+            if !named.is_empty() {
+                named_values(ctx, &mut b, &named);
+            }
+            b
         })
         .collect()
+}
+
+/// A row holds the keys other records named it by (an app id, a Stripe account) when no
+/// record of its own gives them, supported by those records; a stub becomes a usable row
+/// with a stable id.
+fn named_values(ctx: &Ctx<'_>, b: &mut Building, named: &[&(&'static str, String, usize)]) {
+    let mut named = named.to_vec();
+    named.sort();
+    for (field, value, ri) in named {
+        let kind = ctx.records[*ri].kind;
+        if !b.row.sources.contains(&kind) {
+            b.row.sources.push(kind);
+            b.row.sources.sort();
+            b.evidence.kinds = b.row.sources.clone();
+        }
+        if *field == "id" {
+            if b.row.id.starts_with("rec_") || b.row.id.is_empty() {
+                b.row.id = value.clone();
+            }
+        } else {
+            b.row
+                .values
+                .entry(field.to_string())
+                .or_insert_with(|| Value::Text(value.clone()));
+        }
+        b.provenance.push(Offer {
+            from: Origin::Record(*ri),
+            column: field,
+            value: Some(value.clone().into_boxed_str()),
+            chosen: true,
+        });
+    }
+    if b.row.id.starts_with("rec_") || b.row.id.is_empty() {
+        if let Some(acct) = b.row.text("stripe_account") {
+            b.row.id = crate::util::ids::synthetic_id(&["business", "stripe_account", acct]);
+        }
+    }
 }
 
 fn build_one(
@@ -1513,6 +1599,112 @@ mod tests {
             a.reservations.iter().map(|r| &r.id).collect::<Vec<_>>(),
             b.reservations.iter().map(|r| &r.id).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn a_record_naming_two_keys_joins_them() {
+        use Entity::*;
+        use SourceKind::*;
+        let s = "2026-11-20T14:30:00Z";
+        // An account without the app's id in its metadata, and charges on it that carry
+        // the id; plus a second business known only by an id and a third only by an account.
+        let recs = vec![
+            rec(
+                Stripe,
+                Business,
+                "stripe:acct_9",
+                s,
+                &[("stripe_account", t("acct_9")), ("name", t("Vela"))],
+            ),
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_9/ch_1",
+                s,
+                &[
+                    ("processor_id", t("ch_1")),
+                    ("amount", Value::Int(100)),
+                    ("currency", t("eur")),
+                    ("business_id", t("9")),
+                    ("business.stripe_account", t("acct_9")),
+                ],
+            ),
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_9/ch_2",
+                s,
+                &[
+                    ("processor_id", t("ch_2")),
+                    ("amount", Value::Int(100)),
+                    ("currency", t("eur")),
+                    ("business_id", t("9")),
+                    ("business.stripe_account", t("acct_9")),
+                ],
+            ),
+            rec(
+                Backup,
+                Payment,
+                "backup:charges#3",
+                s,
+                &[
+                    ("id", t("3")),
+                    ("amount", Value::Int(100)),
+                    ("currency", t("eur")),
+                    ("business_id", t("11")),
+                ],
+            ),
+            rec(
+                Email,
+                Payment,
+                "email:<r@x>",
+                s,
+                &[
+                    ("attr.receipt_number", t("1-2")),
+                    ("amount", Value::Int(100)),
+                    ("currency", t("eur")),
+                    ("business.stripe_account", t("acct_12")),
+                ],
+            ),
+            rec(
+                Email,
+                Payment,
+                "email:<s@x>",
+                s,
+                &[
+                    ("attr.receipt_number", t("1-3")),
+                    ("amount", Value::Int(100)),
+                    ("currency", t("eur")),
+                    ("business.stripe_account", t("acct_13")),
+                ],
+            ),
+        ];
+        let out = merge(&recs, &settings());
+        let ids: Vec<&str> = out.businesses.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(out.businesses.len(), 4, "{ids:?}");
+        let vela = out
+            .businesses
+            .iter()
+            .find(|b| b.id == "9")
+            .expect("id learnt from charges");
+        assert_eq!(vela.text("stripe_account"), Some("acct_9"));
+        assert_eq!(vela.text("name"), Some("Vela"));
+        // Businesses only referred to keep the key they were named by, and distinct ids.
+        let a12 = out
+            .businesses
+            .iter()
+            .find(|b| b.text("stripe_account") == Some("acct_12"))
+            .unwrap();
+        let a13 = out
+            .businesses
+            .iter()
+            .find(|b| b.text("stripe_account") == Some("acct_13"))
+            .unwrap();
+        assert_ne!(a12.id, a13.id);
+        assert_eq!(a12.sources_text(), "email");
+        assert!(out.businesses.iter().any(|b| b.id == "11"));
+        let mut seen = std::collections::HashSet::new();
+        assert!(out.businesses.iter().all(|b| seen.insert(b.id.clone())));
     }
 
     #[test]
