@@ -221,7 +221,6 @@ impl Workspace {
             path,
             tx,
             info,
-            kind_text: String::new(),
             busy: std::time::Duration::ZERO,
         })
     }
@@ -484,13 +483,12 @@ pub struct SourceWriter<'a> {
     path: PathBuf,
     tx: rusqlite::Transaction<'a>,
     info: SourceInfo,
-    kind_text: String,
     /// Time spent storing records (for the log).
     busy: std::time::Duration,
 }
 
 impl SourceWriter<'_> {
-    pub fn finish(mut self) -> Result<SourceInfo> {
+    pub fn finish(self) -> Result<SourceInfo> {
         let i = &self.info;
         self.tx
             .execute(
@@ -507,7 +505,6 @@ impl SourceWriter<'_> {
             self.busy,
             t.elapsed()
         );
-        self.kind_text.clear();
         Ok(self.info)
     }
 }
@@ -515,9 +512,6 @@ impl SourceWriter<'_> {
 impl RecordSink for SourceWriter<'_> {
     fn record(&mut self, r: Record) -> Result<()> {
         let started = std::time::Instant::now();
-        if self.kind_text.is_empty() {
-            self.kind_text = self.info.kind.clone();
-        }
         let fields = serde_json::to_string(&r.fields).map_err(|e| Error::Other(e.to_string()))?;
         let n = self
             .tx
@@ -527,7 +521,7 @@ impl RecordSink for SourceWriter<'_> {
             .and_then(|mut st| {
                 st.execute(params![
                     self.info.name,
-                    self.kind_text,
+                    self.info.kind,
                     r.entity.as_str(),
                     r.source_ref,
                     r.observed_at,
