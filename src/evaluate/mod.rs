@@ -29,12 +29,22 @@
 //! `business_id`, `status`, `starts_at`; payments `amount`, `status`, `business_id`.
 //! Predictions fall into 10 equal-width bins of confidence ([0,0.1), ..., [0.9,1.0]); the
 //! expected calibration error is Σ (n_bin / n) · |accuracy_bin − mean confidence_bin|.
+//!
+//! # Stripe money per business
+//! For each truth business with at least one payment with `processor = 'stripe'`: per
+//! currency, net = Σ `amount` − Σ `amount_refunded` over its Stripe payments whose status is
+//! succeeded, refunded, partially_refunded or disputed. Recovered payments count for the
+//! truth business their `business_id` maps to through the business matching (an unmatched
+//! id stands for itself, as for every foreign key here). A business is **exact** when, for
+//! every currency on either side, the two nets are equal. Currencies are compared as written:
+//! the contract's codes are lowercase, so `'USD'` is not `'usd'`. A duplicate payment counts
+//! its money twice, so it breaks its business.
 
 use crate::claims::Entity;
 use crate::error::{Error, Result};
 use rusqlite::{types::ValueRef, Connection, OpenFlags};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 /// The whole comparison.
@@ -44,6 +54,8 @@ pub struct Evaluation {
     pub recovered: String,
     pub tables: Vec<TableScore>,
     pub calibration: Calibration,
+    /// Stripe money per business (see the module docs).
+    pub money: MoneyScore,
     /// Rows grouped by table, supporting sources and confidence: which kinds of row are
     /// right how often (the data a calibration is fitted on).
     pub by_evidence: Vec<EvidenceGroup>,
@@ -71,6 +83,8 @@ pub struct TableScore {
     pub matched_by_key: usize,
     /// Recovered rows matched to a truth row already matched.
     pub duplicates: usize,
+    /// duplicates / truth rows (0 when the truth has no rows).
+    pub duplicate_share: f64,
     /// Recovered rows that match no truth row.
     pub phantoms: usize,
     pub precision: f64,
@@ -87,6 +101,30 @@ pub struct ColumnScore {
     pub compared: usize,
     pub correct: usize,
     pub accuracy: f64,
+}
+
+/// Stripe money per business: how many truth businesses get their Stripe net right.
+#[derive(Debug, Clone, Serialize)]
+pub struct MoneyScore {
+    /// What "exact" means (see the module docs).
+    pub rule: String,
+    /// Truth businesses with at least one Stripe payment.
+    pub businesses: usize,
+    /// Of those, businesses whose net is right in every currency.
+    pub exact: usize,
+    /// exact / businesses (1 when there are none).
+    pub share: f64,
+    /// Each wrong (business, currency): the truth's and the recovered net, in minor units
+    /// (`null` when an amount was not a whole number).
+    pub wrong: Vec<MoneyMiss>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MoneyMiss {
+    pub business_id: String,
+    pub currency: String,
+    pub truth: Option<i128>,
+    pub recovered: Option<i128>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,6 +149,14 @@ pub struct ReliabilityBin {
     pub mean_confidence: f64,
     pub accuracy: f64,
 }
+
+const MONEY_RULE: &str = "per truth business with a Stripe payment and per currency (as written), \
+net = sum(amount) - sum(amount_refunded) over processor = 'stripe' payments with status \
+succeeded, refunded, partially_refunded or disputed; recovered payments attributed through the \
+business matching; exact when every currency's net is equal";
+
+/// Payment statuses whose money a business received (before refunds).
+const MONEY_STATUSES: &[&str] = &["succeeded", "refunded", "partially_refunded", "disputed"];
 
 const CALIBRATION_RULE: &str = "a recovered row is correct when it is matched to a truth row \
 (not a duplicate, not a phantom) and its key columns are right: businesses name; customers \
@@ -249,6 +295,9 @@ fn open(path: &Path) -> Result<Connection> {
 /// Per table: recovered index -> (truth index, is the first match).
 type Matching = Vec<Option<(usize, bool)>>;
 
+/// (truth business id, currency) -> net in minor units (`None`: not a whole number).
+type Nets = BTreeMap<(String, String), Option<i128>>;
+
 struct Tables {
     truth: Vec<Vec<Rec>>,
     rec: Vec<Vec<Rec>>,
@@ -373,6 +422,91 @@ impl Tables {
         (n_id, n_key)
     }
 
+    /// Stripe nets per (truth business, currency) of one side; `None` where an amount is
+    /// not a whole number.
+    fn stripe_nets(&self, recovered: bool) -> Nets {
+        let pi = entity_index(Entity::Payment);
+        let rows = if recovered {
+            &self.rec[pi]
+        } else {
+            &self.truth[pi]
+        };
+        let mut out = Nets::new();
+        for p in rows {
+            if p.get("processor") != Some("stripe")
+                || !p.get("status").is_some_and(|s| MONEY_STATUSES.contains(&s))
+            {
+                continue;
+            }
+            let business = if recovered {
+                self.mapped("business_id", p.get("business_id"))
+            } else {
+                p.get("business_id")
+            };
+            let Some(business) = business else { continue };
+            let int = |c: &str| match p.get(c) {
+                None => Some(0),
+                Some(v) => v.trim().parse::<i128>().ok(),
+            };
+            let net = match (int("amount"), int("amount_refunded")) {
+                (Some(a), Some(r)) => Some(a - r),
+                _ => None,
+            };
+            let key = (
+                business.to_string(),
+                p.get("currency").unwrap_or("").to_string(),
+            );
+            let e = out.entry(key).or_insert(Some(0));
+            *e = e.zip(net).map(|(x, y)| x + y);
+        }
+        out
+    }
+
+    fn money(&self) -> MoneyScore {
+        let pi = entity_index(Entity::Payment);
+        let businesses: BTreeSet<&str> = self.truth[pi]
+            .iter()
+            .filter(|p| p.get("processor") == Some("stripe"))
+            .filter_map(|p| p.get("business_id"))
+            .collect();
+        let truth = self.stripe_nets(false);
+        let rec = self.stripe_nets(true);
+        let mut wrong = Vec::new();
+        let mut exact = 0;
+        for &b in &businesses {
+            let range = |n: &'_ Nets| {
+                n.range((b.to_string(), String::new())..)
+                    .take_while(|((x, _), _)| x == b)
+                    .map(|((_, c), v)| (c.clone(), *v))
+                    .collect::<BTreeMap<String, Option<i128>>>()
+            };
+            let (t, r) = (range(&truth), range(&rec));
+            let currencies: BTreeSet<&String> = t.keys().chain(r.keys()).collect();
+            let mut ok = true;
+            for c in currencies {
+                let tv = t.get(c).copied().unwrap_or(Some(0));
+                let rv = r.get(c).copied().unwrap_or(Some(0));
+                if tv.is_none() || tv != rv {
+                    ok = false;
+                    wrong.push(MoneyMiss {
+                        business_id: b.to_string(),
+                        currency: c.clone(),
+                        truth: tv,
+                        recovered: rv,
+                    });
+                }
+            }
+            exact += ok as usize;
+        }
+        MoneyScore {
+            rule: MONEY_RULE.to_string(),
+            businesses: businesses.len(),
+            exact,
+            share: ratio(exact, businesses.len()),
+            wrong,
+        }
+    }
+
     fn column_right(&self, e: Entity, col: &str, ri: usize, ti: usize) -> bool {
         let ei = entity_index(e);
         let r = &self.rec[ei][ri];
@@ -472,6 +606,11 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
             matched_by_id: by_id,
             matched_by_key: by_key,
             duplicates,
+            duplicate_share: if nt == 0 {
+                0.0
+            } else {
+                duplicates as f64 / nt as f64
+            },
             phantoms,
             precision,
             recall,
@@ -484,6 +623,7 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
         recovered: recovered.display().to_string(),
         tables,
         calibration: calibration(&predictions),
+        money: t.money(),
         by_evidence: groups
             .into_iter()
             .map(|((table, signature, c), (rows, correct))| EvidenceGroup {
@@ -567,18 +707,28 @@ pub fn render_text(ev: &Evaluation) -> String {
     let _ = writeln!(s, "recovered: {}", ev.recovered);
     let _ = writeln!(
         s,
-        "\n{:<13} {:>8} {:>9} {:>8} {:>6} {:>7} {:>9} {:>7} {:>7}",
-        "table", "truth", "recovered", "matched", "dups", "phantom", "precision", "recall", "F1"
+        "\n{:<13} {:>8} {:>9} {:>8} {:>6} {:>6} {:>7} {:>9} {:>7} {:>7}",
+        "table",
+        "truth",
+        "recovered",
+        "matched",
+        "dups",
+        "dup%",
+        "phantom",
+        "precision",
+        "recall",
+        "F1"
     );
     for t in &ev.tables {
         let _ = writeln!(
             s,
-            "{:<13} {:>8} {:>9} {:>8} {:>6} {:>7} {:>9.3} {:>7.3} {:>7.3}",
+            "{:<13} {:>8} {:>9} {:>8} {:>6} {:>6.1} {:>7} {:>9.3} {:>7.3} {:>7.3}",
             t.table,
             t.truth_rows,
             t.recovered_rows,
             t.matched,
             t.duplicates,
+            t.duplicate_share * 100.0,
             t.phantoms,
             t.precision,
             t.recall,
@@ -594,6 +744,14 @@ pub fn render_text(ev: &Evaluation) -> String {
             .collect();
         let _ = writeln!(s, "  {:<13} {}", t.table, cols.join(", "));
     }
+    let m = &ev.money;
+    let _ = writeln!(
+        s,
+        "\nmoney exact: {} of {} businesses ({:.1}%)  (Stripe net per business and currency)",
+        m.exact,
+        m.businesses,
+        m.share * 100.0
+    );
     let c = &ev.calibration;
     let _ = writeln!(
         s,
@@ -681,6 +839,8 @@ INSERT INTO payments VALUES ('1001','1','11','101','stripe','ch_2',6500,6500,'us
         assert_eq!(ev.calibration.predictions, 10);
         assert_eq!(ev.calibration.correct, 10);
         assert!(ev.calibration.ece.abs() < 1e-12);
+        assert_eq!((ev.money.businesses, ev.money.exact), (1, 1));
+        assert!(ev.tables.iter().all(|t| t.duplicate_share == 0.0));
         assert!(render_text(&ev).contains("reservations"));
     }
 
@@ -825,6 +985,110 @@ INSERT INTO businesses VALUES ('rec_y','lumen hair studio',NULL,'acct_A',0.9,'st
         let ev = evaluate(&tp, &tp).unwrap();
         println!("{}", render_text(&ev));
         println!("generate+write {:?}, evaluate {:?}", t1 - t0, t1.elapsed());
+    }
+
+    /// TRUTH plus Stripe money for business 2 (eur) and payments that do not count: a
+    /// failed charge and a cash payment.
+    const TRUTH_MONEY: &str = r#"
+INSERT INTO payments VALUES ('1002','2','12','102','stripe','ch_3',3000,0,'eur','succeeded','2026-01-03T10:00:05Z',1,'stripe');
+INSERT INTO payments VALUES ('1003','2','12','102','stripe','ch_4',3000,1000,'eur','partially_refunded','2026-01-03T11:00:05Z',1,'stripe');
+INSERT INTO payments VALUES ('1004','2','12','102','stripe','ch_5',3000,0,'eur','failed','2026-01-03T12:00:05Z',1,'stripe');
+INSERT INTO payments VALUES ('1005','1','10','100','cash',NULL,2000,0,'usd','succeeded','2026-01-04T12:00:05Z',1,'backup');
+"#;
+
+    #[test]
+    fn money_per_business_and_a_duplicate_payment_breaks_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = db(dir.path(), "t.sqlite", &format!("{TRUTH}{TRUTH_MONEY}"));
+        let ev = evaluate(&t, &t).unwrap();
+        assert_eq!((ev.money.businesses, ev.money.exact), (2, 2));
+        assert!(ev.money.wrong.is_empty());
+        // Business 1 known only by a synthetic id: its payments count for truth business 1
+        // through the matching, and a failed charge (a phantom) adds no money. Business 2:
+        // ch_3 twice (by id and by processor id), so 3000 eur is counted twice.
+        let r = db(
+            dir.path(),
+            "r.sqlite",
+            r#"
+INSERT INTO businesses VALUES ('rec_b1','Lumen Hair Studio','hello@lumen.com','acct_A',0.9,'stripe');
+INSERT INTO businesses VALUES ('2','Trattoria Vela','ciao@vela.it',NULL,0.9,'backup');
+INSERT INTO payments VALUES ('rec_p1','rec_b1',NULL,NULL,'stripe','ch_1',6500,0,'usd','succeeded',NULL,0.9,'stripe');
+INSERT INTO payments VALUES ('rec_p2','rec_b1',NULL,NULL,'stripe','ch_2',6500,6500,'usd','refunded',NULL,0.9,'stripe');
+INSERT INTO payments VALUES ('rec_p9','rec_b1',NULL,NULL,'stripe','ch_9',9900,0,'usd','failed',NULL,0.2,'stripe');
+INSERT INTO payments VALUES ('1002','2',NULL,NULL,'stripe','ch_3',3000,0,'eur','succeeded',NULL,0.9,'stripe');
+INSERT INTO payments VALUES ('rec_p3','2',NULL,NULL,'stripe','ch_3',3000,0,'eur','succeeded',NULL,0.5,'email');
+INSERT INTO payments VALUES ('1003','2',NULL,NULL,'stripe','ch_4',3000,1000,'eur','partially_refunded',NULL,0.9,'stripe');
+"#,
+        );
+        let ev = evaluate(&t, &r).unwrap();
+        let m = &ev.money;
+        assert_eq!((m.businesses, m.exact), (2, 1), "{m:?}");
+        assert_eq!(m.share, 0.5);
+        assert_eq!(m.wrong.len(), 1);
+        let w = &m.wrong[0];
+        assert_eq!(
+            (
+                w.business_id.as_str(),
+                w.currency.as_str(),
+                w.truth,
+                w.recovered
+            ),
+            ("2", "eur", Some(5000), Some(8000))
+        );
+        let p = table(&ev, "payments");
+        assert_eq!(p.duplicates, 1);
+        assert!((p.duplicate_share - 1.0 / 6.0).abs() < 1e-12);
+        assert_eq!(table(&ev, "customers").duplicate_share, 0.0);
+        let text = render_text(&ev);
+        assert!(
+            text.contains("money exact: 1 of 2 businesses (50.0%)"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["money"]["exact"], 1);
+        assert_eq!(json["money"]["businesses"], 2);
+        assert!(json["tables"][3]["duplicate_share"].is_f64());
+    }
+
+    #[test]
+    fn money_currency_is_compared_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = db(dir.path(), "t.sqlite", TRUTH);
+        // The right amounts in 'USD': the contract's codes are lowercase, so a query for
+        // 'usd' finds no money for business 1 and 13000 - 6500 in a currency it never had.
+        let r = db(
+            dir.path(),
+            "r.sqlite",
+            r#"
+INSERT INTO businesses VALUES ('1','Lumen Hair Studio','hello@lumen.com','acct_A',0.9,'backup');
+INSERT INTO payments VALUES ('1000','1',NULL,NULL,'stripe','ch_1',6500,0,'USD','succeeded',NULL,0.9,'stripe');
+INSERT INTO payments VALUES ('1001','1',NULL,NULL,'stripe','ch_2',6500,6500,'usd','refunded',NULL,0.9,'stripe');
+"#,
+        );
+        let ev = evaluate(&t, &r).unwrap();
+        let m = &ev.money;
+        assert_eq!((m.businesses, m.exact), (1, 0));
+        let got: Vec<_> = m
+            .wrong
+            .iter()
+            .map(|w| (w.currency.as_str(), w.truth, w.recovered))
+            .collect();
+        assert_eq!(
+            got,
+            [("USD", Some(0), Some(6500)), ("usd", Some(6500), Some(0))]
+        );
+        assert!(render_text(&ev).contains("money exact: 0 of 1 businesses (0.0%)"));
+        // The same rows in 'usd' are exact.
+        let r2 = db(
+            dir.path(),
+            "r2.sqlite",
+            r#"
+INSERT INTO businesses VALUES ('1','Lumen Hair Studio','hello@lumen.com','acct_A',0.9,'backup');
+INSERT INTO payments VALUES ('1000','1',NULL,NULL,'stripe','ch_1',6500,0,'usd','succeeded',NULL,0.9,'stripe');
+INSERT INTO payments VALUES ('1001','1',NULL,NULL,'stripe','ch_2',6500,6500,'usd','refunded',NULL,0.9,'stripe');
+"#,
+        );
+        assert_eq!(evaluate(&t, &r2).unwrap().money.exact, 1);
     }
 
     #[test]
