@@ -70,7 +70,19 @@ pub fn import(
     force: bool,
     progress: &dyn Fn(&str) -> indicatif::ProgressBar,
 ) -> Result<Vec<ImportOutcome>> {
-    if let Some(name) = only {
+    import_sources(incident, ws, only.as_slice(), force, progress)
+}
+
+/// Imports the sources named in `only` (every source when it is empty). A name the
+/// incident does not have is an error that lists the names, before anything is imported.
+pub fn import_sources(
+    incident: &Incident,
+    ws: &mut Workspace,
+    only: &[&str],
+    force: bool,
+    progress: &dyn Fn(&str) -> indicatif::ProgressBar,
+) -> Result<Vec<ImportOutcome>> {
+    for &name in only {
         if !incident.sources.iter().any(|s| s.name == name) {
             let names: Vec<_> = incident.sources.iter().map(|s| s.name.as_str()).collect();
             return Err(Error::config(
@@ -91,7 +103,7 @@ pub fn import(
     let selected: Vec<_> = incident
         .sources
         .iter()
-        .filter(|s| only.is_none_or(|n| n == s.name))
+        .filter(|s| only.is_empty() || only.contains(&s.name.as_str()))
         .collect();
     // The input's own SHA-256 goes to run_info; the fingerprint (input, mapping and
     // times) decides whether a re-import can be skipped. Hashing reads every input once
@@ -198,6 +210,14 @@ fn import_hashed(
 
 /// Merges everything in the workspace.
 pub fn merge(ws: &Workspace) -> Result<Recovered> {
+    merge_sources(ws, &[])
+}
+
+/// Merges what the sources named in `only` said (everything when it is empty): other
+/// sources a workspace holds from an earlier import are left out of the rows and of
+/// `run_info`.
+pub fn merge_sources(ws: &Workspace, only: &[&str]) -> Result<Recovered> {
+    let selected = |name: &str| only.is_empty() || only.contains(&name);
     let incident_at = ws.meta("incident_at")?.ok_or_else(|| {
         Error::input(
             ws.path(),
@@ -209,7 +229,10 @@ pub fn merge(ws: &Workspace) -> Result<Recovered> {
         .and_then(|r| serde_json::from_str(&r).ok())
         .unwrap_or_default();
     let started = std::time::Instant::now();
-    let records = ws.records()?;
+    let mut records = ws.records()?;
+    if !only.is_empty() {
+        records.retain(|r| selected(&r.source));
+    }
     tracing::info!(
         "load records: {} from the workspace in {:.1?}{}",
         records.len(),
@@ -238,7 +261,7 @@ pub fn merge(ws: &Workspace) -> Result<Recovered> {
     if let Some(n) = ws.meta("incident_name")? {
         rec.run_info.insert("incident_name".into(), n);
     }
-    for s in ws.sources()? {
+    for s in ws.sources()?.into_iter().filter(|s| selected(&s.name)) {
         let p = format!("source.{}", s.name);
         rec.run_info.insert(format!("{p}.kind"), s.kind.clone());
         if let Some(path) = &s.path {
@@ -276,4 +299,65 @@ pub fn run_quiet(incident: &Path, out: &Path) -> Result<PathBuf> {
     let dest = out.join("recovered.sqlite");
     crate::export::sqlite::write(&rec, &dest)?;
     Ok(dest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::SourceKind;
+
+    fn demo() -> Incident {
+        Incident::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/demo/incident.toml"))
+            .unwrap()
+    }
+
+    fn hidden(_: &str) -> indicatif::ProgressBar {
+        indicatif::ProgressBar::hidden()
+    }
+
+    #[test]
+    fn an_unknown_source_is_an_error_that_lists_the_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open(&dir.path().join("ws.sqlite")).unwrap();
+        let e = import_sources(&demo(), &mut ws, &["stripe", "backup"], false, &hidden)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"backup\"") && e.contains("nightly-backup, stripe, mail-archive"),
+            "{e}"
+        );
+        assert!(ws.sources().unwrap().is_empty(), "nothing imported");
+    }
+
+    /// The backup-only floor is the same whether the workspace is fresh or already holds
+    /// every source from a full run.
+    #[test]
+    fn merge_of_some_sources_ignores_the_others_in_the_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let inc = demo();
+        let only = ["nightly-backup"];
+        let mut fresh = Workspace::open(&dir.path().join("fresh.sqlite")).unwrap();
+        let out = import_sources(&inc, &mut fresh, &only, false, &hidden).unwrap();
+        assert_eq!(out.len(), 1);
+        let floor = merge_sources(&fresh, &only).unwrap();
+        let mut full = Workspace::open(&dir.path().join("full.sqlite")).unwrap();
+        import_sources(&inc, &mut full, &[], false, &hidden).unwrap();
+        assert_eq!(full.sources().unwrap().len(), 3);
+        let again = merge_sources(&full, &only).unwrap();
+        let all = merge(&full).unwrap();
+        for e in Entity::ALL {
+            let ids = |r: &Recovered| r.rows(e).iter().map(|x| x.id.clone()).collect::<Vec<_>>();
+            assert_eq!(ids(&floor), ids(&again), "{e:?}");
+            assert!(
+                floor
+                    .rows(e)
+                    .iter()
+                    .all(|r| r.sources == [SourceKind::Backup]),
+                "{e:?}"
+            );
+        }
+        assert!(all.rows(Entity::Payment).len() > floor.rows(Entity::Payment).len());
+        assert!(!again.run_info.contains_key("source.stripe.kind"));
+        assert!(all.run_info.contains_key("source.stripe.kind"));
+    }
 }

@@ -24,6 +24,11 @@ pub struct Args {
     /// Re-import every source even if unchanged since the last run.
     #[arg(long)]
     pub force: bool,
+    /// Rebuild from this source only (repeatable; default: every source). Other sources
+    /// the workspace holds from an earlier run are left out: `--source nightly-backup`
+    /// gives the backup-only floor.
+    #[arg(long = "source", value_name = "NAME")]
+    pub sources: Vec<String>,
 }
 
 pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -32,8 +37,12 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let incident = Incident::load(&a.incident)?;
     let paths = WorkspacePaths::new(&a.out.join("workspace"));
     let mut ws = Workspace::open(&paths.claims())?;
-    let outcomes = pipeline::import(&incident, &mut ws, None, a.force, &|n| ui.bar(n))?;
+    let only: Vec<&str> = a.sources.iter().map(String::as_str).collect();
+    let outcomes = pipeline::import_sources(&incident, &mut ws, &only, a.force, &|n| ui.bar(n))?;
     let code = super::import::print_outcomes(&outcomes);
+    if !only.is_empty() {
+        println!("rebuilding from {} only", only.join(", "));
+    }
     let failed: Vec<_> = outcomes
         .iter()
         .filter_map(|o| match o {
@@ -50,7 +59,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     }
     tracing::info!("import: all sources in {:.1?}", run_started.elapsed());
     let sp = ui.spinner("merge");
-    let mut rec = pipeline::merge(&ws)?;
+    let mut rec = pipeline::merge_sources(&ws, &only)?;
     sp.finish_and_clear();
     rec.run_info.insert("started_at".into(), started);
     rec.run_info.insert(
@@ -76,7 +85,12 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         t.elapsed()
     );
     let t = Instant::now();
-    let report = salvage::report::build(&rec, ws.sources()?, &ws.skips()?);
+    let selected = |name: &str| only.is_empty() || only.contains(&name);
+    let mut sources = ws.sources()?;
+    sources.retain(|s| selected(&s.name));
+    let mut skips = ws.skips()?;
+    skips.retain(|s| selected(&s.source));
+    let report = salvage::report::build(&rec, sources, &skips);
     salvage::report::write(&report, &a.out)?;
     tracing::info!(
         "report: built and written in {:.1?}{}",
