@@ -73,16 +73,9 @@ pub fn import(
     import_sources(incident, ws, only.as_slice(), force, progress)
 }
 
-/// Imports the sources named in `only` (every source when it is empty). A name the
-/// incident does not have is an error that lists the names, before anything is imported.
-pub fn import_sources(
-    incident: &Incident,
-    ws: &mut Workspace,
-    only: &[&str],
-    force: bool,
-    progress: &dyn Fn(&str) -> indicatif::ProgressBar,
-) -> Result<Vec<ImportOutcome>> {
-    for &name in only {
+/// An error that lists the incident's source names if one of `names` is not among them.
+pub fn check_sources(incident: &Incident, names: &[&str]) -> Result<()> {
+    for &name in names {
         if !incident.sources.iter().any(|s| s.name == name) {
             let names: Vec<_> = incident.sources.iter().map(|s| s.name.as_str()).collect();
             return Err(Error::config(
@@ -94,6 +87,19 @@ pub fn import_sources(
             ));
         }
     }
+    Ok(())
+}
+
+/// Imports the sources named in `only` (every source when it is empty). A name the
+/// incident does not have is an error that lists the names, before anything is imported.
+pub fn import_sources(
+    incident: &Incident,
+    ws: &mut Workspace,
+    only: &[&str],
+    force: bool,
+    progress: &dyn Fn(&str) -> indicatif::ProgressBar,
+) -> Result<Vec<ImportOutcome>> {
+    check_sources(incident, only)?;
     ws.set_meta("incident_at", &incident.incident_at)?;
     ws.set_meta("incident_name", &incident.name)?;
     ws.set_meta(

@@ -35,9 +35,11 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let started = salvage::util::time::format_utc(chrono::Utc::now());
     let run_started = Instant::now();
     let incident = Incident::load(&a.incident)?;
+    let only: Vec<&str> = a.sources.iter().map(String::as_str).collect();
+    // A wrong name stops the run before the workspace is created.
+    pipeline::check_sources(&incident, &only)?;
     let paths = WorkspacePaths::new(&a.out.join("workspace"));
     let mut ws = Workspace::open(&paths.claims())?;
-    let only: Vec<&str> = a.sources.iter().map(String::as_str).collect();
     let outcomes = pipeline::import_sources(&incident, &mut ws, &only, a.force, &|n| ui.bar(n))?;
     let code = super::import::print_outcomes(&outcomes);
     if !only.is_empty() {
