@@ -12,6 +12,7 @@
 
 pub mod confidence;
 pub mod fuzzy;
+pub mod identity;
 pub mod link;
 pub mod model;
 pub mod normalize;
@@ -23,7 +24,8 @@ pub use model::{
 
 use crate::claims::store::{LoadedRecord, StoredRecord};
 use crate::claims::{Entity, SourceKind, Value};
-use link::{Clusters, KeyIndex, KeySpec};
+use identity::{key_value, keys};
+use link::{Clusters, KeyIndex};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -48,52 +50,6 @@ pub struct Settings {
     pub rules: Rules,
 }
 
-/// Identity keys per entity, strongest first.
-fn keys(e: Entity) -> &'static [KeySpec] {
-    const fn k(field: &'static str, per_business: bool, exclusive: bool) -> KeySpec {
-        KeySpec {
-            field,
-            per_business,
-            exclusive,
-        }
-    }
-    const BUSINESS: &[KeySpec] = &[
-        k("id", false, true),
-        k("stripe_account", false, true),
-        k("email", false, false),
-        k("name", false, false),
-    ];
-    const CUSTOMER: &[KeySpec] = &[
-        k("id", false, true),
-        k("stripe_customer", false, false),
-        k("email", true, false),
-    ];
-    const RESERVATION: &[KeySpec] = &[k("id", false, true), k("reference", false, true)];
-    const PAYMENT: &[KeySpec] = &[
-        k("id", false, true),
-        k("processor_id", false, true),
-        k("attr.payment_intent", false, false),
-        k("attr.receipt_number", false, false),
-    ];
-    match e {
-        Entity::Business => BUSINESS,
-        Entity::Customer => CUSTOMER,
-        Entity::Reservation => RESERVATION,
-        Entity::Payment => PAYMENT,
-    }
-}
-
-/// A key value as compared (emails and names case-folded).
-fn key_value(field: &str, v: &Value) -> Option<String> {
-    let s = v.render()?;
-    let s = match field {
-        "email" => normalize::email(&s),
-        "name" => normalize::name_key(&s),
-        _ => s.trim().to_string(),
-    };
-    (!s.is_empty()).then_some(s)
-}
-
 /// The records of one entity, clustered.
 struct Linked {
     /// node -> record index (None for a stub).
@@ -105,6 +61,13 @@ struct Linked {
     /// Node -> keys other records named it by (a stub's only key, or an app id learnt
     /// from a record that names the business by two keys), with the naming record.
     named_keys: HashMap<usize, Vec<(&'static str, String, usize)>>,
+    /// Businesses only: name key -> nodes whose record shows that name. A name is not an
+    /// identity (several businesses share one, and businesses rename themselves): it names
+    /// a business only when exactly one business that has a hard key shows it.
+    names: HashMap<String, Vec<usize>>,
+    /// Cluster root -> the root it was merged into (a duplicate customer merged into a
+    /// survivor): whatever names the duplicate names the survivor.
+    redirect: HashMap<usize, usize>,
 }
 
 const GLOBAL: usize = usize::MAX;
@@ -118,29 +81,26 @@ impl Linked {
             index: KeyIndex::default(),
             scope,
             named_keys: HashMap::new(),
+            names: HashMap::new(),
+            redirect: HashMap::new(),
         };
-        for (node, &ri) in idx.iter().enumerate() {
-            for (k, spec) in specs.iter().enumerate() {
-                if spec.exclusive {
-                    if let Some(v) = records[ri]
-                        .record
-                        .get(spec.field)
-                        .and_then(|v| key_value(spec.field, v))
-                    {
-                        l.clusters.set_exclusive(node, k, &v);
-                    }
+        // Each record's identity keys, computed once.
+        let rec_keys: Vec<Vec<(usize, String)>> = idx
+            .iter()
+            .map(|&ri| identity::keys_of(e, &records[ri].record))
+            .collect();
+        for (node, ks) in rec_keys.iter().enumerate() {
+            for (k, v) in ks {
+                if specs[*k].exclusive {
+                    l.clusters.set_exclusive(node, *k, v);
                 }
             }
         }
         for (k, spec) in specs.iter().enumerate() {
             // Nodes per key value, in node order.
             let mut groups: BTreeMap<(usize, String), Vec<usize>> = BTreeMap::new();
-            for (node, &ri) in idx.iter().enumerate() {
-                let Some(v) = records[ri]
-                    .record
-                    .get(spec.field)
-                    .and_then(|v| key_value(spec.field, v))
-                else {
+            for (node, ks) in rec_keys.iter().enumerate() {
+                let Some((_, v)) = ks.iter().find(|(kk, _)| *kk == k) else {
                     continue;
                 };
                 let scope = if spec.per_business {
@@ -151,7 +111,7 @@ impl Linked {
                 if spec.per_business && scope == GLOBAL {
                     continue;
                 }
-                groups.entry((scope, v)).or_default().push(node);
+                groups.entry((scope, v.clone())).or_default().push(node);
             }
             for ((scope, v), nodes) in groups {
                 if spec.exclusive {
@@ -186,11 +146,117 @@ impl Linked {
 
     /// The node that holds key `field = value` (in `scope` for per-business keys).
     fn lookup(&mut self, e: Entity, field: &str, value: &Value, scope: usize) -> Option<usize> {
+        if e == Entity::Business && field == "name" {
+            return match self.named(value)[..] {
+                [one] => Some(one),
+                _ => None,
+            };
+        }
         let (k, spec) = keys(e).iter().enumerate().find(|(_, s)| s.field == field)?;
         let v = key_value(field, value)?;
         let scope = if spec.per_business { scope } else { GLOBAL };
         let n = self.index.get(scope, k, &v)?;
-        Some(self.clusters.find(n))
+        let r = self.clusters.find(n);
+        Some(self.redirect.get(&r).copied().unwrap_or(r))
+    }
+
+    /// Records that say they were merged into another (`merged_into = <app id>`): their
+    /// cluster is redirected to the survivor's, so references to the duplicate follow it.
+    /// Returns how many survivors were not found (the duplicate is then only deleted).
+    fn link_merged(&mut self, e: Entity, records: &[StoredRecord]) -> usize {
+        let mut missing = 0;
+        for node in 0..self.nodes.len() {
+            let Some(ri) = self.nodes[node] else { continue };
+            let Some(to) = records[ri].record.get("merged_into").cloned() else {
+                continue;
+            };
+            let from = self.clusters.find(node);
+            match self.lookup(e, "id", &to, GLOBAL) {
+                Some(target) if target != from => {
+                    self.redirect.insert(from, target);
+                }
+                Some(_) => {}
+                None => missing += 1,
+            }
+        }
+        // A survivor that was itself merged: follow the chain (bounded, in case of a cycle).
+        let roots: Vec<usize> = self.redirect.keys().copied().collect();
+        for r in roots {
+            let mut t = self.redirect[&r];
+            for _ in 0..8 {
+                match self.redirect.get(&t) {
+                    Some(&n) if n != r => t = n,
+                    _ => break,
+                }
+            }
+            self.redirect.insert(r, t);
+        }
+        missing
+    }
+
+    /// The clusters with a hard key (app id, Stripe account) whose records show this
+    /// business name, sorted.
+    fn named(&mut self, value: &Value) -> Vec<usize> {
+        let Some(v) = key_value("name", value) else {
+            return Vec::new();
+        };
+        let nodes = self.names.get(&v).cloned().unwrap_or_default();
+        let mut roots = Vec::new();
+        for n in nodes {
+            let r = self.clusters.find(n);
+            if !self.clusters.exclusive_of(r).is_empty() {
+                roots.push(r);
+            }
+        }
+        roots.sort_unstable();
+        roots.dedup();
+        roots
+    }
+
+    /// Businesses: indexes the names records show, then joins each cluster that has no
+    /// hard key (a mail that names its business only by its name) to the one business
+    /// with a hard key that shows the same name. Returns the clusters whose name several
+    /// businesses share (they stay out of the tables: ambiguous), with their candidates.
+    fn link_names(&mut self, records: &[StoredRecord]) -> HashMap<usize, Vec<usize>> {
+        for (node, ri) in self.nodes.iter().enumerate() {
+            let Some(ri) = ri else { continue };
+            if let Some(v) = records[*ri]
+                .record
+                .get("name")
+                .and_then(|v| key_value("name", v))
+            {
+                self.names.entry(v).or_default().push(node);
+            }
+        }
+        let mut ambiguous = HashMap::new();
+        for node in 0..self.nodes.len() {
+            let Some(ri) = self.nodes[node] else { continue };
+            let root = self.clusters.find(node);
+            if !self.clusters.exclusive_of(root).is_empty() {
+                continue;
+            }
+            let Some(name) = records[ri].record.get("name").cloned() else {
+                continue;
+            };
+            match self.named(&name)[..] {
+                [] => {}
+                [one] => {
+                    self.clusters.union(one, node);
+                }
+                ref several => {
+                    ambiguous.insert(root, several.to_vec());
+                }
+            }
+        }
+        // A cluster joined after all is not ambiguous.
+        let roots: Vec<usize> = ambiguous.keys().copied().collect();
+        for root in roots {
+            let r = self.clusters.find(root);
+            if !self.clusters.exclusive_of(r).is_empty() {
+                ambiguous.remove(&root);
+            }
+        }
+        ambiguous
     }
 
     /// Gives node `n`'s cluster the exclusive key `field = value`, which record `named_by`
@@ -269,6 +335,83 @@ fn resolve(rec: &LoadedRecord, target: Entity, linked: &mut Linked, scope: usize
     None
 }
 
+/// The businesses a record names only by a name several businesses share (empty when it
+/// names its business by a hard key, or by a name only one business shows).
+fn business_candidates(rec: &LoadedRecord, biz: &mut Linked) -> Vec<usize> {
+    match rec.get("business.name") {
+        Some(name) if resolve(rec, Entity::Business, biz, GLOBAL).is_none() => biz.named(name),
+        _ => Vec::new(),
+    }
+}
+
+/// A customer record whose business name is shared by several businesses belongs to the
+/// one of them where its email is already known (from records that name their business by
+/// a hard key); otherwise it stays unplaced (review), never guessed.
+fn disambiguate_customers(
+    records: &[StoredRecord],
+    c_idx: &[usize],
+    c_scope: &mut [usize],
+    biz: &mut Linked,
+) {
+    use std::collections::HashSet;
+    let known: HashSet<(usize, String)> = c_idx
+        .iter()
+        .zip(c_scope.iter())
+        .filter(|(_, &s)| s != GLOBAL)
+        .filter_map(|(&ri, &s)| {
+            let e = records[ri].record.get("email")?;
+            Some((s, key_value("email", e)?))
+        })
+        .collect();
+    for (node, &ri) in c_idx.iter().enumerate() {
+        if c_scope[node] != GLOBAL {
+            continue;
+        }
+        let rec = &records[ri].record;
+        let cands = business_candidates(rec, biz);
+        let Some(email) = rec.get("email").and_then(|e| key_value("email", e)) else {
+            continue;
+        };
+        let hits: Vec<usize> = cands
+            .into_iter()
+            .filter(|&b| known.contains(&(b, email.clone())))
+            .collect();
+        if let [one] = hits[..] {
+            c_scope[node] = one;
+        }
+    }
+}
+
+/// One booking, several names: records of one payment that name its reservation by the
+/// app's id and by the code customers see (a charge's metadata holds the id, its receipt
+/// mail the code) say that the two are one reservation. Cannot-link constraints still
+/// hold (two ids, or two codes, never join).
+fn link_through_payments(records: &[StoredRecord], pay: &mut Linked, resv: &mut Linked) {
+    for g in pay.groups() {
+        let (mut ids, mut refs): (Vec<&Value>, Vec<&Value>) = (Vec::new(), Vec::new());
+        for ri in g.iter().filter_map(|&n| pay.nodes[n]) {
+            let r = &records[ri].record;
+            if let Some(v) = r.get("reservation_id") {
+                if !ids.contains(&v) {
+                    ids.push(v);
+                }
+            }
+            if let Some(v) = r.get("reservation.reference") {
+                if !refs.contains(&v) {
+                    refs.push(v);
+                }
+            }
+        }
+        if let ([id], [code]) = (&ids[..], &refs[..]) {
+            let a = resv.lookup(Entity::Reservation, "id", id, GLOBAL);
+            let b = resv.lookup(Entity::Reservation, "reference", code, GLOBAL);
+            if let (Some(a), Some(b)) = (a, b) {
+                resv.clusters.union(a, b);
+            }
+        }
+    }
+}
+
 /// Merges every stored record into the recovered database.
 pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     let started = std::time::Instant::now();
@@ -283,12 +426,13 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     // Reservations and payments are clustered on their own keys, beside businesses and
     // customers (which need the businesses first).
     let (r_idx, p_idx) = (idx(Entity::Reservation), idx(Entity::Payment));
-    let ((mut biz, mut cust), (mut resv, mut pay)) = rayon::join(
+    let ((mut biz, mut cust, ambiguous_biz), (mut resv, mut pay)) = rayon::join(
         || {
             // Businesses: cluster, then stubs for ids and accounts that other records name.
             let b_idx = idx(Entity::Business);
             let mut biz =
                 Linked::build(Entity::Business, records, &b_idx, vec![GLOBAL; b_idx.len()]);
+            let ambiguous = biz.link_names(records);
             for (ri, r) in records
                 .iter()
                 .enumerate()
@@ -329,10 +473,11 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
 
             // Customers: per-business keys need each record's business first.
             let c_idx = idx(Entity::Customer);
-            let c_scope: Vec<usize> = c_idx
+            let mut c_scope: Vec<usize> = c_idx
                 .iter()
                 .map(|&i| biz_of(&records[i].record, &mut biz).unwrap_or(GLOBAL))
                 .collect();
+            disambiguate_customers(records, &c_idx, &mut c_scope, &mut biz);
             let mut cust = Linked::build(Entity::Customer, records, &c_idx, c_scope);
             let people: Vec<fuzzy::Person<'_>> = c_idx
                 .iter()
@@ -349,7 +494,8 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
                 })
                 .collect();
             fuzzy::link_typos(&mut cust.clusters, &people);
-            (biz, cust)
+            cust.link_merged(Entity::Customer, records);
+            (biz, cust, ambiguous)
         },
         || {
             rayon::join(
@@ -366,19 +512,33 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         },
     );
     drop((r_idx, p_idx));
+    link_through_payments(records, &mut pay, &mut resv);
 
     tracing::debug!("merge: linked in {:.1?}", started.elapsed());
     let mut ctx = Ctx {
         records,
         settings,
         rec_strs: vec![None; records.len()],
+        deleted: Default::default(),
     };
     let mut res_customer: HashMap<String, Option<Value>> = HashMap::new();
     // Each entity is built (in parallel) and finished (in order) before the next, so only
     // one entity's rows in the making are held at a time. Finishing an entity needs the
     // row ids of the entities it refers to, which are built before it.
     // Businesses first: their ids and countries are needed below.
-    let b_groups = biz.groups();
+    let mut b_groups = biz.groups();
+    // Businesses named only by a name several businesses share stay out (review below).
+    let mut ambiguous_groups = Vec::new();
+    b_groups.retain(|g| {
+        let root = biz.clusters.find(g[0]);
+        match ambiguous_biz.get(&root) {
+            Some(cands) => {
+                ambiguous_groups.push((g.clone(), cands.clone()));
+                false
+            }
+            None => true,
+        }
+    });
     let b_rows = build_rows(&ctx, Entity::Business, &b_groups, &biz, |_, _| {
         Links::default()
     });
@@ -398,6 +558,28 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         })
         .collect();
     drop(b_groups);
+    for (g, cands) in ambiguous_groups {
+        let recs: Vec<usize> = g.iter().filter_map(|&n| biz.nodes[n]).collect();
+        let name = recs
+            .iter()
+            .find_map(|&ri| records[ri].record.get("name").and_then(|v| v.render()));
+        let candidates: Vec<&str> = cands
+            .iter()
+            .filter_map(|r| b_root_id.get(r).map(|x| x.0.as_str()))
+            .collect();
+        out.review.push(ReviewItem {
+            entity: Entity::Business,
+            row_id: String::new(),
+            reason: "ambiguous_business".into(),
+            confidence: None,
+            details: serde_json::json!({
+                "why": "a record names its business only by a name several businesses share; it is not placed",
+                "name": name,
+                "candidates": candidates,
+                "sources": ctx.refs_json(&recs),
+            }),
+        });
+    }
     let mut ids = IdMaps {
         business_by_id: b_root_id
             .values()
@@ -419,16 +601,29 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     tracing::debug!("merge: businesses done in {:.1?}", started.elapsed());
 
     // For every non-business record: its business root.
-    let rec_biz: Vec<Option<usize>> = records
-        .iter()
-        .map(|r| {
-            if r.record.entity == Entity::Business {
-                None
-            } else {
-                biz_of(&r.record, &mut biz)
+    let mut rec_biz: Vec<Option<usize>> = vec![None; records.len()];
+    for (node, ri) in cust.nodes.iter().enumerate() {
+        if let (Some(ri), s) = (ri, cust.scope[node]) {
+            rec_biz[*ri] = (s != GLOBAL).then_some(s);
+        }
+    }
+    for (ri, r) in records.iter().enumerate() {
+        if matches!(r.record.entity, Entity::Business | Entity::Customer) {
+            continue;
+        }
+        rec_biz[ri] = biz_of(&r.record, &mut biz).or_else(|| {
+            // A shared business name: the candidate where the record's customer is known.
+            let email = r.record.get("customer.email")?;
+            let hits: Vec<usize> = business_candidates(&r.record, &mut biz)
+                .into_iter()
+                .filter(|&b| cust.lookup(Entity::Customer, "email", email, b).is_some())
+                .collect();
+            match hits[..] {
+                [one] => Some(one),
+                _ => None,
             }
-        })
-        .collect();
+        });
+    }
 
     let c_groups = cust.groups();
     let c_rows = build_rows(&ctx, Entity::Customer, &c_groups, &cust, |ri, _| Links {
@@ -510,6 +705,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     );
     tracing::debug!("merge: payments done in {:.1?}", started.elapsed());
     resolve_id_collisions(&mut out);
+    drop_orphans(&mut out, &ctx.deleted);
     drop_dangling_references(&mut out);
     for e in Entity::ALL {
         out.rows_mut(e)
@@ -568,6 +764,44 @@ fn resolve_id_collisions(out: &mut Recovered) {
     out.review.extend(review);
 }
 
+/// Referential integrity, an invariant of the merge: a row whose business is not exported
+/// (deleted in the app, e.g. a demo tenant, with everything under it; or never described)
+/// is not exported either. It goes to the review queue with the parent's id and why.
+fn drop_orphans(out: &mut Recovered, deleted: &std::collections::HashSet<(Entity, String)>) {
+    use std::collections::HashSet;
+    let businesses: HashSet<String> = out.businesses.iter().map(|r| r.id.clone()).collect();
+    let mut review = Vec::new();
+    for e in [Entity::Customer, Entity::Reservation, Entity::Payment] {
+        out.rows_mut(e).retain(|r| {
+            let parent = r.text("business_id").unwrap_or_default();
+            if businesses.contains(parent) {
+                return true;
+            }
+            let was_deleted = deleted.contains(&(Entity::Business, parent.to_string()));
+            review.push(ReviewItem {
+                entity: e,
+                row_id: r.id.clone(),
+                reason: if was_deleted {
+                    "deleted_parent:business_id".into()
+                } else {
+                    "missing_parent:business_id".into()
+                },
+                confidence: Some(r.confidence),
+                details: serde_json::json!({
+                    "why": if was_deleted {
+                        "its business was deleted in the app: the row goes with it"
+                    } else {
+                        "its business is not in the result"
+                    },
+                    "parent": parent,
+                }),
+            });
+            false
+        });
+    }
+    out.review.extend(review);
+}
+
 /// A reference to a row that is not in the result (e.g. a customer deleted in the app) is
 /// cleared, so the file keeps its foreign keys; the value stays in provenance and the row
 /// goes to review.
@@ -614,6 +848,8 @@ struct Ctx<'a> {
     /// Per record, its source ref and observation time in the provenance log's strings
     /// (interned on first use).
     rec_strs: Vec<Option<(StrId, Option<StrId>)>>,
+    /// Rows a source says were deleted (or merged into another): not exported.
+    deleted: std::collections::HashSet<(Entity, String)>,
 }
 
 impl Ctx<'_> {
@@ -823,9 +1059,19 @@ fn build_one(
     let mut kinds: Vec<SourceKind> = Vec::new();
     let mut has_app_id = false;
     let mut deleted = false;
+    let attempts = if e == Entity::Payment {
+        failed_attempts(ctx, &recs)
+    } else {
+        Vec::new()
+    };
+    // Values that do not compete: failed attempts' state and money, and values the
+    // contract cannot hold (kept in provenance, unchosen; the latter also reviewed).
+    let mut set_aside: Vec<Offer> = Vec::new();
+    let mut invalid: Vec<(String, Vec<Candidate>)> = Vec::new();
     for &ri in &recs {
         let sr = &ctx.records[ri];
         let rec = &sr.record;
+        let attempt = attempts.contains(&ri);
         if !kinds.contains(&sr.kind) {
             kinds.push(sr.kind);
         }
@@ -842,14 +1088,30 @@ fn build_one(
             let f: &str = f;
             if f == "deleted" {
                 deleted |= v.as_int() == Some(1);
+            } else if f == "merged_into" {
+                deleted = true;
             } else if let Some(a) = f.strip_prefix("attr.") {
                 if let Some(s) = v.render() {
                     attrs.entry(format!("attr.{a}")).or_insert(s);
                 }
             } else if let Some(c) = cols.iter().find(|c| **c == f) {
                 if !matches!(*c, "business_id" | "customer_id" | "reservation_id") {
+                    let value = clean(f, v.clone());
+                    let valid = contract_holds(e, c, &value);
+                    if !valid || (attempt && ATTEMPT_FIELDS.contains(c)) {
+                        if !valid {
+                            invalid.push((format!("invalid:{c}"), vec![cand(value.clone())]));
+                        }
+                        set_aside.push(Offer {
+                            from: Origin::Record(ri),
+                            column: c,
+                            value: value.render().map(String::into_boxed_str),
+                            chosen: false,
+                        });
+                        continue;
+                    }
                     let (cs, from) = cands.entry(c).or_default();
-                    cs.push(cand(clean(f, v.clone())));
+                    cs.push(cand(value));
                     from.push(ri);
                 }
             }
@@ -899,6 +1161,8 @@ fn build_one(
         }
         row.values.insert(col.to_string(), choice.value);
     }
+    provenance.extend(set_aside);
+    conflicts.extend(invalid);
     row.id = match row.values.remove("id") {
         Some(v) => v.render().unwrap_or_default(),
         None => synthetic_id(ctx, e, &row, &attrs, &recs),
@@ -921,6 +1185,70 @@ fn build_one(
         deleted,
     }
 }
+
+/// A payment's fields that a failed attempt does not get to decide.
+const ATTEMPT_FIELDS: [&str; 6] = [
+    "status",
+    "amount",
+    "amount_refunded",
+    "currency",
+    "created_at",
+    "processor_id",
+];
+
+/// The failed charges of a payment that also has a charge that did not fail: attempts
+/// before the one that succeeded (a declined card, then a retry on the same
+/// PaymentIntent). They are facts on the payment, not its state.
+fn failed_attempts(ctx: &Ctx<'_>, recs: &[usize]) -> Vec<usize> {
+    let failed = |ri: &usize| {
+        let sr = &ctx.records[*ri];
+        sr.kind == SourceKind::Stripe
+            && sr.record.get("status").and_then(|v| v.as_text()) == Some("failed")
+    };
+    let other = recs.iter().any(|ri| {
+        let sr = &ctx.records[*ri];
+        sr.kind == SourceKind::Stripe
+            && sr
+                .record
+                .get("status")
+                .and_then(|v| v.as_text())
+                .is_some_and(|s| s != "failed")
+    });
+    if !other {
+        return Vec::new();
+    }
+    recs.iter().copied().filter(|ri| failed(ri)).collect()
+}
+
+/// Whether the contract can hold this value of a column: a lowercase ISO 4217 currency,
+/// a status of the contract's enum, an amount that is not negative. A value it cannot hold
+/// goes to review with its source, never into the table.
+fn contract_holds(e: Entity, col: &str, v: &Value) -> bool {
+    match (e, col, v) {
+        (_, "currency", Value::Text(c)) => crate::util::money::is_iso_currency(c),
+        (_, "currency", _) => false,
+        (Entity::Reservation, "status", Value::Text(s)) => {
+            RESERVATION_STATUSES.contains(&s.as_str())
+        }
+        (Entity::Payment, "status", Value::Text(s)) => PAYMENT_STATUSES.contains(&s.as_str()),
+        (_, "status", _) => false,
+        (_, "amount" | "amount_refunded" | "party_size", Value::Int(n)) => *n >= 0,
+        (_, "amount" | "amount_refunded" | "party_size", _) => false,
+        _ => true,
+    }
+}
+
+/// The contract's status words (`recovered-db.sql`).
+const RESERVATION_STATUSES: [&str; 5] =
+    ["pending", "confirmed", "cancelled", "completed", "no_show"];
+const PAYMENT_STATUSES: [&str; 6] = [
+    "pending",
+    "succeeded",
+    "failed",
+    "refunded",
+    "partially_refunded",
+    "disputed",
+];
 
 /// Normalises a claimed value of a column for comparison and output.
 fn clean(col: &str, v: Value) -> Value {
@@ -982,6 +1310,7 @@ fn finish_rows(
 ) {
     for mut b in rows {
         if b.deleted {
+            ctx.deleted.insert((e, b.row.id.clone()));
             continue;
         }
         finish_row(ctx, e, &mut b, ids, out, res_customer);
@@ -1069,7 +1398,11 @@ fn finish_row(
         }
         Entity::Reservation => {
             if b.row.get("currency").is_none() {
-                if let Some(cur) = biz.as_ref().and_then(|x| x.1.clone()) {
+                if let Some(cur) = biz
+                    .as_ref()
+                    .and_then(|x| x.1.clone())
+                    .filter(|c| crate::util::money::is_iso_currency(&c.trim().to_lowercase()))
+                {
                     let basis = b
                         .row
                         .text("business_id")
@@ -1078,7 +1411,7 @@ fn finish_row(
                         ctx,
                         b,
                         "currency",
-                        Value::Text(cur),
+                        Value::Text(cur.trim().to_lowercase()),
                         "derived:business_currency",
                         basis,
                     );
@@ -1108,6 +1441,26 @@ fn finish_row(
                     .and_then(|r| res_customer.get(r))
                 {
                     b.row.values.insert("customer_id".into(), c.clone());
+                }
+            }
+            if b.row.get("processor_id").is_none() {
+                // No source offered the id the app stored: the PaymentIntent, else the charge.
+                let known = [
+                    "attr.payment_intent",
+                    "attr.charge",
+                    "attr.checkout_session",
+                ]
+                .iter()
+                .find_map(|k| b.attrs.get(*k).cloned());
+                if let Some(id) = known {
+                    derive(
+                        ctx,
+                        b,
+                        "processor_id",
+                        Value::Text(id),
+                        "derived:processor_id_from_stripe_ids",
+                        None,
+                    );
                 }
             }
             if b.row.get("processor").is_none() {
@@ -1157,7 +1510,7 @@ fn finish_row(
         .conflicts
         .iter()
         .map(|(col, cs)| {
-            if cs.is_empty() {
+            if cs.is_empty() || col.starts_with("invalid:") {
                 col.clone()
             } else {
                 format!("conflict:{col}")
@@ -1184,7 +1537,11 @@ fn finish_row(
             });
             continue;
         }
-        let reason = format!("conflict:{col}");
+        let reason = if col.starts_with("invalid:") {
+            col.clone()
+        } else {
+            format!("conflict:{col}")
+        };
         out.review.push(ReviewItem {
             entity: e,
             row_id: id.clone(),
@@ -1705,6 +2062,458 @@ mod tests {
         assert!(out.businesses.iter().any(|b| b.id == "11"));
         let mut seen = std::collections::HashSet::new();
         assert!(out.businesses.iter().all(|b| seen.insert(b.id.clone())));
+    }
+
+    fn biz(id: &str, name: &str) -> StoredRecord {
+        rec(
+            SourceKind::Backup,
+            Entity::Business,
+            &format!("backup:shops#{id}"),
+            "2026-01-24T03:00:00Z",
+            &[
+                ("id", t(id)),
+                ("name", t(name)),
+                ("attr.currency", t("EUR")),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_payment_is_its_payment_intent_and_failed_attempts_are_facts_on_it() {
+        use Entity::*;
+        use SourceKind::*;
+        let s = "2026-04-25T10:00:00Z";
+        let recs = vec![
+            biz("1", "Reef"),
+            // The app stored the PaymentIntent; Stripe has a declined charge and the retry.
+            rec(
+                Backup,
+                Payment,
+                "backup:payments#7",
+                "2026-01-24T03:00:00Z",
+                &[
+                    ("id", t("7")),
+                    ("business_id", t("1")),
+                    ("processor_id", t("pi_1")),
+                    ("amount", Value::Int(5000)),
+                    ("currency", t("EUR")),
+                    ("status", t("succeeded")),
+                ],
+            ),
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_1/ch_fail",
+                s,
+                &[
+                    ("processor_id", t("pi_1")),
+                    ("attr.charge", t("ch_fail")),
+                    ("attr.payment_intent", t("pi_1")),
+                    ("amount", Value::Int(5000)),
+                    ("currency", t("eur")),
+                    ("status", t("failed")),
+                    ("created_at", t("2024-09-02T10:00:00Z")),
+                ],
+            ),
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_1/ch_ok",
+                s,
+                &[
+                    ("processor_id", t("pi_1")),
+                    ("attr.charge", t("ch_ok")),
+                    ("attr.payment_intent", t("pi_1")),
+                    ("attr.receipt_number", t("1834-2210")),
+                    ("amount", Value::Int(5000)),
+                    ("amount_refunded", Value::Int(2000)),
+                    ("currency", t("eur")),
+                    ("status", t("partially_refunded")),
+                    ("created_at", t("2024-09-02T10:05:00Z")),
+                ],
+            ),
+            // Its receipt mail shows only the receipt number, and joins by it.
+            rec(
+                Email,
+                Payment,
+                "email:<paid.1@x>",
+                "2024-09-02T10:06:00Z",
+                &[
+                    ("attr.receipt_number", t("#1834-2210")),
+                    ("amount", Value::Int(5000)),
+                    ("currency", t("eur")),
+                    ("status", t("succeeded")),
+                    ("business_id", t("1")),
+                ],
+            ),
+            // A legacy charge with no PaymentIntent is a payment of its own.
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_1/ch_legacy",
+                s,
+                &[
+                    ("processor_id", t("ch_legacy")),
+                    ("amount", Value::Int(100)),
+                    ("currency", t("eur")),
+                    ("status", t("succeeded")),
+                    ("business_id", t("1")),
+                ],
+            ),
+        ];
+        let out = merge(&recs, &settings());
+        assert_eq!(out.payments.len(), 2, "{:?}", out.payments);
+        let p = out.payments.iter().find(|p| p.id == "7").unwrap();
+        assert_eq!(
+            p.text("processor_id"),
+            Some("pi_1"),
+            "the id the app stored"
+        );
+        assert_eq!(p.text("status"), Some("partially_refunded"));
+        assert_eq!(p.get("amount_refunded"), Some(&Value::Int(2000)));
+        assert_eq!(p.text("currency"), Some("eur"));
+        assert_eq!(p.text("created_at"), Some("2024-09-02T10:05:00Z"));
+        assert_eq!(p.sources_text(), "backup,email,stripe");
+        // The failed attempt's status is in provenance, not chosen.
+        assert!(out.provenance.iter().any(|x| x.row_id == "7"
+            && x.column == "status"
+            && x.value == Some("failed")
+            && !x.chosen
+            && x.source_ref == "stripe:acct_1/ch_fail"));
+        assert!(!out.review.iter().any(|r| r.reason == "conflict:status"));
+        let legacy = out.payments.iter().find(|p| p.id != "7").unwrap();
+        assert_eq!(legacy.text("processor_id"), Some("ch_legacy"));
+    }
+
+    #[test]
+    fn a_checkout_payment_keeps_its_session_id_and_others_their_intent() {
+        use Entity::*;
+        use SourceKind::*;
+        let s = "2026-04-25T10:00:00Z";
+        let charge = |pi: &str, ch: &str| {
+            rec(
+                Stripe,
+                Payment,
+                &format!("stripe:acct_1/{ch}"),
+                s,
+                &[
+                    ("processor_id", t(pi)),
+                    ("attr.charge", t(ch)),
+                    ("amount", Value::Int(900)),
+                    ("currency", t("eur")),
+                    ("status", t("succeeded")),
+                    ("business_id", t("1")),
+                ],
+            )
+        };
+        let recs = vec![
+            biz("1", "Reef"),
+            charge("pi_a", "ch_a"),
+            charge("pi_b", "ch_b"),
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_1/cs_a#payment",
+                s,
+                &[
+                    ("processor_id", t("cs_a")),
+                    ("attr.payment_intent", t("pi_a")),
+                ],
+            ),
+        ];
+        let out = merge(&recs, &settings());
+        let mut ids: Vec<&str> = out
+            .payments
+            .iter()
+            .filter_map(|p| p.text("processor_id"))
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["cs_a", "pi_b"]);
+    }
+
+    #[test]
+    fn a_booking_named_by_id_in_one_place_and_by_code_in_another_is_one() {
+        use Entity::*;
+        use SourceKind::*;
+        let s = "2026-04-25T10:00:00Z";
+        let recs = vec![
+            biz("1", "Reef"),
+            // The charge's metadata names booking 52 by id; its receipt mail by code.
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_1/ch_1",
+                s,
+                &[
+                    ("processor_id", t("pi_1")),
+                    ("attr.receipt_number", t("1111-2222")),
+                    ("amount", Value::Int(900)),
+                    ("currency", t("eur")),
+                    ("business_id", t("1")),
+                    ("reservation_id", t("52")),
+                ],
+            ),
+            rec(
+                Stripe,
+                Reservation,
+                "stripe:acct_1/ch_1#reservation",
+                s,
+                &[("id", t("52")), ("business_id", t("1"))],
+            ),
+            rec(
+                Email,
+                Payment,
+                "email:<paid@x>",
+                s,
+                &[
+                    ("attr.receipt_number", t("1111-2222")),
+                    ("reservation.reference", t("KL24-7QX4M")),
+                    ("business_id", t("1")),
+                ],
+            ),
+            rec(
+                Email,
+                Reservation,
+                "email:<confirm@x>",
+                s,
+                &[
+                    ("reference", t("KL24-7QX4M")),
+                    ("status", t("confirmed")),
+                    ("starts_at", t("2026-05-01T08:30:00Z")),
+                    ("business_id", t("1")),
+                ],
+            ),
+        ];
+        let out = merge(&recs, &settings());
+        assert_eq!(out.reservations.len(), 1, "{:?}", out.reservations);
+        let r = &out.reservations[0];
+        assert_eq!(r.id, "52");
+        assert_eq!(r.text("reference"), Some("KL24-7QX4M"));
+        assert_eq!(out.payments[0].text("reservation_id"), Some("52"));
+    }
+
+    #[test]
+    fn a_shared_business_name_is_not_an_identity() {
+        use Entity::*;
+        use SourceKind::*;
+        let m = "2026-03-01T10:00:00Z";
+        let mail_res = |r: &str, code: &str, email: &str| {
+            rec(
+                Email,
+                Reservation,
+                r,
+                m,
+                &[
+                    ("reference", t(code)),
+                    ("status", t("confirmed")),
+                    ("business.name", t("Blue Hole Divers")),
+                    ("customer.email", t(email)),
+                ],
+            )
+        };
+        let recs = vec![
+            biz("1", "Blue Hole Divers"),
+            biz("2", "Blue Hole Divers"),
+            biz("3", "Kings Dive Dahab"),
+            rec(
+                Backup,
+                Customer,
+                "backup:customers#9",
+                "2026-01-24T03:00:00Z",
+                &[
+                    ("id", t("9")),
+                    ("business_id", t("2")),
+                    ("email", t("anna@x.org")),
+                ],
+            ),
+            // The mail's own business record, named by the shared name only.
+            rec(
+                Email,
+                Business,
+                "email:<a@x>#business",
+                m,
+                &[("name", t("Blue Hole Divers"))],
+            ),
+            // Placed where its customer is known; the other cannot be placed.
+            mail_res("email:<a@x>", "KL-1", "Anna@x.org"),
+            mail_res("email:<b@x>", "KL-2", "bob@y.org"),
+            // A name only one business shows is enough.
+            rec(
+                Email,
+                Reservation,
+                "email:<c@x>",
+                m,
+                &[
+                    ("reference", t("KL-3")),
+                    ("status", t("confirmed")),
+                    ("business.name", t("Kings Dive Dahab")),
+                ],
+            ),
+        ];
+        let out = merge(&recs, &settings());
+        assert_eq!(out.businesses.len(), 3, "no business from a shared name");
+        let placed: Vec<(&str, &str)> = out
+            .reservations
+            .iter()
+            .map(|r| (r.text("reference").unwrap(), r.text("business_id").unwrap()))
+            .collect();
+        assert!(placed.contains(&("KL-1", "2")), "{placed:?}");
+        assert!(placed.contains(&("KL-3", "3")), "{placed:?}");
+        assert!(!placed.iter().any(|(c, _)| *c == "KL-2"), "{placed:?}");
+        assert!(out.review.iter().any(|r| r.reason == "ambiguous_business"));
+        assert!(out.review.iter().any(|r| r.reason == "unlinked_record"));
+    }
+
+    #[test]
+    fn a_deleted_business_takes_its_rows_and_a_merged_customer_follows_its_survivor() {
+        use Entity::*;
+        use SourceKind::*;
+        let b = "2026-01-24T03:00:00Z";
+        let mut demo = biz("9", "Demo Dive Co");
+        let mut r = Record::new(Business, "backup:shops#9", Some(b.into()));
+        for (f, v) in demo.record.fields.iter() {
+            r.set(f.to_string(), v.clone());
+        }
+        r.set("deleted", Value::Int(1));
+        demo = StoredRecord::new("backup", Backup, r);
+        let recs = vec![
+            biz("1", "Reef"),
+            demo,
+            rec(
+                Backup,
+                Customer,
+                "backup:customers#90",
+                b,
+                &[("id", t("90")), ("business_id", t("9"))],
+            ),
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_9/ch_9",
+                b,
+                &[
+                    ("processor_id", t("pi_9")),
+                    ("amount", Value::Int(100)),
+                    ("currency", t("eur")),
+                    ("business_id", t("9")),
+                    ("customer_id", t("90")),
+                ],
+            ),
+            rec(
+                Backup,
+                Customer,
+                "backup:customers#5",
+                b,
+                &[
+                    ("id", t("5")),
+                    ("business_id", t("1")),
+                    ("email", t("ann@x.org")),
+                ],
+            ),
+            rec(
+                Backup,
+                Customer,
+                "backup:customers#6",
+                b,
+                &[
+                    ("id", t("6")),
+                    ("business_id", t("1")),
+                    ("email", t("ann@gmial.com")),
+                    ("merged_into", t("5")),
+                    ("deleted", Value::Int(1)),
+                ],
+            ),
+            rec(
+                Backup,
+                Payment,
+                "backup:payments#3",
+                b,
+                &[
+                    ("id", t("3")),
+                    ("business_id", t("1")),
+                    ("customer_id", t("6")),
+                    ("processor_id", t("pi_3")),
+                    ("amount", Value::Int(100)),
+                    ("currency", t("EUR")),
+                    ("status", t("succeeded")),
+                ],
+            ),
+        ];
+        let out = merge(&recs, &settings());
+        let ids = |rows: &[Row]| rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&out.businesses), ["1"]);
+        assert_eq!(ids(&out.customers), ["5"]);
+        assert_eq!(ids(&out.payments), ["3"]);
+        assert_eq!(
+            out.payments[0].text("customer_id"),
+            Some("5"),
+            "follows the survivor"
+        );
+        // Nothing exported names a row that is not exported.
+        let biz_ids = ids(&out.businesses);
+        for e in [Customer, Reservation, Payment] {
+            for r in out.rows(e) {
+                assert!(biz_ids.contains(&r.text("business_id").unwrap().to_string()));
+            }
+        }
+        let gone: Vec<&str> = out
+            .review
+            .iter()
+            .filter(|r| r.reason == "deleted_parent:business_id")
+            .map(|r| r.row_id.as_str())
+            .collect();
+        assert_eq!(
+            gone.len(),
+            2,
+            "the demo shop's customer and payment: {gone:?}"
+        );
+    }
+
+    #[test]
+    fn values_the_contract_cannot_hold_go_to_review() {
+        use Entity::*;
+        use SourceKind::*;
+        let b = "2026-01-24T03:00:00Z";
+        let pay = |id: &str, cur: &str, amount: i64, status: &str| {
+            rec(
+                Backup,
+                Payment,
+                &format!("backup:payments#{id}"),
+                b,
+                &[
+                    ("id", t(id)),
+                    ("business_id", t("1")),
+                    ("amount", Value::Int(amount)),
+                    ("currency", t(cur)),
+                    ("status", t(status)),
+                    ("processor", t("cash")),
+                ],
+            )
+        };
+        let recs = vec![
+            biz("1", "Reef"),
+            pay("1", " USD ", 100, "succeeded"),
+            pay("2", "XQZ", 100, "succeeded"),
+            pay("3", "eur", -5, "succeeded"),
+            pay("4", "eur", 100, "captured"),
+        ];
+        let out = merge(&recs, &settings());
+        let p1 = out.payments.iter().find(|p| p.id == "1").unwrap();
+        assert_eq!(p1.text("currency"), Some("usd"));
+        let reasons: Vec<(&str, &str)> = out
+            .review
+            .iter()
+            .map(|r| (r.row_id.as_str(), r.reason.as_str()))
+            .collect();
+        assert!(reasons.contains(&("2", "invalid:currency")), "{reasons:?}");
+        assert!(reasons.contains(&("3", "invalid:amount")), "{reasons:?}");
+        assert!(reasons.contains(&("4", "invalid:status")), "{reasons:?}");
+        // No unchecked value reaches the table: the ones without a valid amount or
+        // currency stay out; the bad status is replaced by the default and reviewed.
+        assert!(!out.payments.iter().any(|p| p.id == "2" || p.id == "3"));
+        for p in &out.payments {
+            assert!(PAYMENT_STATUSES.contains(&p.text("status").unwrap()));
+        }
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub fn is_state_field(e: Entity, col: &str) -> bool {
 pub fn trust(e: Entity, col: &str, kind: SourceKind) -> u8 {
     use SourceKind::*;
     let order: [SourceKind; 3] = match (e, col) {
+        // The id the app itself stored is the one to export.
+        (Entity::Payment, "processor_id") => [Backup, Stripe, Email],
         (Entity::Payment, _) => [Stripe, Backup, Email],
         (Entity::Customer, "stripe_customer") => [Backup, Stripe, Email],
         (Entity::Customer, "phone") => [Backup, Stripe, Email],
@@ -45,6 +47,23 @@ pub fn trust(e: Entity, col: &str, kind: SourceKind) -> u8 {
         (Entity::Reservation, _) => [Backup, Email, Stripe],
     };
     3 - order.iter().position(|k| *k == kind).unwrap_or(3) as u8
+}
+
+/// Among values of equal trust, which kind of value is preferred (higher wins): a
+/// payment's Stripe id is its Checkout Session, else its PaymentIntent, else its charge
+/// (an importer offers only the kinds the app stores).
+fn rank(e: Entity, col: &str, v: &Value) -> u8 {
+    match (e, col, v) {
+        (Entity::Payment, "processor_id", Value::Text(id)) => {
+            match super::identity::stripe_kind(id) {
+                Some("checkout_session") => 3,
+                Some("payment_intent") => 2,
+                Some("charge") => 1,
+                _ => 0,
+            }
+        }
+        _ => 0,
+    }
 }
 
 /// Disagreements a person must see (`conflict:<column>` in the review queue).
@@ -98,9 +117,9 @@ pub fn choose(e: Entity, col: &str, cands: &[Candidate]) -> Choice {
     }
     let key = |x: &Tally| {
         if state {
-            (x.3.clone(), x.1, x.4, x.2.len())
+            (x.3.clone(), x.1, 0, x.4, x.2.len())
         } else {
-            (Some(String::new()), x.1, x.4, x.2.len())
+            (Some(String::new()), x.1, rank(e, col, &x.0), x.4, x.2.len())
         }
     };
     tally.sort_by(|a, b| {

@@ -8,6 +8,24 @@ const ZERO_DECIMAL: &[&str] = &[
 /// Three-decimal currencies.
 const THREE_DECIMAL: &[&str] = &["bhd", "jod", "kwd", "omr", "tnd"];
 
+/// Active ISO 4217 currency codes (lowercase, as the contract writes them).
+const ISO_4217: &str =
+    "aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob \
+bov brl bsd btn bwp byn bzd cad cdf che chf chw clf clp cny cop cou crc cuc cup cve czk djf dkk \
+dop dzd egp ern etb eur fjd fkp gbp gel ghs gip gmd gnf gtq gyd hkd hnl htg huf idr ils inr iqd \
+irr isk jmd jod jpy kes kgs khr kmf kpw krw kwd kyd kzt lak lbp lkr lrd lsl lyd mad mdl mga mkd \
+mmk mnt mop mru mur mvr mwk mxn mxv myr mzn nad ngn nio nok npr nzd omr pab pen pgk php pkr pln \
+pyg qar ron rsd rub rwf sar sbd scr sdg sek sgd shp sle sll sos srd ssp stn svc syp szl thb tjs \
+tmt tnd top try ttd twd tzs uah ugx usd usn uyi uyu uyw uzs ved ves vnd vuv wst xaf xag xau xba \
+xbb xbc xbd xcd xcg xdr xof xpd xpf xpt xsu xts xua xxx yer zar zmw zwg zwl";
+
+/// Whether `code` is a lowercase ISO 4217 currency code.
+pub fn is_iso_currency(code: &str) -> bool {
+    code.len() == 3
+        && code.bytes().all(|b| b.is_ascii_lowercase())
+        && ISO_4217.split_ascii_whitespace().any(|c| c == code)
+}
+
 /// Digits after the decimal point in `currency` (lowercase ISO 4217).
 pub fn exponent(currency: &str) -> u32 {
     let c = currency.to_ascii_lowercase();

@@ -290,17 +290,33 @@ impl<'m> Converter<'m> {
                 rec.set(f.as_str(), v.as_str());
             }
         }
-        if let Some(c) = &em.deleted_column {
+        for c in em.deleted_column.iter().flat_map(|c| c.names()) {
             if let Some(v) = get(c) {
                 let v = v.trim();
                 let is_bool_false = matches!(
                     v.to_ascii_lowercase().as_str(),
                     "f" | "false" | "0" | "no" | "n" | "off" | ""
                 );
-                if truthy(v) || !is_bool_false {
+                if (truthy(v) || !is_bool_false) && rec.get("deleted").is_none() {
                     rec.set("deleted", Value::Int(1));
                 }
             }
+        }
+        // Merged into a survivor: by a column, else by a note that names it.
+        let survivor = em
+            .merged_into_column
+            .as_deref()
+            .and_then(get)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .or_else(|| {
+                let n = em.merged_into_note.as_ref()?;
+                let text = get(&n.column)?;
+                let caps = n.regex.as_ref()?.captures(text)?;
+                Some(caps.name("id")?.as_str().to_string())
+            });
+        if let Some(s) = survivor {
+            rec.set("merged_into", s);
         }
         Ok((rec, partial))
     }

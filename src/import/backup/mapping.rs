@@ -88,9 +88,45 @@ pub struct EntityMap {
     pub timestamps: Option<TsMode>,
     /// Business table only: the column with the business's IANA zone.
     pub timezone_column: Option<String>,
-    /// Soft delete: the row is deleted when this column is non-null (a timestamp) or true
-    /// (a boolean).
-    pub deleted_column: Option<String>,
+    /// Soft delete: the row is deleted when this column (or any of these columns) is
+    /// non-null (a timestamp) or true (a boolean): `"deleted_at"` or
+    /// `["deleted_at", "is_demo"]`.
+    #[serde(default)]
+    pub deleted_column: Option<Columns>,
+    /// The row was merged into another row of the same table (a duplicate customer): this
+    /// column holds the survivor's id. The row is gone and whatever names it follows the
+    /// survivor.
+    pub merged_into_column: Option<String>,
+    /// The same, when the app wrote the survivor's id into a note: a column and a regular
+    /// expression with a named group `id` (`'merged into #(?P<id>[0-9]+)'`).
+    pub merged_into_note: Option<NotePattern>,
+}
+
+/// One column or several.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Columns {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Columns {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Columns::One(c) => vec![c.as_str()],
+            Columns::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A regular expression over a column, with a named group `id`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotePattern {
+    pub column: String,
+    pub pattern: String,
+    #[serde(skip)]
+    pub regex: Option<regex::Regex>,
 }
 
 /// Contract fields whose value is a timestamp.
@@ -146,9 +182,38 @@ impl Mapping {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Mapping> {
-        let m: Mapping =
+        let mut m: Mapping =
             crate::util::toml_file::parse(text, path, "the backup.toml files under mappings/")?;
         m.check_static(path)?;
+        let ems = [
+            ("business", Some(&mut m.business)),
+            ("customer", m.customer.as_mut()),
+            ("reservation", m.reservation.as_mut()),
+            ("payment", m.payment.as_mut()),
+        ];
+        for (e, em) in ems {
+            let Some(n) = em.and_then(|em| em.merged_into_note.as_mut()) else {
+                continue;
+            };
+            let re = regex::Regex::new(&n.pattern).map_err(|err| {
+                Error::config(
+                    path,
+                    format!(
+                        "[{e}].merged_into_note.pattern is not a valid regular expression: {err}"
+                    ),
+                )
+            })?;
+            if !re.capture_names().any(|c| c == Some("id")) {
+                return Err(Error::config(
+                    path,
+                    format!(
+                        "[{e}].merged_into_note.pattern {:?} has no named group `id`; write it like 'merged into #(?P<id>[0-9]+)'",
+                        n.pattern
+                    ),
+                ));
+            }
+            n.regex = Some(re);
+        }
         Ok(m)
     }
 
@@ -339,7 +404,20 @@ impl Mapping {
                 check(format!("[{e}].fields.{f}"), c, &cols, &table)?;
             }
             if let Some(c) = &em.deleted_column {
-                check(format!("[{e}].deleted_column"), c, &cols, &table)?;
+                for c in c.names() {
+                    check(format!("[{e}].deleted_column"), c, &cols, &table)?;
+                }
+            }
+            if let Some(c) = &em.merged_into_column {
+                check(format!("[{e}].merged_into_column"), c, &cols, &table)?;
+            }
+            if let Some(n) = &em.merged_into_note {
+                check(
+                    format!("[{e}].merged_into_note.column"),
+                    &n.column,
+                    &cols,
+                    &table,
+                )?;
             }
             if let Some(c) = &em.currency_column {
                 check(format!("[{e}].currency_column"), c, &cols, &table)?;

@@ -2,7 +2,7 @@
 //! customers (`unified_customers.csv`). Columns are matched by name, never by position;
 //! metadata columns are named `<key> (metadata)`. Amounts are major units.
 
-use super::mapping::{Holds, Mapping};
+use super::mapping::{Holds, Mapping, Unsuccessful};
 use super::objects::{links, refine, FileOut};
 use crate::claims::{Entity, Record};
 use crate::util::{money, time};
@@ -194,7 +194,6 @@ fn payment_row(
         Some(observed_at.to_string()),
     );
     r.set("processor", "stripe");
-    r.set("processor_id", id);
     r.set("amount", amount);
     r.set("amount_refunded", refunded);
     r.set("currency", currency.clone());
@@ -218,6 +217,18 @@ fn payment_row(
                 h.get(row, &["Status"]).unwrap_or("no status")
             ),
         ));
+    }
+    if status.as_deref() == Some("failed") && m.unsuccessful == Unsuccessful::None {
+        return Err(RowSkip(
+            "unsuccessful_payment",
+            format!(
+                "payment {key} failed: the app keeps only payments where money moved ([payments] unsuccessful = \"none\")"
+            ),
+        ));
+    }
+    if let Some(ch) = id {
+        r.set("processor_id", m.charge_processor_id(ch, pi));
+        r.set("attr.charge", ch);
     }
     r.set("status", status);
     r.set("created_at", created);

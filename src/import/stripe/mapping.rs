@@ -27,6 +27,19 @@
 //! # Optional: what a Checkout Session's `client_reference_id` holds.
 //! [checkout]
 //! client_reference_id = "reservation_reference"
+//!
+//! # Optional: how the app keeps payments.
+//! [payments]
+//! # The Stripe ids the app stores as a payment's id, in order of preference: a Checkout
+//! # payment is stored by its session if "checkout_session" is listed, else by its
+//! # PaymentIntent if "payment_intent" is, else by its charge. Default ["payment_intent"].
+//! processor_id = ["checkout_session", "payment_intent"]
+//! # Which payments where no money moved the app keeps a row for:
+//! #   "none"     (default) only money that moved: failed charges and PaymentIntents that
+//! #              never succeeded are counted as skipped input (unsuccessful_payment)
+//! #   "attempts" a row per failed charge; a PaymentIntent with no charge is not a row
+//! #   "intents"  a row per PaymentIntent it created, whatever became of it
+//! unsuccessful = "none"
 //! ```
 //! Unknown keys are errors; so are patterns without a `code` group and status words the
 //! contract does not know.
@@ -67,6 +80,39 @@ struct RawMapping {
     csv_status: BTreeMap<String, String>,
     #[serde(default)]
     checkout: Option<RawCheckout>,
+    #[serde(default)]
+    payments: Option<RawPayments>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPayments {
+    #[serde(default)]
+    processor_id: Option<Vec<StripeId>>,
+    #[serde(default)]
+    unsuccessful: Option<Unsuccessful>,
+}
+
+/// A kind of Stripe id an app may store as a payment's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StripeId {
+    CheckoutSession,
+    PaymentIntent,
+    Charge,
+}
+
+/// Which payments where no money moved the app keeps a row for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unsuccessful {
+    /// Only money that moved.
+    #[default]
+    None,
+    /// A row per failed charge attempt (a PaymentIntent without a charge is no row).
+    Attempts,
+    /// A row per PaymentIntent, whatever became of it.
+    Intents,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +153,10 @@ pub struct Mapping {
     pub csv_status: BTreeMap<String, String>,
     /// What a Checkout Session's `client_reference_id` holds, if anything.
     pub client_reference_id: Option<Holds>,
+    /// The Stripe ids the app stores as a payment's id, in order of preference.
+    pub processor_id: Vec<StripeId>,
+    /// Which payments where no money moved are rows of the app.
+    pub unsuccessful: Unsuccessful,
     /// How often each metadata key / description pattern gave a value (to warn about keys
     /// that never match: a typo, or a key of another app).
     metadata_hits: Vec<AtomicU64>,
@@ -241,7 +291,34 @@ impl Mapping {
             charge_status,
             csv_status,
             client_reference_id: raw.checkout.and_then(|c| c.client_reference_id),
+            processor_id: raw
+                .payments
+                .as_ref()
+                .and_then(|p| p.processor_id.clone())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| vec![StripeId::PaymentIntent]),
+            unsuccessful: raw
+                .payments
+                .and_then(|p| p.unsuccessful)
+                .unwrap_or_default(),
         })
+    }
+
+    /// The id the app stores for a charge (`ch`) of PaymentIntent `pi`: its PaymentIntent
+    /// when the app stores those, else the charge. (A Checkout payment's session id comes
+    /// from the session object, which the charge does not name.)
+    pub fn charge_processor_id<'a>(&self, ch: &'a str, pi: Option<&'a str>) -> &'a str {
+        let pos = |k| self.processor_id.iter().position(|x| *x == k);
+        match (pi, pos(StripeId::PaymentIntent), pos(StripeId::Charge)) {
+            (Some(pi), Some(a), Some(b)) if a < b => pi,
+            (Some(pi), Some(_), None) => pi,
+            _ => ch,
+        }
+    }
+
+    /// Whether the app stores this kind of id as a payment's id.
+    pub fn stores(&self, k: StripeId) -> bool {
+        self.processor_id.contains(&k)
     }
 
     /// The first key holding `what` that `get` finds with a non-empty value.

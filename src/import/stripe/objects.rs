@@ -3,7 +3,7 @@
 //! Which object it is comes from its `object` field. What its metadata and description mean
 //! comes from the [`Mapping`]. Nothing here knows a sample app.
 
-use super::mapping::{Holds, Mapping};
+use super::mapping::{Holds, Mapping, StripeId, Unsuccessful};
 use crate::claims::{Entity, Record, Skip};
 use crate::util::time;
 use serde_json::{Map, Value as Json};
@@ -138,7 +138,7 @@ pub fn convert(m: &Mapping, place: &Place<'_>, value: &Json, out: &mut FileOut) 
         "account" => account(m, place, o, out),
         "customer" => customer(m, place, o, out),
         "charge" => charge(m, place, o, out),
-        "payment_intent" => payment_intent(place, o, out),
+        "payment_intent" => payment_intent(m, place, o, out),
         "refund" | "dispute" => fold(place, o, kind, out),
         "checkout.session" => checkout(m, place, o, out),
         "" => out.skip(
@@ -314,12 +314,31 @@ fn charge(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileO
     );
     let refunded = i(o, "amount_refunded").unwrap_or(0);
     let currency = s(o, "currency").map(str::to_ascii_lowercase);
+    let status = s(o, "status");
+    let pi = id_of(o, "payment_intent");
+    if m.charge_status
+        .get(status.unwrap_or(""))
+        .map(String::as_str)
+        == Some("failed")
+        && m.unsuccessful == Unsuccessful::None
+    {
+        out.skip(
+            place.location,
+            "unsuccessful_payment",
+            format!(
+                "charge {id} failed{}: the app keeps only payments where money moved ([payments] unsuccessful = \"none\")",
+                pi.map(|p| format!(" (an attempt of {p})")).unwrap_or_default()
+            ),
+        );
+        return;
+    }
     r.set("processor", "stripe");
-    r.set("processor_id", id);
+    r.set("processor_id", m.charge_processor_id(id, pi));
+    r.set("attr.charge", id);
+    r.set("attr.balance_transaction", id_of(o, "balance_transaction"));
     r.set("amount", amount);
     r.set("amount_refunded", refunded);
     r.set("currency", currency.clone());
-    let status = s(o, "status");
     let st = charge_status(
         m,
         status,
@@ -354,7 +373,7 @@ fn charge(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileO
         r.set("customer.email", email);
     }
     r.set("attr.receipt_email", email);
-    r.set("attr.payment_intent", id_of(o, "payment_intent"));
+    r.set("attr.payment_intent", pi);
     r.set("attr.receipt_number", s(o, "receipt_number"));
     r.set(
         "attr.card_last4",
@@ -373,21 +392,78 @@ fn charge(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileO
     // Refunds embedded in the charge are already in amount_refunded.
 }
 
-fn payment_intent(place: &Place<'_>, o: &Map<String, Json>, out: &mut FileOut) {
-    if id_of(o, "latest_charge").is_some() {
-        // The charge carries everything; a pull that has charges has this one too.
-        out.ignored.push("payment_intent_with_charge");
+/// A PaymentIntent is the payment; its charges are attempts. One that has a charge gives
+/// the payment's keys and the app's metadata (often set on the intent, not the charge);
+/// the charge gives the money. One that never succeeded is a row only if the app keeps
+/// such rows (`[payments] unsuccessful`).
+fn payment_intent(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileOut) {
+    let Some(id) = s(o, "id") else {
+        out.skip(place.location, "bad_object", "a payment intent without id");
+        return;
+    };
+    let status = s(o, "status").unwrap_or("");
+    let charge = id_of(o, "latest_charge");
+    let succeeded = status == "succeeded";
+    let keep = match (succeeded, charge.is_some(), m.unsuccessful) {
+        (true, _, _) | (_, _, Unsuccessful::Intents) => true,
+        // A failed attempt is the charge's row; the intent adds its keys.
+        (false, true, Unsuccessful::Attempts) => true,
+        _ => false,
+    };
+    if !keep {
+        let kind = if charge.is_some() {
+            "unsuccessful_payment"
+        } else {
+            "payment_intent_without_charge"
+        };
+        out.skip(
+            place.location,
+            kind,
+            format!(
+                "payment intent {id} ({}) never succeeded{}: not a payment of the app ([payments] unsuccessful)",
+                if status.is_empty() { "no status" } else { status },
+                if charge.is_none() { " and has no charge" } else { "" }
+            ),
+        );
         return;
     }
-    out.skip(
-        place.location,
-        "payment_intent_without_charge",
-        format!(
-            "payment intent {} ({}) has no charge: no money moved",
-            s(o, "id").unwrap_or("?"),
-            s(o, "status").unwrap_or("no status")
-        ),
+    let mut r = Record::new(
+        Entity::Payment,
+        source_ref(place.account, id, place.ref_suffix),
+        Some(place.observed_at.to_string()),
     );
+    r.set("processor", "stripe");
+    if m.stores(StripeId::PaymentIntent) {
+        r.set("processor_id", id);
+    }
+    r.set("attr.payment_intent", id);
+    r.set("attr.charge", charge);
+    r.set(
+        "business.stripe_account",
+        place.account.or_else(|| destination_account(o)),
+    );
+    let md = obj(o, "metadata");
+    let get = meta_get(md);
+    links(m, &mut r, &get, s(o, "description"));
+    r.set("id", m.lookup(Holds::PaymentId, &get));
+    r.set("customer.stripe_customer", id_of(o, "customer"));
+    if charge.is_none() {
+        // No charge to say what happened: the intent is all there is.
+        r.set("amount", i(o, "amount"));
+        r.set("currency", s(o, "currency").map(str::to_ascii_lowercase));
+        r.set("created_at", created(o));
+        r.set(
+            "status",
+            match status {
+                "requires_payment_method" | "canceled" => "failed",
+                _ => "pending",
+            },
+        );
+    }
+    out.records.push(r);
+    if let Some(rr) = reservation_of(&out.records[out.records.len() - 1]) {
+        out.records.push(rr);
+    }
 }
 
 fn fold(place: &Place<'_>, o: &Map<String, Json>, kind: &str, out: &mut FileOut) {
@@ -430,6 +506,7 @@ fn checkout(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut Fil
         );
         return;
     };
+    checkout_payment(m, place, o, id, out);
     let details = obj(o, "customer_details");
     let email = details
         .and_then(|d| s(d, "email"))
@@ -477,6 +554,71 @@ fn checkout(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut Fil
         rr.set("customer.stripe_customer", cus);
         out.records.push(rr);
     }
+}
+
+/// The payment a Checkout Session wraps: its session id, its PaymentIntent and the
+/// reservation `client_reference_id` names. The charge gives the money; a session that
+/// was never paid (expired, open) is no payment.
+fn checkout_payment(
+    m: &Mapping,
+    place: &Place<'_>,
+    o: &Map<String, Json>,
+    id: &str,
+    out: &mut FileOut,
+) {
+    let pi = id_of(o, "payment_intent");
+    if s(o, "payment_status") != Some("paid") {
+        out.skip(
+            place.location,
+            "unpaid_checkout_session",
+            format!(
+                "checkout session {id} ({}) was not paid: no payment",
+                s(o, "status").unwrap_or("no status")
+            ),
+        );
+        return;
+    }
+    let mut r = Record::new(
+        Entity::Payment,
+        format!(
+            "{}#payment",
+            source_ref(place.account, id, place.ref_suffix)
+        ),
+        Some(place.observed_at.to_string()),
+    );
+    r.set("processor", "stripe");
+    if m.stores(StripeId::CheckoutSession) {
+        r.set("processor_id", id);
+    } else if m.stores(StripeId::PaymentIntent) {
+        r.set("processor_id", pi);
+    }
+    r.set("attr.checkout_session", id);
+    r.set("attr.payment_intent", pi);
+    r.set(
+        "business.stripe_account",
+        place.account.or_else(|| destination_account(o)),
+    );
+    if pi.is_none() {
+        r.set("amount", i(o, "amount_total"));
+        r.set("currency", s(o, "currency").map(str::to_ascii_lowercase));
+        r.set("created_at", created(o));
+    }
+    let md = obj(o, "metadata");
+    let get = meta_get(md);
+    links(m, &mut r, &get, None);
+    match (m.client_reference_id, s(o, "client_reference_id")) {
+        (Some(Holds::ReservationId), Some(cr)) if r.get("reservation_id").is_none() => {
+            r.set("reservation_id", cr);
+        }
+        (Some(Holds::ReservationReference), Some(cr))
+            if r.get("reservation.reference").is_none() =>
+        {
+            r.set("reservation.reference", cr);
+        }
+        _ => {}
+    }
+    r.set("customer.stripe_customer", id_of(o, "customer"));
+    out.records.push(r);
 }
 
 /// The reservation a payment record names (by app id or booking code), as a record of its
