@@ -382,6 +382,110 @@ fn disambiguate_customers(
     }
 }
 
+/// A payment mail without any Stripe id (a receipt sent before Stripe issued its number)
+/// joins the one payment that has Stripe ids, the same business, amount and currency, a
+/// time within a day of it, and no other booking. It never becomes a payment of its own
+/// when such a payment exists; with two candidates it stays apart (and is reviewed as
+/// the weaker row it is).
+fn link_loose_payments(records: &[StoredRecord], pay: &mut Linked, biz: &mut Linked) {
+    struct Facts {
+        root: usize,
+        business: usize,
+        amount: i64,
+        currency: String,
+        at: Option<i64>,
+        booking: Option<String>,
+        strong: bool,
+        loose: bool,
+    }
+    let specs = keys(Entity::Payment);
+    let mut facts = Vec::new();
+    for g in pay.groups() {
+        let recs: Vec<usize> = g.iter().filter_map(|&n| pay.nodes[n]).collect();
+        let first = |f: &str| {
+            recs.iter()
+                .find_map(|&ri| records[ri].record.get(f).cloned())
+        };
+        let (Some(amount), Some(currency)) = (
+            first("amount").and_then(|v| v.as_int()),
+            first("currency").and_then(|v| v.render()),
+        ) else {
+            continue;
+        };
+        let Some(business) = recs
+            .iter()
+            .find_map(|&ri| resolve(&records[ri].record, Entity::Business, biz, GLOBAL))
+        else {
+            continue;
+        };
+        let stripe_key = recs.iter().any(|&ri| {
+            identity::keys_of(Entity::Payment, &records[ri].record)
+                .iter()
+                .any(|(k, _)| specs[*k].field != "id")
+        });
+        let app_id = recs
+            .iter()
+            .any(|&ri| records[ri].record.get("id").is_some());
+        let only_mail = recs.iter().all(|&ri| records[ri].kind == SourceKind::Email);
+        facts.push(Facts {
+            root: pay.clusters.find(g[0]),
+            business,
+            amount,
+            currency: currency.trim().to_lowercase(),
+            at: first("created_at")
+                .and_then(|v| v.render())
+                .and_then(|t| crate::util::time::parse_any(&t, None))
+                .map(|t| t.timestamp()),
+            booking: first("reservation.reference")
+                .or_else(|| first("reservation_id"))
+                .and_then(|v| v.render()),
+            strong: stripe_key,
+            loose: !stripe_key && !app_id && only_mail,
+        });
+    }
+    let mut strong: HashMap<(usize, i64, &str), Vec<&Facts>> = HashMap::new();
+    for f in facts.iter().filter(|f| f.strong) {
+        strong
+            .entry((f.business, f.amount, f.currency.as_str()))
+            .or_default()
+            .push(f);
+    }
+    const DAY: i64 = 86_400 + 3_600;
+    let mut joins = Vec::new();
+    for f in facts.iter().filter(|f| f.loose) {
+        let Some(cands) = strong.get(&(f.business, f.amount, f.currency.as_str())) else {
+            continue;
+        };
+        let fits: Vec<&&Facts> = cands
+            .iter()
+            .filter(|c| match (f.at, c.at) {
+                (Some(a), Some(b)) => (a - b).abs() <= DAY,
+                _ => true,
+            })
+            .filter(|c| match (&f.booking, &c.booking) {
+                // Booking keys of different kinds (a code, an id) cannot be compared here.
+                (Some(a), Some(b)) => {
+                    a == b || a.parse::<i64>().is_ok() != b.parse::<i64>().is_ok()
+                }
+                _ => true,
+            })
+            .collect();
+        // The same booking first; then any that fits.
+        let same: Vec<&&Facts> = fits
+            .iter()
+            .copied()
+            .filter(|c| f.booking.is_some() && c.booking == f.booking)
+            .collect();
+        match (&same[..], &fits[..]) {
+            ([one], _) | ([], [one]) => joins.push((one.root, f.root)),
+            _ => {}
+        }
+    }
+    for (a, b) in joins {
+        pay.clusters.union(a, b);
+    }
+}
+
 /// One booking, several names: records of one payment that name its reservation by the
 /// app's id and by the code customers see (a charge's metadata holds the id, its receipt
 /// mail the code) say that the two are one reservation. Cannot-link constraints still
@@ -512,6 +616,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         },
     );
     drop((r_idx, p_idx));
+    link_loose_payments(records, &mut pay, &mut biz);
     link_through_payments(records, &mut pay, &mut resv);
 
     tracing::debug!("merge: linked in {:.1?}", started.elapsed());
@@ -2514,6 +2619,62 @@ mod tests {
         for p in &out.payments {
             assert!(PAYMENT_STATUSES.contains(&p.text("status").unwrap()));
         }
+    }
+
+    #[test]
+    fn a_receipt_without_a_receipt_number_joins_its_charge() {
+        use Entity::*;
+        use SourceKind::*;
+        let s = "2026-04-25T10:00:00Z";
+        let charge = |ch: &str, code: &str, at: &str| {
+            rec(
+                Stripe,
+                Payment,
+                &format!("stripe:acct_1/{ch}"),
+                s,
+                &[
+                    ("processor_id", t(&ch.replace("ch_", "pi_"))),
+                    ("amount", Value::Int(5000)),
+                    ("currency", t("eur")),
+                    ("status", t("succeeded")),
+                    ("created_at", t(at)),
+                    ("business_id", t("1")),
+                    ("reservation.reference", t(code)),
+                ],
+            )
+        };
+        let mail = |r: &str, code: &str, at: &str| {
+            rec(
+                Email,
+                Payment,
+                r,
+                at,
+                &[
+                    ("amount", Value::Int(5000)),
+                    ("currency", t("eur")),
+                    ("created_at", t(at)),
+                    ("business_id", t("1")),
+                    ("reservation.reference", t(code)),
+                ],
+            )
+        };
+        let recs = vec![
+            biz("1", "Reef"),
+            charge("ch_a", "KL-A", "2026-03-02T10:00:00Z"),
+            charge("ch_b", "KL-B", "2026-03-02T11:00:00Z"),
+            // Same amount, same day: the booking code tells which.
+            mail("email:<paid.a@x>", "KL-A", "2026-03-02T10:01:00Z"),
+            // A cash payment only the mail knows stays a payment of its own.
+            mail("email:<paid.c@x>", "KL-C", "2026-03-09T10:01:00Z"),
+        ];
+        let out = merge(&recs, &settings());
+        assert_eq!(out.payments.len(), 3, "{:?}", out.payments);
+        let a = out
+            .payments
+            .iter()
+            .find(|p| p.text("processor_id") == Some("pi_a"))
+            .unwrap();
+        assert_eq!(a.sources_text(), "email,stripe");
     }
 
     #[test]
