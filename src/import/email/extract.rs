@@ -105,6 +105,8 @@ struct Facts {
     to_name: String,
     subject: String,
     body: String,
+    /// The headers templates read: (lowercase name, value).
+    headers: Vec<(String, String)>,
 }
 
 fn process_inner(raw: &RawMessage, mapping: &Mapping, parser: &MessageParser) -> Outcome {
@@ -189,6 +191,21 @@ fn process_inner(raw: &RawMessage, mapping: &Mapping, parser: &MessageParser) ->
         .collect::<Vec<_>>()
         .join(" ");
     let body = body_text(&msg);
+    let headers = if mapping.headers.is_empty() {
+        Vec::new()
+    } else {
+        msg.headers()
+            .iter()
+            .filter_map(|h| {
+                let name = h.name.as_str().to_ascii_lowercase();
+                if !mapping.headers.contains(&name) {
+                    return None;
+                }
+                let v = msg.header_raw(h.name.clone())?.trim().to_string();
+                Some((name, v))
+            })
+            .collect()
+    };
     let facts = Facts {
         message_id,
         date_utc,
@@ -201,6 +218,7 @@ fn process_inner(raw: &RawMessage, mapping: &Mapping, parser: &MessageParser) ->
         to_name,
         subject,
         body,
+        headers,
     };
     let Some(t) = mapping.templates.iter().find(|t| matches(t, &facts)) else {
         return skip(
@@ -323,7 +341,10 @@ fn render(pieces: &[Piece], caps: &HashMap<String, String>) -> Result<String, St
     for p in pieces {
         match p {
             Piece::Lit(l) => s.push_str(l),
-            Piece::Cap(c) => match caps.get(c.as_str()) {
+            Piece::Cap(c) => match caps.get(c.as_str()).or_else(|| {
+                let h = c.strip_prefix("header.")?;
+                caps.get(&format!("header.{}", h.to_ascii_lowercase()))
+            }) {
                 Some(v) if !v.trim().is_empty() => s.push_str(v.trim()),
                 _ => return Err(format!("{{{c}}} not found")),
             },
@@ -342,6 +363,13 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
     caps.insert("subject".into(), f.subject.clone());
     if let Some(d) = &f.date_text {
         caps.insert("message_date".into(), d.clone());
+    }
+    if let Some(m) = &f.message_id {
+        caps.insert("message_id".into(), m.clone());
+    }
+    for (name, v) in &f.headers {
+        caps.entry(format!("header.{name}"))
+            .or_insert_with(|| v.clone());
     }
     let sources = t
         .from

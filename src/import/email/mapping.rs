@@ -23,7 +23,12 @@
 //! starts_at = { text = "{when}", type = "datetime", formats = ["%d/%m/%Y %H:%M"], zone = "{tz}" }
 //! ```
 //! Built-in captures, always there: `from_address`, `from_name`, `reply_to`, `to_address`,
-//! `to_name`, `subject`, `message_date` (RFC 3339 with the Date header's offset).
+//! `to_name`, `subject`, `message_date` (RFC 3339 with the Date header's offset),
+//! `message_id` (without angle brackets), and `header.<Name>` for any header of the
+//! message (`{header.X-Tenant-Id}`; names compared case-insensitively). A field with a
+//! `pattern` takes its value from the pattern's first group (or the whole match), e.g.
+//! `business_id = { text = "{header.X-Shop}" }` or
+//! `id = { text = "{message_id}", pattern = 'booking\.([0-9]+)\.' }`.
 
 use crate::claims::Entity;
 use crate::error::{Error, Result};
@@ -44,6 +49,7 @@ pub const BUILTIN_CAPTURES: &[&str] = &[
     "to_name",
     "subject",
     "message_date",
+    "message_id",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -191,6 +197,8 @@ pub struct Mapping {
     pub currency_symbols: Vec<(String, String)>,
     /// Abbreviation (upper case) -> its readings in seconds east of UTC, the usual first.
     pub zone_abbreviations: BTreeMap<String, Vec<i32>>,
+    /// Lowercase names of the headers templates read (`{header.<Name>}`).
+    pub headers: BTreeSet<String>,
 }
 
 const DEFAULT_SYMBOLS: &[(&str, &str)] = &[
@@ -464,9 +472,19 @@ impl Mapping {
             })?;
             zone_abbreviations.insert(abbr.to_ascii_uppercase(), vec![o]);
         }
+        let headers = templates
+            .iter()
+            .flat_map(|t| &t.fields)
+            .flat_map(|f| f.text.iter().chain(f.zone.iter().flatten()))
+            .filter_map(|p| match p {
+                Piece::Cap(c) => c.strip_prefix("header.").map(str::to_ascii_lowercase),
+                _ => None,
+            })
+            .collect();
         Ok(Mapping {
             templates,
             currency_symbols,
+            headers,
             zone_abbreviations,
         })
     }
@@ -525,7 +543,7 @@ fn compile(t: RawTemplate, i: usize, path: &Path) -> Result<Template> {
     let check_caps = |key: &str, pieces: &[Piece]| -> Result<()> {
         for p in pieces {
             if let Piece::Cap(c) = p {
-                if !captures.contains(c) {
+                if !captures.contains(c) && !c.starts_with("header.") {
                     return Err(Error::config(
                         path,
                         format!(

@@ -850,3 +850,36 @@ fn every_template_of_every_flavour() {
         }
     }
 }
+
+#[test]
+fn headers_and_message_id_are_captures() {
+    let m = Mapping::parse(
+        r#"
+stripe_receipts = false
+[[templates]]
+name = "confirm"
+version = "v1"
+event = "reservation_created"
+status = "confirmed"
+subject = '^Booking confirmed \((?P<code>[A-Z0-9-]+)\)$'
+[templates.fields]
+reference = "{code}"
+business_id = "{header.X-Shop-Id}"
+id = { text = "{message_id}", pattern = '^app\.confirm\.([0-9]+)\.' }
+"#,
+        std::path::Path::new("t.toml"),
+    )
+    .unwrap();
+    let mail = b"From: Reef via App <bookings@mail.app>\r\nTo: anna@x.org\r\nx-shop-id: 318\r\n\
+Message-ID: <app.confirm.52211.1726300000@mail.app>\r\nDate: Sat, 14 Sep 2024 08:30:00 +0000\r\n\
+Subject: Booking confirmed (KL24-7QX4M)\r\n\r\nHi Anna\r\n";
+    let rs = records(run(mail, &m));
+    let r = main_of(&rs, Entity::Reservation);
+    assert_eq!(text(r, "reference"), "KL24-7QX4M");
+    assert_eq!(
+        text(r, "business_id"),
+        "318",
+        "header names compared case-insensitively"
+    );
+    assert_eq!(text(r, "id"), "52211");
+}
