@@ -330,3 +330,132 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Real apps soft-delete parents that still own rows (a demo tenant with its customers,
+/// bookings and payments) and merge duplicate customers into a survivor. The run completes,
+/// nothing of the deleted tenant comes back, the merged customer's payment follows the
+/// survivor, and the file passes SQLite's own foreign-key check.
+#[test]
+fn deleted_parents_with_live_children_keep_referential_integrity() {
+    let d = Dir::new();
+    d.write(
+        "backup/tenants.csv",
+        "id,name,currency,is_demo,deleted_at\n1,Reef Divers,EUR,false,\n2,Demo Dive Co,EUR,true,\n3,Test shop,EUR,false,2025-12-01 10:00:00+00\n",
+    );
+    d.write(
+        "backup/people.csv",
+        "id,tenant,email,merged_into,notes,deleted_at\n\
+         10,1,ann@x.org,,,\n\
+         11,1,ann@gmial.com,10,,2025-11-01 10:00:00+00\n\
+         12,1,bob@x.org,,merged into #10,2025-11-02 10:00:00+00\n\
+         20,2,demo@x.org,,,\n\
+         30,3,test@x.org,,,\n",
+    );
+    d.write(
+        "backup/bookings.csv",
+        "id,tenant,person,code,status,starts_at,total\n\
+         100,1,10,KL-100,booked,2026-02-01 09:00:00+00,50.00\n\
+         200,2,20,KL-200,booked,2026-02-01 09:00:00+00,1.00\n\
+         300,3,30,KL-300,booked,2026-02-01 09:00:00+00,1.00\n",
+    );
+    d.write(
+        "backup/payments.csv",
+        "id,tenant,person,booking,pi,amount,currency,status\n\
+         1000,1,11,100,pi_1,50.00,EUR,captured\n\
+         1001,1,12,100,pi_2,10.00,EUR,captured\n\
+         2000,2,20,200,pi_3,1.00,EUR,captured\n\
+         3000,3,30,300,pi_4,1.00,EUR,captured\n",
+    );
+    let m = d.write(
+        "backup.toml",
+        r#"
+timestamps = "utc"
+[business]
+table = "tenants"
+id = "id"
+deleted_column = ["is_demo", "deleted_at"]
+[business.fields]
+name = "name"
+"attr.currency" = "currency"
+
+[customer]
+table = "people"
+id = "id"
+deleted_column = "deleted_at"
+merged_into_column = "merged_into"
+merged_into_note = { column = "notes", pattern = 'merged into #(?P<id>[0-9]+)' }
+[customer.fields]
+business_id = "tenant"
+email = "email"
+
+[reservation]
+table = "bookings"
+id = "id"
+money_unit = "major"
+currency_from_business = "currency"
+[reservation.fields]
+business_id = "tenant"
+customer_id = "person"
+reference = "code"
+status = "status"
+starts_at = "starts_at"
+amount = "total"
+[reservation.status]
+booked = "confirmed"
+
+[payment]
+table = "payments"
+id = "id"
+money_unit = "major"
+currency_column = "currency"
+[payment.fields]
+business_id = "tenant"
+customer_id = "person"
+reservation_id = "booking"
+processor_id = "pi"
+amount = "amount"
+status = "status"
+[payment.status]
+captured = "succeeded"
+"#,
+    );
+    let f = d.write(
+        "incident.toml",
+        &format!(
+            "incident_at = '2026-04-25T10:00:00Z'\n[[sources]]\nname = 'db'\nkind = 'backup'\npath = 'backup'\nmapping = '{}'\nsnapshot_at = '2026-01-24T03:00:00Z'\n",
+            m.display()
+        ),
+    );
+    let mut c = d.cmd();
+    c.arg("run").arg(&f).args(["--out", "out", "--quiet"]);
+    ok(c);
+    let db = sqlite(&d.join("out/recovered.sqlite"));
+    let ids = |sql: &str| -> Vec<String> {
+        let mut st = db.prepare(sql).unwrap();
+        st.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    assert_eq!(ids("SELECT id FROM businesses ORDER BY id"), ["1"]);
+    assert_eq!(ids("SELECT id FROM customers ORDER BY id"), ["10"]);
+    assert_eq!(ids("SELECT id FROM reservations ORDER BY id"), ["100"]);
+    assert_eq!(
+        ids("SELECT id || ':' || customer_id || ':' || currency FROM payments ORDER BY id"),
+        ["1000:10:eur", "1001:10:eur"],
+        "merged customers' payments follow the survivor (by column and by note)"
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM pragma_foreign_key_check"),
+        0,
+        "every reference resolves"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM review_queue WHERE reason = 'deleted_parent:business_id'"
+        ),
+        6,
+        "the deleted tenants' customers, bookings and payments are in review"
+    );
+}
