@@ -90,7 +90,7 @@ pub struct EntityMap {
     pub timezone_column: Option<String>,
     /// Soft delete: the row is deleted when this column (or any of these columns) is
     /// non-null (a timestamp) or true (a boolean): `"deleted_at"` or
-    /// `["deleted_at", "is_demo"]`.
+    /// `["deleted_at", "is_test_account"]`.
     #[serde(default)]
     pub deleted_column: Option<Columns>,
     /// The row was merged into another row of the same table (a duplicate customer): this
