@@ -7,7 +7,7 @@
 #
 # OUTDIR (default /tmp/trial-FLAVOUR-BUSINESSES-SEED) gets incident/, full/, floor/, their
 # evaluations (full.json, floor.json) and logs; an earlier trial there is replaced.
-# Uses $CARGO_TARGET_DIR/release/salvage (default target/), built if missing.
+# Uses $CARGO_TARGET_DIR/release/salvage (default ~/.cache/salvage-target, as .ci/run), built if missing.
 set -euo pipefail
 
 if [[ $# -lt 3 || $# -gt 4 ]]; then
@@ -17,7 +17,7 @@ fi
 flavour=$1 businesses=$2 seed=$3
 out=${4:-/tmp/trial-$flavour-$businesses-$seed}
 root=$(cd "$(dirname "$0")/.." && pwd)
-target=${CARGO_TARGET_DIR:-$root/target}
+target=${CARGO_TARGET_DIR:-$HOME/.cache/salvage-target}
 bin=$target/release/salvage
 
 # Build when missing, or when too old to know `run --source`.
@@ -82,10 +82,13 @@ import json, sys
 out, title, floor = sys.argv[1:4]
 full, flo = (json.load(open(f"{out}/{v}.json")) for v in ("full", "floor"))
 print(f"{title}: full rebuild vs backup-only floor ({floor})")
-print(f"{'':<14}{'F1 full':>9}{'F1 floor':>10}{'dup% full':>11}{'dup% floor':>12}")
+print(f"{'':<14}{'F1 full':>9}{'F1 floor':>10}{'evF1 full':>11}{'evF1 floor':>12}"
+      f"{'dup% full':>11}{'dup% floor':>12}")
 for a, b in zip(full["tables"], flo["tables"]):
     print(f"{a['table']:<14}{a['f1']:>9.3f}{b['f1']:>10.3f}"
+          f"{a['evidenced_f1']:>11.3f}{b['evidenced_f1']:>12.3f}"
           f"{100 * a['duplicate_share']:>11.1f}{100 * b['duplicate_share']:>12.1f}")
+print("(evF1: over the truth rows some surviving source holds)")
 mf, mb = full["money"], flo["money"]
 print(f"{'money exact %':<14}{100 * mf['share']:>9.1f}{100 * mb['share']:>10.1f}"
       f"   ({mf['exact']} vs {mb['exact']} of {mf['businesses']} businesses)")

@@ -18,7 +18,8 @@
 //! # Scores
 //! Per table: `matched` = truth rows matched by a recovered row (each at most once);
 //! precision = matched / recovered rows; recall = matched / truth rows; F1 their harmonic
-//! mean (0/0 counts as 1). Per column: accuracy over matched (non-duplicate) pairs, exact
+//! mean (0/0 counts as 1). Evidenced recall and F1 count only the truth rows whose
+//! `sources` is not empty (some surviving source holds them). Per column: accuracy over matched (non-duplicate) pairs, exact
 //! equality after normalising (NULL and empty text are the same; emails lowercased; numbers
 //! compared by value; foreign keys mapped through the matching).
 //!
@@ -90,6 +91,12 @@ pub struct TableScore {
     pub precision: f64,
     pub recall: f64,
     pub f1: f64,
+    /// Truth rows that some surviving source holds (their `sources` is not empty): the
+    /// rows a rebuild can find at all.
+    pub evidenced_rows: usize,
+    /// Recall and F1 over those rows (precision as above).
+    pub evidenced_recall: f64,
+    pub evidenced_f1: f64,
     /// Accuracy of each contract column over matched pairs.
     pub columns: Vec<ColumnScore>,
 }
@@ -552,11 +559,30 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
         let (nt, nr) = (t.truth[ei].len(), t.rec[ei].len());
         let precision = ratio(matched, nr);
         let recall = ratio(matched, nt);
-        let f1 = if precision + recall > 0.0 {
-            2.0 * precision * recall / (precision + recall)
-        } else {
-            0.0
+        let harmonic = |p: f64, r: f64| {
+            if p + r > 0.0 {
+                2.0 * p * r / (p + r)
+            } else {
+                0.0
+            }
         };
+        let f1 = harmonic(precision, recall);
+        let evidenced = |ti: usize| {
+            t.truth[ei][ti]
+                .sources
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty())
+        };
+        let evidenced_rows = (0..nt).filter(|&ti| evidenced(ti)).count();
+        let evidenced_matched = m
+            .iter()
+            .filter_map(|x| match x {
+                Some((ti, true)) if evidenced(*ti) => Some(()),
+                _ => None,
+            })
+            .count();
+        let evidenced_recall = ratio(evidenced_matched, evidenced_rows);
+        let evidenced_f1 = harmonic(precision, evidenced_recall);
         let pairs: Vec<(usize, usize)> = m
             .iter()
             .enumerate()
@@ -615,6 +641,9 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
             precision,
             recall,
             f1,
+            evidenced_rows,
+            evidenced_recall,
+            evidenced_f1,
             columns,
         });
     }
@@ -707,7 +736,7 @@ pub fn render_text(ev: &Evaluation) -> String {
     let _ = writeln!(s, "recovered: {}", ev.recovered);
     let _ = writeln!(
         s,
-        "\n{:<13} {:>8} {:>9} {:>8} {:>6} {:>6} {:>7} {:>9} {:>7} {:>7}",
+        "\n{:<13} {:>8} {:>9} {:>8} {:>6} {:>6} {:>7} {:>9} {:>7} {:>7} {:>7}",
         "table",
         "truth",
         "recovered",
@@ -717,12 +746,13 @@ pub fn render_text(ev: &Evaluation) -> String {
         "phantom",
         "precision",
         "recall",
-        "F1"
+        "F1",
+        "evF1"
     );
     for t in &ev.tables {
         let _ = writeln!(
             s,
-            "{:<13} {:>8} {:>9} {:>8} {:>6} {:>6.1} {:>7} {:>9.3} {:>7.3} {:>7.3}",
+            "{:<13} {:>8} {:>9} {:>8} {:>6} {:>6.1} {:>7} {:>9.3} {:>7.3} {:>7.3} {:>7.3}",
             t.table,
             t.truth_rows,
             t.recovered_rows,
@@ -732,9 +762,14 @@ pub fn render_text(ev: &Evaluation) -> String {
             t.phantoms,
             t.precision,
             t.recall,
-            t.f1
+            t.f1,
+            t.evidenced_f1
         );
     }
+    let _ = writeln!(
+        s,
+        "(evF1: F1 over the truth rows some surviving source holds; the others no rebuild can find)"
+    );
     let _ = writeln!(s, "\ncolumn accuracy over matched rows:");
     for t in &ev.tables {
         let cols: Vec<String> = t
