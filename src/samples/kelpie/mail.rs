@@ -167,18 +167,19 @@ pub fn write_mbox(world: &World, w: &mut dyn Write) -> std::io::Result<()> {
         }
     }
     for chunk in kept.chunks(2000) {
+        // A mail to nobody (a diver without an email address, or erased) was never sent.
         let rendered: Vec<Vec<u8>> = chunk
             .par_iter()
-            .map(|(i, seed, dup)| {
+            .filter_map(|(i, seed, dup)| {
                 let s = &specs[*i];
                 let mut r = ChaCha8Rng::seed_from_u64(*seed);
-                let bytes = render_one(&ctx, s, &mut r).unwrap_or_default();
+                let bytes = render_one(&ctx, s, &mut r)?;
                 let stripe = matches!(s.kind, Kind::StripeReceipt | Kind::StripeRefund(_));
                 let mut out = mbox_entry_at(stripe, s.at, &bytes);
                 if *dup {
                     out.extend_from_within(..);
                 }
-                out
+                Some(out)
             })
             .collect();
         for bytes in rendered {
