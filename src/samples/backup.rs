@@ -65,6 +65,7 @@ fn db_name(f: Flavour) -> &'static str {
     match f {
         Flavour::Bookly => "bookly_production",
         Flavour::Tablehop => "tablehop",
+        Flavour::Kelpie => "kelpie_production",
     }
 }
 
@@ -72,46 +73,47 @@ fn owner(f: Flavour) -> &'static str {
     match f {
         Flavour::Bookly => "bookly",
         Flavour::Tablehop => "tablehop_app",
+        Flavour::Kelpie => "kelpie",
     }
 }
 
 // ---------------------------------------------------------------------------------------
 // The schema model and pg_dump's plain writer.
 
-struct Column {
-    name: &'static str,
+pub(crate) struct Column {
+    pub(crate) name: &'static str,
     /// As pg_dump prints it, with default and NOT NULL (`integer NOT NULL`).
-    decl: String,
+    pub(crate) decl: String,
 }
 
-struct Table {
-    name: &'static str,
-    columns: Vec<Column>,
+pub(crate) struct Table {
+    pub(crate) name: &'static str,
+    pub(crate) columns: Vec<Column>,
     /// Inline CHECK constraints as pg_dump prints them (`CONSTRAINT x CHECK ((a > 0))`).
-    checks: Vec<String>,
+    pub(crate) checks: Vec<String>,
     /// Serial id: (sequence type line or "" for bigint).
-    serial: Option<&'static str>,
-    pkey: &'static str,
-    uniques: Vec<(&'static str, &'static str)>,
+    pub(crate) serial: Option<&'static str>,
+    pub(crate) pkey: &'static str,
+    pub(crate) uniques: Vec<(&'static str, &'static str)>,
     /// (index name, definition after `ON public.<table> USING btree `).
-    indexes: Vec<(&'static str, &'static str)>,
+    pub(crate) indexes: Vec<(&'static str, &'static str)>,
     /// (constraint name, column, referenced table).
-    fks: Vec<(&'static str, &'static str, &'static str)>,
-    rows: Vec<Vec<Option<String>>>,
+    pub(crate) fks: Vec<(&'static str, &'static str, &'static str)>,
+    pub(crate) rows: Vec<Vec<Option<String>>>,
 }
 
-fn col(name: &'static str, decl: &str) -> Column {
+pub(crate) fn col(name: &'static str, decl: &str) -> Column {
     Column {
         name,
         decl: decl.to_string(),
     }
 }
 
-struct Schema {
-    owner: &'static str,
+pub(crate) struct Schema {
+    pub(crate) owner: &'static str,
     /// (name, labels)
-    enums: Vec<(&'static str, Vec<&'static str>)>,
-    tables: Vec<Table>,
+    pub(crate) enums: Vec<(&'static str, Vec<&'static str>)>,
+    pub(crate) tables: Vec<Table>,
 }
 
 fn comment(out: &mut String, name: &str, kind: &str, owner: &str) {
@@ -358,11 +360,11 @@ fn write_dump(s: &Schema, restrict_key: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // Value formatting as PostgreSQL prints it.
 
-fn ts_utc(t: Timestamp) -> String {
+pub(crate) fn ts_utc(t: Timestamp) -> String {
     t.format("%Y-%m-%d %H:%M:%S+00").to_string()
 }
 
-fn ts_local(t: Timestamp, zone: &str) -> String {
+pub(crate) fn ts_local(t: Timestamp, zone: &str) -> String {
     match crate::util::time::parse_zone(zone) {
         Some(z) => z
             .from_utc_datetime(&t.naive_utc())
@@ -373,7 +375,7 @@ fn ts_local(t: Timestamp, zone: &str) -> String {
 }
 
 /// Minor units as `numeric(12,2)` prints them (`80.00`, `1500.00` for yen).
-fn major(minor: i64, currency: &str) -> String {
+pub(crate) fn major(minor: i64, currency: &str) -> String {
     let exp = crate::util::money::exponent(currency);
     let neg = minor < 0;
     let a = minor.unsigned_abs() as u128;
@@ -395,7 +397,7 @@ fn major(minor: i64, currency: &str) -> String {
 }
 
 /// A text[] value as PostgreSQL prints it.
-fn pg_array(items: &[&str]) -> String {
+pub(crate) fn pg_array(items: &[&str]) -> String {
     let parts: Vec<String> = items
         .iter()
         .map(|s| {
@@ -422,7 +424,7 @@ fn pg_array(items: &[&str]) -> String {
 }
 
 /// A JSON string as jsonb prints it.
-fn json_str(s: &str) -> String {
+pub(crate) fn json_str(s: &str) -> String {
     let mut o = String::from("\"");
     for c in s.chars() {
         match c {
@@ -444,7 +446,7 @@ fn json_str(s: &str) -> String {
 }
 
 /// A jsonb object of scalar values as PostgreSQL prints it: keys by length, then bytes.
-fn jsonb(pairs: &[(&str, String)]) -> String {
+pub(crate) fn jsonb(pairs: &[(&str, String)]) -> String {
     let mut p: Vec<&(&str, String)> = pairs.iter().collect();
     p.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then(a.0.cmp(b.0)));
     let items: Vec<String> = p
@@ -496,7 +498,7 @@ fn pick_tags(rng: &mut ChaCha8Rng) -> String {
     pg_array(&items)
 }
 
-fn pick_note(rng: &mut ChaCha8Rng) -> Option<String> {
+pub(crate) fn pick_note(rng: &mut ChaCha8Rng) -> Option<String> {
     if rng.gen_bool(0.25) {
         Some(NOTES[rng.gen_range(0..NOTES.len())].to_string())
     } else {
@@ -507,7 +509,7 @@ fn pick_note(rng: &mut ChaCha8Rng) -> Option<String> {
 /// The email as the app held it at the backup. The truth keeps it lowercase; customers type
 /// capitals, and a few fixed a typo in their address only after the backup (so the backup
 /// has the old, wrong one).
-fn typed_email(rng: &mut ChaCha8Rng, e: &str) -> String {
+pub(crate) fn typed_email(rng: &mut ChaCha8Rng, e: &str) -> String {
     let r: f64 = rng.gen();
     if r < 0.03 {
         let fixed_later = [
@@ -549,7 +551,7 @@ fn typed_email(rng: &mut ChaCha8Rng, e: &str) -> String {
 
 /// The phone as typed into the app: often the national format of the business's country
 /// (the truth holds E.164; the merge normalises with the business's country).
-fn typed_phone(rng: &mut ChaCha8Rng, e164: &str, country: &str) -> String {
+pub(crate) fn typed_phone(rng: &mut ChaCha8Rng, e164: &str, country: &str) -> String {
     let r: f64 = rng.gen();
     if r >= 0.35 {
         return e164.to_string();
@@ -645,7 +647,7 @@ const MIGRATIONS: &[&str] = &[
     "20250127094500",
 ];
 
-fn s(v: impl ToString) -> Option<String> {
+pub(crate) fn s(v: impl ToString) -> Option<String> {
     Some(v.to_string())
 }
 
@@ -1200,6 +1202,7 @@ pub fn dump_text(world: &World) -> String {
     let schema = match world.flavour {
         Flavour::Bookly => bookly_schema(world, &mut rng),
         Flavour::Tablehop => tablehop_schema(world, &mut rng),
+        Flavour::Kelpie => super::kelpie::backup::schema(world, &mut rng),
     };
     write_dump(&schema, &key)
 }
@@ -1484,6 +1487,7 @@ pub(crate) mod tests {
             party_size: 2,
             status: st,
             amount: 8000,
+            ..Default::default()
         };
         World {
             seed: 7,
@@ -1501,6 +1505,7 @@ pub(crate) mod tests {
                 country: "DE".into(),
                 stripe_account: Some("acct_1ABC".into()),
                 created_at: t(1, 9),
+                ..Default::default()
             }],
             customers: vec![
                 Customer {
@@ -1513,6 +1518,7 @@ pub(crate) mod tests {
                     stripe_duplicates: vec![],
                     created_at: t(2, 9),
                     deleted_at: None,
+                    ..Default::default()
                 },
                 Customer {
                     id: 11,
@@ -1524,6 +1530,7 @@ pub(crate) mod tests {
                     stripe_duplicates: vec![],
                     created_at: t(3, 9),
                     deleted_at: Some(t(4, 9)),
+                    ..Default::default()
                 },
                 Customer {
                     id: 12,
@@ -1535,6 +1542,7 @@ pub(crate) mod tests {
                     stripe_duplicates: vec![],
                     created_at: t(23, 9),
                     deleted_at: None,
+                    ..Default::default()
                 },
             ],
             reservations: vec![Reservation {
@@ -1550,6 +1558,7 @@ pub(crate) mod tests {
                     ver(t(24, 9), ReservationStatus::Cancelled),
                 ],
                 deleted_at: None,
+                ..Default::default()
             }],
             payments: vec![Payment {
                 id: 1000,
@@ -1568,18 +1577,22 @@ pub(crate) mod tests {
                         id: "re_1".into(),
                         at: t(7, 9),
                         amount: 1000,
+                        ..Default::default()
                     },
                     Refund {
                         id: "re_2".into(),
                         at: t(23, 9),
                         amount: 7000,
+                        ..Default::default()
                     },
                 ],
                 dispute: None,
                 receipt_number: Some("1234-5678".into()),
                 card_last4: Some("4242".into()),
                 metadata_missing: false,
+                ..Default::default()
             }],
+            ..Default::default()
         }
     }
 

@@ -38,6 +38,7 @@ pub fn app_domain(f: Flavour) -> &'static str {
     match f {
         Flavour::Bookly => "mail.bookly.app",
         Flavour::Tablehop => "tablehop.com",
+        Flavour::Kelpie => "mail.kelpie.dive",
     }
 }
 
@@ -80,7 +81,7 @@ struct Spec {
     ver: usize,
 }
 
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -116,6 +117,9 @@ pub fn render(world: &World, out: &Path) -> Result<()> {
 
 /// The messages of the archive in order, as (mbox sender, date, raw RFC 822 bytes).
 pub fn write_mbox(world: &World, w: &mut dyn Write) -> std::io::Result<()> {
+    if world.flavour == Flavour::Kelpie {
+        return super::kelpie::mail::write_mbox(world, w);
+    }
     let ctx = Ctx {
         world,
         biz: world.businesses.iter().map(|b| (b.id, b)).collect(),
@@ -174,16 +178,21 @@ pub fn write_mbox(world: &World, w: &mut dyn Write) -> std::io::Result<()> {
 /// One mbox entry: the `From ` line, the message with LF line ends and mboxrd quoting
 /// (`From ` -> `>From `, `>From ` -> `>>From `), and the blank line that ends it.
 fn mbox_entry(s: &Spec, msg: &[u8]) -> Vec<u8> {
+    mbox_entry_at(s.id.contains("stripe.com"), s.at, msg)
+}
+
+/// [`mbox_entry`] for a message from Stripe (`stripe`) or the app, journaled at `at`.
+pub(crate) fn mbox_entry_at(stripe: bool, at: Timestamp, msg: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(msg.len() + 64);
     let _ = writeln!(
         out,
         "From {} {}",
-        if s.id.contains("stripe.com") {
+        if stripe {
             "receipts@stripe.com"
         } else {
             "MAILER-DAEMON"
         },
-        s.at.format("%a %b %e %H:%M:%S %Y")
+        at.format("%a %b %e %H:%M:%S %Y")
     );
     let text = String::from_utf8_lossy(msg);
     let body = text.strip_suffix('\n').unwrap_or(&text);
@@ -331,7 +340,7 @@ fn symbol(cur: &str) -> Option<&'static str> {
 }
 
 /// `1234567` minor units -> ("12,345", Some("67")) in `cur`'s exponent.
-fn split_money(minor: i64, cur: &str, thousands: char) -> (String, Option<String>) {
+pub(crate) fn split_money(minor: i64, cur: &str, thousands: char) -> (String, Option<String>) {
     let exp = crate::util::money::exponent(cur);
     let abs = minor.unsigned_abs();
     let div = 10u64.pow(exp);
@@ -382,12 +391,12 @@ fn money_code(minor: i64, cur: &str) -> String {
     }
 }
 
-fn first_name(name: &str) -> &str {
+pub(crate) fn first_name(name: &str) -> &str {
     name.split_whitespace().next().unwrap_or(name)
 }
 
 /// The customer's address as this message writes it: sometimes in another case.
-fn to_address(email: &str, rng: &mut ChaCha8Rng) -> String {
+pub(crate) fn to_address(email: &str, rng: &mut ChaCha8Rng) -> String {
     match rng.gen_range(0..100) {
         0..=3 => email.to_ascii_uppercase(),
         4..=9 => {
@@ -414,7 +423,12 @@ fn to_address(email: &str, rng: &mut ChaCha8Rng) -> String {
 }
 
 /// An HTML body: a heading, paragraphs, and a table of label/value rows.
-fn html_page(title: &str, paras: &[String], rows: &[(&str, String)], footer: &[String]) -> String {
+pub(crate) fn html_page(
+    title: &str,
+    paras: &[String],
+    rows: &[(&str, String)],
+    footer: &[String],
+) -> String {
     let mut h = String::with_capacity(2048);
     h.push_str("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>");
     h.push_str(&esc(title));
@@ -443,7 +457,7 @@ fn html_page(title: &str, paras: &[String], rows: &[(&str, String)], footer: &[S
     h
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {
@@ -459,7 +473,7 @@ fn esc(s: &str) -> String {
     o
 }
 
-fn text_page(paras: &[String], rows: &[(&str, String)], footer: &[String]) -> String {
+pub(crate) fn text_page(paras: &[String], rows: &[(&str, String)], footer: &[String]) -> String {
     let mut t = String::with_capacity(1024);
     for p in paras {
         t.push_str(p);
@@ -482,7 +496,7 @@ fn text_page(paras: &[String], rows: &[(&str, String)], footer: &[String]) -> St
 }
 
 /// A text part, base64 when `b64` (else mail-builder picks 7bit or quoted-printable).
-fn part(ctype: &'static str, body: String, b64: bool) -> MimePart<'static> {
+pub(crate) fn part(ctype: &'static str, body: String, b64: bool) -> MimePart<'static> {
     let ct = ContentType::new(ctype).attribute("charset", "utf-8");
     if b64 {
         let mut enc = Vec::with_capacity(body.len() * 4 / 3 + 8);
@@ -495,21 +509,23 @@ fn part(ctype: &'static str, body: String, b64: bool) -> MimePart<'static> {
     }
 }
 
-struct Content {
-    from_name: String,
-    from_addr: String,
-    reply_to: Option<String>,
-    to_name: Option<String>,
-    to_addr: String,
-    subject: String,
-    text: Option<String>,
-    html: Option<String>,
+pub(crate) struct Content {
+    pub(crate) from_name: String,
+    pub(crate) from_addr: String,
+    pub(crate) reply_to: Option<String>,
+    pub(crate) to_name: Option<String>,
+    pub(crate) to_addr: String,
+    pub(crate) subject: String,
+    pub(crate) text: Option<String>,
+    pub(crate) html: Option<String>,
     /// Extra MIME part (bounce reports).
-    body: Option<MimePart<'static>>,
-    zone: Tz,
+    pub(crate) body: Option<MimePart<'static>>,
+    pub(crate) zone: Tz,
+    /// Extra header fields, in order.
+    pub(crate) headers: Vec<(&'static str, String)>,
 }
 
-fn build(id: &str, at: Timestamp, c: Content, rng: &mut ChaCha8Rng) -> Vec<u8> {
+pub(crate) fn build(id: &str, at: Timestamp, c: Content, rng: &mut ChaCha8Rng) -> Vec<u8> {
     let local = at.with_timezone(&c.zone);
     let date = local.format("%a, %d %b %Y %H:%M:%S %z").to_string();
     let mut m = MessageBuilder::new()
@@ -520,6 +536,9 @@ fn build(id: &str, at: Timestamp, c: Content, rng: &mut ChaCha8Rng) -> Vec<u8> {
         .header("Date", Raw::new(date));
     if let Some(r) = c.reply_to {
         m = m.reply_to(Address::new_address(None::<String>, r));
+    }
+    for (k, v) in c.headers {
+        m = m.header(k, Raw::new(v));
     }
     let b64 = rng.gen_bool(0.2);
     let boundary = format!("=_salvage_{:016x}", rng.gen::<u64>());
@@ -557,7 +576,7 @@ fn app_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>> {
     let tz = zone(b);
     let old = s.at < ctx.cutoff;
     let (subject, paras, rows, footer) = match ctx.world.flavour {
-        Flavour::Bookly => bookly(s.kind, old, b, c, r, v, tz),
+        Flavour::Bookly | Flavour::Kelpie => bookly(s.kind, old, b, c, r, v, tz),
         Flavour::Tablehop => tablehop(s.kind, old, b, c, r, v, tz),
     };
     let html_only = rng.gen_bool(0.2);
@@ -573,6 +592,7 @@ fn app_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>> {
         html: Some(html_page(&title, &paras, &rows, &footer)),
         body: None,
         zone: tz,
+        headers: Vec::new(),
     };
     Some(build(&s.id, s.at, content, rng))
 }
@@ -811,7 +831,7 @@ fn stripe_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>>
     // The charge's description, as Stripe shows it on the receipt.
     let res = p.reservation_id.and_then(|id| ctx.res.get(&id));
     let service = match (ctx.world.flavour, res) {
-        (Flavour::Bookly, Some(r)) => format!("{} at {}", r.service, b.name),
+        (Flavour::Bookly | Flavour::Kelpie, Some(r)) => format!("{} at {}", r.service, b.name),
         (Flavour::Tablehop, Some(r)) => {
             let party = r.at(p.created_at).map(|v| v.party_size).unwrap_or(2);
             format!("Table for {party} at {}", b.name)
@@ -874,6 +894,7 @@ fn stripe_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>>
         html: Some(html_page(&title, &paras[1..], &rows, &footer)),
         body: None,
         zone: tz,
+        headers: Vec::new(),
     };
     Some(build(&s.id, s.at, content, rng))
 }
@@ -898,6 +919,7 @@ fn junk_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>> {
             html: Some(html_page("News", &["This month: loyalty cards, gift vouchers and more.".into()], &[("Issue", "42".into())], &[])),
             body: None,
             zone: chrono_tz::UTC,
+            headers: Vec::new(),
         },
         Kind::Bounce => {
             let report = format!(
@@ -925,6 +947,7 @@ fn junk_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>> {
                 html: None,
                 body: Some(body),
                 zone: chrono_tz::UTC,
+                headers: Vec::new(),
             }
         }
         _ => Content {
@@ -938,6 +961,7 @@ fn junk_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>> {
             html: None,
             body: None,
             zone: chrono_tz::UTC,
+            headers: Vec::new(),
         },
     };
     Some(build(&s.id, s.at, content, rng))
@@ -958,7 +982,7 @@ pub(crate) mod tests {
     /// refund. Shared by the importer's tests.
     pub(crate) fn tiny_world(flavour: Flavour) -> World {
         let (c1, c2) = match flavour {
-            Flavour::Bookly => ("BK-7Q2X9", "BK-3MZ8P"),
+            Flavour::Bookly | Flavour::Kelpie => ("BK-7Q2X9", "BK-3MZ8P"),
             Flavour::Tablehop => ("TH48213", "TH90017"),
         };
         let v =
@@ -970,6 +994,7 @@ pub(crate) mod tests {
                 party_size: party,
                 status,
                 amount,
+                ..Default::default()
             };
         World {
             seed: 7,
@@ -986,6 +1011,7 @@ pub(crate) mod tests {
                     country: "US".into(),
                     stripe_account: Some("acct_1Lumen17".into()),
                     created_at: ts("2025-01-01T00:00:00Z"),
+                    ..Default::default()
                 },
                 Business {
                     id: 18,
@@ -996,6 +1022,7 @@ pub(crate) mod tests {
                     country: "DE".into(),
                     stripe_account: Some("acct_1Zurich18".into()),
                     created_at: ts("2025-01-01T00:00:00Z"),
+                    ..Default::default()
                 },
                 Business {
                     id: 19,
@@ -1006,6 +1033,7 @@ pub(crate) mod tests {
                     country: "JP".into(),
                     stripe_account: None,
                     created_at: ts("2025-01-01T00:00:00Z"),
+                    ..Default::default()
                 },
             ],
             customers: vec![
@@ -1019,6 +1047,7 @@ pub(crate) mod tests {
                     stripe_duplicates: vec![],
                     created_at: ts("2026-01-01T00:00:00Z"),
                     deleted_at: None,
+                    ..Default::default()
                 },
                 Customer {
                     id: 2,
@@ -1030,6 +1059,7 @@ pub(crate) mod tests {
                     stripe_duplicates: vec![],
                     created_at: ts("2026-01-01T00:00:00Z"),
                     deleted_at: None,
+                    ..Default::default()
                 },
                 Customer {
                     id: 3,
@@ -1041,6 +1071,7 @@ pub(crate) mod tests {
                     stripe_duplicates: vec![],
                     created_at: ts("2026-01-01T00:00:00Z"),
                     deleted_at: None,
+                    ..Default::default()
                 },
             ],
             reservations: vec![
@@ -1082,6 +1113,7 @@ pub(crate) mod tests {
                         ),
                     ],
                     deleted_at: None,
+                    ..Default::default()
                 },
                 // New era, in Berlin, with money over a thousand.
                 Reservation {
@@ -1121,6 +1153,7 @@ pub(crate) mod tests {
                         ),
                     ],
                     deleted_at: None,
+                    ..Default::default()
                 },
                 // Booked in October (CEST) for November (CET): a zone-less time read at
                 // the Date header's offset would be an hour off.
@@ -1145,6 +1178,7 @@ pub(crate) mod tests {
                         0,
                     )],
                     deleted_at: None,
+                    ..Default::default()
                 },
                 Reservation {
                     id: 104,
@@ -1167,6 +1201,7 @@ pub(crate) mod tests {
                         0,
                     )],
                     deleted_at: None,
+                    ..Default::default()
                 },
                 // Pending, in Tokyo, yen.
                 Reservation {
@@ -1190,6 +1225,7 @@ pub(crate) mod tests {
                         12000,
                     )],
                     deleted_at: None,
+                    ..Default::default()
                 },
             ],
             payments: vec![
@@ -1209,11 +1245,13 @@ pub(crate) mod tests {
                         id: "re_1".into(),
                         at: ts("2026-02-05T10:05:00Z"),
                         amount: 4500,
+                        ..Default::default()
                     }],
                     dispute: None,
                     receipt_number: Some("1234-5678".into()),
                     card_last4: Some("4242".into()),
                     metadata_missing: false,
+                    ..Default::default()
                 },
                 Payment {
                     id: 501,
@@ -1231,11 +1269,13 @@ pub(crate) mod tests {
                         id: "re_2".into(),
                         at: ts("2026-09-03T08:00:00Z"),
                         amount: 1000,
+                        ..Default::default()
                     }],
                     dispute: None,
                     receipt_number: Some("2222-3333".into()),
                     card_last4: Some("1881".into()),
                     metadata_missing: false,
+                    ..Default::default()
                 },
                 // Cash: no receipt mail.
                 Payment {
@@ -1255,8 +1295,10 @@ pub(crate) mod tests {
                     receipt_number: None,
                     card_last4: None,
                     metadata_missing: false,
+                    ..Default::default()
                 },
             ],
+            ..Default::default()
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod backup;
 pub mod bench;
 pub mod calibrate;
+pub mod kelpie;
 pub mod mail;
 pub mod simulate;
 pub mod stripe;
@@ -69,6 +70,20 @@ pub fn mapping_files(flavour: world::Flavour) -> [(&'static str, &'static str); 
                 include_str!("../../mappings/tablehop/email.toml"),
             ),
         ],
+        world::Flavour::Kelpie => [
+            (
+                "backup.toml",
+                include_str!("../../mappings/kelpie/backup.toml"),
+            ),
+            (
+                "stripe.toml",
+                include_str!("../../mappings/kelpie/stripe.toml"),
+            ),
+            (
+                "email.toml",
+                include_str!("../../mappings/kelpie/email.toml"),
+            ),
+        ],
     }
 }
 
@@ -111,10 +126,7 @@ pub fn incident_toml(name: &str, w: &world::World, mapping_dir: &Path) -> String
          path = \"mail\"\n\
          mapping = {me}\n\
          \n\
-         # The app's own rules: its nightly job marks a confirmed booking completed a few\n\
-         # hours after the slot ends.\n\
-         [rules]\n\
-         completed_hours_after_end = 4\n",
+         {rules}",
         flavour = w.flavour.name(),
         seed = w.seed,
         name = toml_str(name),
@@ -122,6 +134,19 @@ pub fn incident_toml(name: &str, w: &world::World, mapping_dir: &Path) -> String
         mb = m("backup.toml"),
         ms = m("stripe.toml"),
         me = m("email.toml"),
+        rules = match w.flavour {
+            world::Flavour::Kelpie => {
+                "# The app's own rules: a `booked` whose slot has ended counts as done.\n\
+                 [rules]\n\
+                 completed_hours_after_end = 0\n"
+            }
+            _ => {
+                "# The app's own rules: its nightly job marks a confirmed booking completed a few\n\
+                 # hours after the slot ends.\n\
+                 [rules]\n\
+                 completed_hours_after_end = 4\n"
+            }
+        },
     )
 }
 

@@ -279,7 +279,7 @@ const RESTO_SERVICES: &[(&str, i64, i64)] = &[
     ("Pre-theatre Menu", 90, 35),
 ];
 
-const FIRST: &[&str] = &[
+pub(crate) const FIRST: &[&str] = &[
     "Emma",
     "Olivia",
     "Liam",
@@ -350,7 +350,7 @@ const FIRST: &[&str] = &[
     "Oscar",
     "Elena",
 ];
-const LAST: &[&str] = &[
+pub(crate) const LAST: &[&str] = &[
     "Smith",
     "Johnson",
     "Williams",
@@ -412,7 +412,7 @@ const VIET: &[(&str, &str, &str)] = &[
     ("Nguyễn Văn An", "an", "nguyen"),
     ("Đặng Thu Hà", "ha", "dang"),
 ];
-const JP_FAMILY: &[(&str, &str)] = &[
+pub(crate) const JP_FAMILY: &[(&str, &str)] = &[
     ("山田", "Yamada"),
     ("佐藤", "Sato"),
     ("鈴木", "Suzuki"),
@@ -424,7 +424,7 @@ const JP_FAMILY: &[(&str, &str)] = &[
     ("小林", "Kobayashi"),
     ("加藤", "Kato"),
 ];
-const JP_GIVEN: &[(&str, &str)] = &[
+pub(crate) const JP_GIVEN: &[(&str, &str)] = &[
     ("太郎", "Taro"),
     ("花子", "Hanako"),
     ("翔太", "Shota"),
@@ -436,7 +436,7 @@ const JP_GIVEN: &[(&str, &str)] = &[
     ("陽菜", "Hina"),
     ("蓮", "Ren"),
 ];
-const MAIL_COMMON: &[&str] = &[
+pub(crate) const MAIL_COMMON: &[&str] = &[
     "gmail.com",
     "gmail.com",
     "gmail.com",
@@ -447,15 +447,15 @@ const MAIL_COMMON: &[&str] = &[
     "proton.me",
 ];
 
-fn pick<'a, T>(rng: &mut ChaCha8Rng, xs: &'a [T]) -> &'a T {
+pub(crate) fn pick<'a, T>(rng: &mut ChaCha8Rng, xs: &'a [T]) -> &'a T {
     &xs[rng.gen_range(0..xs.len())]
 }
 
-fn alnum(rng: &mut ChaCha8Rng, n: usize) -> String {
+pub(crate) fn alnum(rng: &mut ChaCha8Rng, n: usize) -> String {
     (0..n).map(|_| rng.sample(Alphanumeric) as char).collect()
 }
 
-fn digits(rng: &mut ChaCha8Rng, n: usize) -> String {
+pub(crate) fn digits(rng: &mut ChaCha8Rng, n: usize) -> String {
     (0..n)
         .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
         .collect()
@@ -500,7 +500,7 @@ pub(crate) fn ascii_fold(s: &str) -> String {
     out
 }
 
-fn phone(rng: &mut ChaCha8Rng, country: &str) -> String {
+pub(crate) fn phone(rng: &mut ChaCha8Rng, country: &str) -> String {
     match country {
         "US" => format!(
             "+1{}{}{}{}{}",
@@ -613,7 +613,7 @@ fn business_name(
     used: &mut BTreeSet<String>,
 ) -> String {
     let base = match flavour {
-        Flavour::Bookly => {
+        Flavour::Bookly | Flavour::Kelpie => {
             let first = match (loc.country, rng.gen_bool(0.5)) {
                 ("FR", true) => *pick(rng, SALON_FIRST_FR),
                 ("DE", true) => *pick(rng, SALON_FIRST_DE),
@@ -693,7 +693,7 @@ fn slot(
 ) -> (Timestamp, Timestamp) {
     let mut date = date;
     let minutes_of_day = match flavour {
-        Flavour::Bookly => {
+        Flavour::Bookly | Flavour::Kelpie => {
             if date.weekday() == Weekday::Sun {
                 date += Duration::days(1);
             }
@@ -718,7 +718,7 @@ fn slot(
 
 fn party(rng: &mut ChaCha8Rng, flavour: Flavour) -> i64 {
     match flavour {
-        Flavour::Bookly => {
+        Flavour::Bookly | Flavour::Kelpie => {
             if rng.gen_bool(0.05) {
                 2
             } else {
@@ -729,7 +729,7 @@ fn party(rng: &mut ChaCha8Rng, flavour: Flavour) -> i64 {
     }
 }
 
-fn uniform_time(rng: &mut ChaCha8Rng, from: Timestamp, to: Timestamp) -> Timestamp {
+pub(crate) fn uniform_time(rng: &mut ChaCha8Rng, from: Timestamp, to: Timestamp) -> Timestamp {
     let span = (to - from).num_seconds();
     if span <= 0 {
         return from;
@@ -741,7 +741,7 @@ fn reference(rng: &mut ChaCha8Rng, flavour: Flavour, used: &mut BTreeSet<String>
     const CODE: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     loop {
         let r = match flavour {
-            Flavour::Bookly => {
+            Flavour::Bookly | Flavour::Kelpie => {
                 let s: String = (0..5)
                     .map(|_| CODE[rng.gen_range(0..CODE.len())] as char)
                     .collect();
@@ -764,6 +764,9 @@ fn reference(rng: &mut ChaCha8Rng, flavour: Flavour, used: &mut BTreeSet<String>
 
 /// A deterministic world: the same `(businesses, seed, flavour)` always gives the same world.
 pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
+    if flavour == Flavour::Kelpie {
+        return super::kelpie::simulate(businesses, seed);
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let incident = incident_at();
     let backup = backup_at(incident);
@@ -810,7 +813,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
         };
         let factor = rng.gen_range(0.8..1.3);
         let catalogue = match flavour {
-            Flavour::Bookly => SALON_SERVICES,
+            Flavour::Bookly | Flavour::Kelpie => SALON_SERVICES,
             Flavour::Tablehop => RESTO_SERVICES,
         };
         let mut services: Vec<Svc> = Vec::new();
@@ -834,6 +837,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                 country: loc.country.to_string(),
                 stripe_account,
                 created_at,
+                ..Default::default()
             },
             tz,
             loc,
@@ -896,6 +900,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                 stripe_duplicates: Vec::new(),
                 created_at,
                 deleted_at,
+                ..Default::default()
             });
             let mut has_card = false;
             let n_res = rng.gen_range(3..=6);
@@ -943,6 +948,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                     party_size: ps,
                     status,
                     amount: created_amount,
+                    ..Default::default()
                 }];
                 // A change of time or party size before the slot.
                 let limit = s.min(incident);
@@ -978,6 +984,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                         party_size: nps,
                         status: last.status,
                         amount: svc.price * nps,
+                        ..Default::default()
                     });
                 }
                 let cur = versions.last().unwrap().clone();
@@ -1057,6 +1064,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                                     receipt_number: None,
                                     card_last4: None,
                                     metadata_missing: false,
+                                    ..Default::default()
                                 });
                             }
                         }
@@ -1089,6 +1097,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                                                 id: format!("re_{}", alnum(&mut rng, 24)),
                                                 at: r_at,
                                                 amount: created_amount,
+                                                ..Default::default()
                                             });
                                         } else if x < 0.9 {
                                             let part = match b.currency.as_str() {
@@ -1100,6 +1109,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                                                     id: format!("re_{}", alnum(&mut rng, 24)),
                                                     at: r_at,
                                                     amount: part,
+                                                    ..Default::default()
                                                 });
                                             }
                                         }
@@ -1117,6 +1127,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                                                 dispute = Some(Dispute {
                                                     id: format!("dp_{}", alnum(&mut rng, 24)),
                                                     at: d_at,
+                                                    ..Default::default()
                                                 });
                                             }
                                         }
@@ -1144,6 +1155,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                                     receipt_number,
                                     card_last4: Some(last4.clone()),
                                     metadata_missing: rng.gen_bool(0.07),
+                                    ..Default::default()
                                 });
                             }
                         }
@@ -1160,6 +1172,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                     created_at: r_created,
                     versions,
                     deleted_at,
+                    ..Default::default()
                 });
             }
             if has_card {
@@ -1202,11 +1215,12 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
         customers,
         reservations,
         payments,
+        ..Default::default()
     }
 }
 
 /// For items in generation order with these creation times: index -> serial id (1-based).
-fn serial_ids(times: impl Iterator<Item = Timestamp>) -> Vec<i64> {
+pub(crate) fn serial_ids(times: impl Iterator<Item = Timestamp>) -> Vec<i64> {
     let times: Vec<Timestamp> = times.collect();
     let mut order: Vec<usize> = (0..times.len()).collect();
     order.sort_by_key(|&i| (times[i], i));

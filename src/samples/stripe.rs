@@ -55,7 +55,8 @@ struct Keys {
 
 fn keys(f: Flavour) -> Keys {
     match f {
-        Flavour::Bookly => Keys {
+        // Kelpie renders its own objects (`kelpie::stripe`); never asked.
+        Flavour::Bookly | Flavour::Kelpie => Keys {
             business: "shop_id",
             customer: "client_id",
             code: "booking_ref",
@@ -121,6 +122,9 @@ impl<'w> Index<'w> {
 
 /// Writes `out/stripe/`.
 pub fn render(world: &World, out: &Path) -> Result<()> {
+    if world.flavour == Flavour::Kelpie {
+        return super::kelpie::stripe::render(world, out);
+    }
     let dest = out.join("stripe");
     let tmp = out.join(".stripe.partial");
     if tmp.exists() {
@@ -150,7 +154,7 @@ pub fn render(world: &World, out: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write_err(p: &Path, e: std::io::Error) -> Error {
+pub(crate) fn write_err(p: &Path, e: std::io::Error) -> Error {
     Error::Write {
         path: p.to_path_buf(),
         source: e,
@@ -159,7 +163,7 @@ fn write_err(p: &Path, e: std::io::Error) -> Error {
 
 /// Writes `objs` (already newest first) as list pages `page-0001.json`, ... in `dir`. An
 /// empty list still gets its (empty) first page, as a pull would save it.
-fn write_pages(dir: &Path, url: &str, objs: &[Value]) -> Result<()> {
+pub(crate) fn write_pages(dir: &Path, url: &str, objs: &[Value]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| write_err(dir, e))?;
     let chunks: Vec<&[Value]> = if objs.is_empty() {
         vec![&[]]
@@ -178,23 +182,23 @@ fn write_pages(dir: &Path, url: &str, objs: &[Value]) -> Result<()> {
     Ok(())
 }
 
-fn alnum(rng: &mut ChaCha8Rng, n: usize) -> String {
+pub(crate) fn alnum(rng: &mut ChaCha8Rng, n: usize) -> String {
     const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     (0..n)
         .map(|_| A[rng.gen_range(0..A.len())] as char)
         .collect()
 }
 
-fn suffix(id: &str) -> &str {
+pub(crate) fn suffix(id: &str) -> &str {
     id.split_once('_').map(|(_, s)| s).unwrap_or(id)
 }
 
-fn unix(t: Timestamp) -> i64 {
+pub(crate) fn unix(t: Timestamp) -> i64 {
     t.timestamp()
 }
 
 /// Sorts objects newest first (Stripe's list order): `created` descending, then id.
-fn newest_first(v: &mut [Value]) {
+pub(crate) fn newest_first(v: &mut [Value]) {
     v.sort_by(|a, b| {
         let ka = (a["created"].as_i64(), a["id"].as_str());
         let kb = (b["created"].as_i64(), b["id"].as_str());
@@ -203,7 +207,7 @@ fn newest_first(v: &mut [Value]) {
 }
 
 /// A name with a typo: two neighbouring letters swapped, or one doubled.
-fn typo(rng: &mut ChaCha8Rng, s: &str) -> String {
+pub(crate) fn typo(rng: &mut ChaCha8Rng, s: &str) -> String {
     let mut c: Vec<char> = s.chars().collect();
     if c.len() < 3 {
         return s.to_string();
@@ -218,7 +222,7 @@ fn typo(rng: &mut ChaCha8Rng, s: &str) -> String {
     c.into_iter().collect()
 }
 
-fn other_case_email(rng: &mut ChaCha8Rng, e: &str) -> String {
+pub(crate) fn other_case_email(rng: &mut ChaCha8Rng, e: &str) -> String {
     match rng.gen_range(0..3) {
         0 => e.to_uppercase(),
         1 => {
@@ -249,13 +253,13 @@ fn title(s: &str) -> String {
 }
 
 /// How a customer looks in Stripe (as typed at checkout).
-struct Shown {
-    name: String,
-    email: Option<String>,
-    phone: Option<String>,
+pub(crate) struct Shown {
+    pub(crate) name: String,
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
 }
 
-fn shown(rng: &mut ChaCha8Rng, c: &Customer) -> Shown {
+pub(crate) fn shown(rng: &mut ChaCha8Rng, c: &Customer) -> Shown {
     let name = match rng.gen_range(0..100) {
         0..=6 => typo(rng, &c.name),
         7..=10 => c.name.to_uppercase(),
@@ -273,7 +277,7 @@ fn shown(rng: &mut ChaCha8Rng, c: &Customer) -> Shown {
     Shown { name, email, phone }
 }
 
-fn null_address(country: Option<&str>) -> Value {
+pub(crate) fn null_address(country: Option<&str>) -> Value {
     json!({"city": null, "country": country, "line1": null, "line2": null, "postal_code": null, "state": null})
 }
 
@@ -427,7 +431,7 @@ fn render_account(idx: &Index<'_>, b: &Business, root: &Path) -> Result<(i64, St
             }
         }
         let plain = match (world.flavour, res) {
-            (Flavour::Bookly, Some(r)) => format!("{} at {}", r.service, b.name),
+            (Flavour::Bookly | Flavour::Kelpie, Some(r)) => format!("{} at {}", r.service, b.name),
             (Flavour::Tablehop, Some(r)) => {
                 let party = r.at(p.created_at).map(|v| v.party_size).unwrap_or(2);
                 format!("Table for {party} at {}", b.name)
@@ -525,7 +529,7 @@ fn render_account(idx: &Index<'_>, b: &Business, root: &Path) -> Result<(i64, St
     Ok((unix(b.created_at), acct, account))
 }
 
-fn customer_json(
+pub(crate) fn customer_json(
     id: &str,
     created: Timestamp,
     sh: &Shown,
@@ -827,7 +831,7 @@ fn dispute_json(
 
 /// Dashboard export column sets (header rows of real exports; see
 /// shared/fixtures/stripe/dashboard_csv_headers.json). Each account picks one.
-const VARIANTS: [&[&str]; 4] = [
+pub(crate) const VARIANTS: [&[&str]; 4] = [
     &[
         "id",
         "Created date (UTC)",
@@ -987,7 +991,7 @@ const VARIANTS: [&[&str]; 4] = [
 ];
 
 /// Minor units to the export's major-unit text (`15.00`, `1500` for JPY).
-fn major(minor: i64, currency: &str) -> String {
+pub(crate) fn major(minor: i64, currency: &str) -> String {
     let e = crate::util::money::exponent(currency);
     if e == 0 {
         return minor.to_string();
@@ -1020,7 +1024,7 @@ fn text(v: &Value) -> String {
     }
 }
 
-fn write_export(
+pub(crate) fn write_export(
     rng: &mut ChaCha8Rng,
     path: &Path,
     charges: &[Value],
@@ -1184,6 +1188,7 @@ mod tests {
             customers: vec![],
             reservations: vec![],
             payments: vec![],
+            ..Default::default()
         };
         for b in 1..=3i64 {
             w.businesses.push(Business {
@@ -1195,6 +1200,7 @@ mod tests {
                 country: "DE".into(),
                 stripe_account: (b != 3).then(|| format!("acct_1TEST{b}")),
                 created_at: ts(2024, 1, b as u32),
+                ..Default::default()
             });
         }
         let mut pid = 0;
@@ -1214,6 +1220,7 @@ mod tests {
                 },
                 created_at: ts(2024, 2, c as u32),
                 deleted_at: None,
+                ..Default::default()
             });
             for k in 0..4i64 {
                 let rid = c * 10 + k;
@@ -1239,8 +1246,10 @@ mod tests {
                         party_size: 2,
                         status: ReservationStatus::Confirmed,
                         amount,
+                        ..Default::default()
                     }],
                     deleted_at: None,
+                    ..Default::default()
                 });
                 pid += 1;
                 let card = b != 3;
@@ -1261,12 +1270,14 @@ mod tests {
                             id: format!("re_T{pid}"),
                             at: created + chrono::Duration::days(1),
                             amount: 1000,
+                            ..Default::default()
                         }]
                     } else if pid % 7 == 0 {
                         vec![Refund {
                             id: format!("re_T{pid}"),
                             at: created + chrono::Duration::days(1),
                             amount,
+                            ..Default::default()
                         }]
                     } else {
                         vec![]
@@ -1274,10 +1285,12 @@ mod tests {
                     dispute: (pid % 13 == 0).then(|| Dispute {
                         id: format!("dp_T{pid}"),
                         at: created + chrono::Duration::days(9),
+                        ..Default::default()
                     }),
                     receipt_number: (pid % 2 == 0).then(|| format!("1000-{pid:04}")),
                     card_last4: Some("4242".into()),
                     metadata_missing: pid % 6 == 0,
+                    ..Default::default()
                 });
             }
         }
@@ -1525,7 +1538,7 @@ const CUSTOMER_VARIANTS: [&[&str]; 2] = [
     ],
 ];
 
-fn write_customers_export(
+pub(crate) fn write_customers_export(
     rng: &mut ChaCha8Rng,
     path: &Path,
     customers: &[Value],

@@ -8,13 +8,19 @@
 //!   force at the incident (`updated_at` = that version's time);
 //! * payments: created by the incident, with refunds and disputes made by then.
 //!
+//! Kelpie adds: demo shops and everything under them are absent; a customer merged into a
+//! survivor is absent and its bookings and payments belong to the survivor; an erased
+//! customer comes back as `Erased diver` without email or phone; attempts the app has no row
+//! for (declined, expired, typed in the Stripe Dashboard) are absent; a payment's
+//! `processor_id` is what the app stored (`pi_` for the card form, `cs_` for Checkout).
+//!
 //! A reservation or payment whose customer (or reservation) is not in the truth (soft-deleted)
 //! gets a NULL link: the contract's foreign keys point at rows of the contract.
 //! `sources` is approximate: the kinds of source that truly hold the row (backup when it
 //! existed at the snapshot, stripe for card payments and Stripe-known customers/accounts,
 //! email when the app mailed about it).
 
-use super::world::{amount_refunded, payment_status, Method, World};
+use super::world::{amount_refunded, payment_status, Method, PayMethod, World, ERASED_NAME};
 use crate::claims::{SourceKind, Value};
 use crate::error::Result;
 use crate::merge::{Recovered, Row};
@@ -45,17 +51,35 @@ pub fn truth(world: &World) -> Recovered {
     let t = world.incident_at;
     let backup = world.backup_at;
     let mut rec = Recovered::default();
+    let demo: BTreeSet<i64> = world
+        .businesses
+        .iter()
+        .filter(|b| b.is_demo)
+        .map(|b| b.id)
+        .collect();
+    // A merged duplicate's survivor (merged by the incident).
+    let survivor: BTreeMap<i64, i64> = world
+        .customers
+        .iter()
+        .filter_map(|c| match (c.merged_into, c.deleted_at) {
+            (Some(m), Some(d)) if d <= t => Some((c.id, m)),
+            _ => None,
+        })
+        .collect();
+    let owner = |c: i64| survivor.get(&c).copied().unwrap_or(c);
 
     let live_customers: BTreeSet<i64> = world
         .customers
         .iter()
         .filter(|c| c.created_at <= t && c.deleted_at.is_none_or(|d| d > t))
+        .filter(|c| !demo.contains(&c.business_id))
         .map(|c| c.id)
         .collect();
     let live_reservations: BTreeSet<i64> = world
         .reservations
         .iter()
         .filter(|r| r.created_at <= t && r.deleted_at.is_none_or(|d| d > t))
+        .filter(|r| !demo.contains(&r.business_id))
         .map(|r| r.id)
         .collect();
     // Which customers and businesses the app mailed about (a reservation in force, with an
@@ -69,7 +93,7 @@ pub fn truth(world: &World) -> Recovered {
         .collect();
     for r in &world.reservations {
         if r.created_at <= t && has_email.get(&r.customer_id).copied().unwrap_or(false) {
-            mailed_customers.insert(r.customer_id);
+            mailed_customers.insert(owner(r.customer_id));
             mailed_businesses.insert(r.business_id);
         }
     }
@@ -79,6 +103,7 @@ pub fn truth(world: &World) -> Recovered {
         if p.method == Method::Card && p.created_at <= t {
             if let Some(c) = p.customer_id {
                 card_customers.insert(c);
+                card_customers.insert(owner(c));
             }
             if let Some(r) = p.reservation_id {
                 card_reservations.insert(r);
@@ -87,7 +112,7 @@ pub fn truth(world: &World) -> Recovered {
     }
 
     for b in &world.businesses {
-        if b.created_at > t {
+        if b.created_at > t || b.is_demo {
             continue;
         }
         let mut src = BTreeSet::new();
@@ -125,13 +150,23 @@ pub fn truth(world: &World) -> Recovered {
         if mailed_customers.contains(&c.id) {
             src.insert(SourceKind::Email);
         }
+        let erased = c.erased_at.is_some_and(|e| e <= t);
+        let (name, email, phone) = if erased {
+            (ERASED_NAME.to_string(), None, None)
+        } else {
+            (
+                c.name.clone(),
+                c.email.as_ref().map(|e| e.trim().to_lowercase()),
+                c.phone.clone(),
+            )
+        };
         rec.customers.push(row(
             c.id,
             vec![
                 ("business_id", text(c.business_id.to_string())),
-                ("name", text(&c.name)),
-                ("email", c.email.as_ref().map(|e| e.to_lowercase()).into()),
-                ("phone", c.phone.clone().into()),
+                ("name", text(name)),
+                ("email", email.into()),
+                ("phone", phone.into()),
                 ("stripe_customer", c.stripe_customer.clone().into()),
                 ("created_at", text(format_utc(c.created_at))),
             ],
@@ -149,6 +184,8 @@ pub fn truth(world: &World) -> Recovered {
             continue;
         }
         let Some(v) = r.at(t) else { continue };
+        // The row's last change (a slot that ended without anyone closing it changed nothing).
+        let updated = r.row_at(t).map(|x| x.at).unwrap_or(v.at);
         let mut src = BTreeSet::new();
         if r.created_at <= backup && r.deleted_at.is_none_or(|d| d > backup) {
             src.insert(SourceKind::Backup);
@@ -159,8 +196,8 @@ pub fn truth(world: &World) -> Recovered {
         if has_email.get(&r.customer_id).copied().unwrap_or(false) {
             src.insert(SourceKind::Email);
         }
-        let customer_id: Value = if live_customers.contains(&r.customer_id) {
-            text(r.customer_id.to_string())
+        let customer_id: Value = if live_customers.contains(&owner(r.customer_id)) {
+            text(owner(r.customer_id).to_string())
         } else {
             Value::Null
         };
@@ -181,14 +218,14 @@ pub fn truth(world: &World) -> Recovered {
                     text(currency.get(&r.business_id).copied().unwrap_or("")),
                 ),
                 ("created_at", text(format_utc(r.created_at))),
-                ("updated_at", text(format_utc(v.at))),
+                ("updated_at", text(format_utc(updated))),
             ],
             src,
         ));
     }
 
     for p in &world.payments {
-        if p.created_at > t {
+        if p.created_at > t || !p.has_row() || demo.contains(&p.business_id) {
             continue;
         }
         let mut src = BTreeSet::new();
@@ -203,6 +240,7 @@ pub fn truth(world: &World) -> Recovered {
         }
         let customer_id: Value = p
             .customer_id
+            .map(owner)
             .filter(|c| live_customers.contains(c))
             .map(|c| c.to_string())
             .into();
@@ -211,9 +249,14 @@ pub fn truth(world: &World) -> Recovered {
             .filter(|r| live_reservations.contains(r))
             .map(|r| r.to_string())
             .into();
-        let (processor, processor_id) = match p.method {
-            Method::Card => ("stripe", p.charge_id.clone()),
-            Method::Cash => ("cash", None),
+        let (processor, processor_id) = match (&p.kelpie, p.method) {
+            (Some(k), _) => match k.method {
+                PayMethod::CardForm => ("stripe", p.payment_intent.clone()),
+                PayMethod::Checkout => ("stripe", k.checkout_session.clone()),
+                _ => ("cash", None),
+            },
+            (None, Method::Card) => ("stripe", p.charge_id.clone()),
+            (None, Method::Cash) => ("cash", None),
         };
         rec.payments.push(row(
             p.id,
