@@ -7,7 +7,8 @@
 //! 1. by `id` (the app's id), else
 //! 2. by natural key: businesses by `stripe_account`, then by name (case-insensitive);
 //!    customers by (`business_id`, lowercased `email`), then `stripe_customer`; reservations by `reference`;
-//!    payments by `processor_id`. Foreign keys in a natural key are first mapped through the
+//!    payments by `processor_id`, or without one by (business, reservation, amount,
+//!    currency, day of `created_at`). Foreign keys in a natural key are first mapped through the
 //!    matching of the table they point at (a recovered business `rec_1f..` matched to truth
 //!    business 7 counts as 7).
 //!
@@ -367,6 +368,18 @@ impl Tables {
             Entity::Payment => {
                 if let Some(x) = get("processor_id") {
                     keys.push(x.trim().to_string());
+                } else if let (Some(b), Some(a), Some(c)) =
+                    (get("business_id"), get("amount"), get("currency"))
+                {
+                    // A payment without a processor id (cash on site) is known by its
+                    // business, booking, amount and day.
+                    let day = get("created_at").map(|t| t.get(..10).unwrap_or(t));
+                    keys.push(format!(
+                        "pay\u{0}{b}\u{0}{}\u{0}{a}\u{0}{}\u{0}{}",
+                        get("reservation_id").unwrap_or(""),
+                        c.trim().to_lowercase(),
+                        day.unwrap_or("")
+                    ));
                 }
             }
         }

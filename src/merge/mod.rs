@@ -382,9 +382,10 @@ fn disambiguate_customers(
     }
 }
 
-/// A payment mail without any Stripe id (a receipt sent before Stripe issued its number)
-/// joins the one payment that has Stripe ids, the same business, amount and currency, a
-/// time within a day of it, and no other booking. It never becomes a payment of its own
+/// A payment mail without any Stripe id (a receipt sent before Stripe issued its number,
+/// a mail for a payment taken on site) joins the one payment that has Stripe ids or the
+/// app's own id, the same business, amount and currency, a time within a day of it, and
+/// no other booking. It never becomes a payment of its own
 /// when such a payment exists; with two candidates it stays apart (and is reviewed as
 /// the weaker row it is).
 fn link_loose_payments(records: &[StoredRecord], pay: &mut Linked, biz: &mut Linked) {
@@ -439,7 +440,9 @@ fn link_loose_payments(records: &[StoredRecord], pay: &mut Linked, biz: &mut Lin
             booking: first("reservation.reference")
                 .or_else(|| first("reservation_id"))
                 .and_then(|v| v.render()),
-            strong: stripe_key,
+            // A mail joins a payment Stripe knows, or one the app's own rows hold (a
+            // payment taken on site has no Stripe id at all).
+            strong: stripe_key || app_id,
             loose: !stripe_key && !app_id && only_mail,
         });
     }
@@ -1546,6 +1549,42 @@ fn finish_row(
                     .and_then(|r| res_customer.get(r))
                 {
                     b.row.values.insert("customer_id".into(), c.clone());
+                }
+            }
+            // The id the app itself stored wins: when the app's own rows keep it in a
+            // column of its own (a Checkout Session id beside an empty PaymentIntent
+            // column) rather than in processor_id.
+            let app_offered = b.provenance.iter().any(|o| {
+                o.column == "processor_id"
+                    && matches!(o.from, Origin::Record(ri) if ctx.records[ri].kind == SourceKind::Backup)
+            });
+            if !app_offered {
+                let stored = b
+                    .recs
+                    .iter()
+                    .filter(|&&ri| ctx.records[ri].kind == SourceKind::Backup)
+                    .flat_map(|&ri| {
+                        let r = &ctx.records[ri].record;
+                        [
+                            "attr.checkout_session",
+                            "attr.payment_intent",
+                            "attr.charge",
+                        ]
+                        .into_iter()
+                        .filter_map(move |k| Some((k, r.get(k)?.render()?, r.source_ref.clone())))
+                    })
+                    .next();
+                if let Some((_, id, basis)) = stored {
+                    if b.row.text("processor_id") != Some(id.as_str()) {
+                        derive(
+                            ctx,
+                            b,
+                            "processor_id",
+                            Value::Text(id),
+                            "derived:processor_id_the_app_stored",
+                            Some(basis),
+                        );
+                    }
                 }
             }
             if b.row.get("processor_id").is_none() {
@@ -2675,6 +2714,93 @@ mod tests {
             .find(|p| p.text("processor_id") == Some("pi_a"))
             .unwrap();
         assert_eq!(a.sources_text(), "email,stripe");
+    }
+
+    #[test]
+    fn the_id_the_app_stored_wins_and_a_cash_mail_joins_its_row() {
+        use Entity::*;
+        use SourceKind::*;
+        let b = "2026-01-24T03:00:00Z";
+        let s = "2026-04-25T10:00:00Z";
+        let recs = vec![
+            biz("1", "Reef"),
+            // The app keeps a Checkout payment's session id in a column of its own.
+            rec(
+                Backup,
+                Payment,
+                "backup:payments#8",
+                b,
+                &[
+                    ("id", t("8")),
+                    ("business_id", t("1")),
+                    ("attr.checkout_session", t("cs_b")),
+                    ("amount", Value::Int(900)),
+                    ("currency", t("eur")),
+                    ("status", t("succeeded")),
+                ],
+            ),
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_1/cs_b#payment",
+                s,
+                &[
+                    ("attr.checkout_session", t("cs_b")),
+                    ("attr.payment_intent", t("pi_b")),
+                ],
+            ),
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_1/ch_b",
+                s,
+                &[
+                    ("processor_id", t("pi_b")),
+                    ("amount", Value::Int(900)),
+                    ("currency", t("eur")),
+                    ("status", t("succeeded")),
+                ],
+            ),
+            // A payment taken on site, and the app's mail about it.
+            rec(
+                Backup,
+                Payment,
+                "backup:payments#9",
+                b,
+                &[
+                    ("id", t("9")),
+                    ("business_id", t("1")),
+                    ("processor", t("cash")),
+                    ("amount", Value::Int(4000)),
+                    ("currency", t("eur")),
+                    ("status", t("succeeded")),
+                    ("created_at", t("2025-12-01T10:00:00Z")),
+                    ("reservation_id", t("52")),
+                ],
+            ),
+            rec(
+                Email,
+                Payment,
+                "email:<paid.9@x>",
+                "2025-12-01T10:02:00Z",
+                &[
+                    ("processor", t("cash")),
+                    ("amount", Value::Int(4000)),
+                    ("currency", t("eur")),
+                    ("created_at", t("2025-12-01T10:02:00Z")),
+                    ("business_id", t("1")),
+                    ("reservation.reference", t("KL-52")),
+                ],
+            ),
+        ];
+        let out = merge(&recs, &settings());
+        let ids: Vec<(&str, Option<&str>)> = out
+            .payments
+            .iter()
+            .map(|p| (p.id.as_str(), p.text("processor_id")))
+            .collect();
+        assert_eq!(ids, [("8", Some("cs_b")), ("9", None)]);
+        assert_eq!(out.payments[1].sources_text(), "backup,email");
     }
 
     #[test]
