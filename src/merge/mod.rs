@@ -335,6 +335,53 @@ fn resolve(rec: &LoadedRecord, target: Entity, linked: &mut Linked, scope: usize
     None
 }
 
+/// A business that reconnected Stripe keeps only its new account; its earlier account
+/// still holds its earlier payments. Records that name a business by its app id and by an
+/// account that no business with an app id holds say the account was that business's:
+/// the account's cluster is redirected to the business (when all such records agree).
+fn link_earlier_accounts(records: &[StoredRecord], biz: &mut Linked) {
+    let id_spec = keys(Entity::Business)
+        .iter()
+        .position(|k| k.field == "id")
+        .expect("business id key");
+    let mut owner: BTreeMap<usize, Option<usize>> = BTreeMap::new();
+    for r in records
+        .iter()
+        .filter(|r| r.record.entity != Entity::Business)
+    {
+        let (Some(id), Some(acct)) = (
+            r.record.get("business_id"),
+            r.record.get("business.stripe_account"),
+        ) else {
+            continue;
+        };
+        let (Some(b), Some(a)) = (
+            biz.lookup(Entity::Business, "id", id, GLOBAL),
+            biz.lookup(Entity::Business, "stripe_account", acct, GLOBAL),
+        ) else {
+            continue;
+        };
+        if a == b
+            || biz
+                .clusters
+                .exclusive_of(a)
+                .iter()
+                .any(|(k, _)| *k == id_spec)
+        {
+            continue;
+        }
+        let e = owner.entry(a).or_insert(Some(b));
+        if *e != Some(b) {
+            *e = None; // two businesses claim it: leave it alone
+        }
+    }
+    for (a, b) in owner {
+        if let Some(b) = b {
+            biz.redirect.insert(a, b);
+        }
+    }
+}
+
 /// The businesses a record names only by a name several businesses share (empty when it
 /// names its business by a hard key, or by a name only one business shows).
 fn business_candidates(rec: &LoadedRecord, biz: &mut Linked) -> Vec<usize> {
@@ -578,6 +625,8 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
                 }
             }
 
+            link_earlier_accounts(records, &mut biz);
+
             // Customers: per-business keys need each record's business first.
             let c_idx = idx(Entity::Customer);
             let mut c_scope: Vec<usize> = c_idx
@@ -637,8 +686,13 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     let mut b_groups = biz.groups();
     // Businesses named only by a name several businesses share stay out (review below).
     let mut ambiguous_groups = Vec::new();
+    let mut earlier_accounts = Vec::new();
     b_groups.retain(|g| {
         let root = biz.clusters.find(g[0]);
+        if let Some(&to) = biz.redirect.get(&root) {
+            earlier_accounts.push((g.clone(), to));
+            return false;
+        }
         match ambiguous_biz.get(&root) {
             Some(cands) => {
                 ambiguous_groups.push((g.clone(), cands.clone()));
@@ -666,6 +720,24 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         })
         .collect();
     drop(b_groups);
+    for (g, to) in earlier_accounts {
+        let recs: Vec<usize> = g.iter().filter_map(|&n| biz.nodes[n]).collect();
+        let account = g.iter().find_map(|&n| {
+            let ri = biz.nodes[n]?;
+            records[ri].record.get("stripe_account")?.render()
+        });
+        out.review.push(ReviewItem {
+            entity: Entity::Business,
+            row_id: b_root_id.get(&to).map(|x| x.0.clone()).unwrap_or_default(),
+            reason: "earlier_stripe_account".into(),
+            confidence: None,
+            details: serde_json::json!({
+                "why": "records name this business by its id and by another Stripe account: an account it used before; its payments are the business's",
+                "account": account,
+                "sources": ctx.refs_json(&recs),
+            }),
+        });
+    }
     for (g, cands) in ambiguous_groups {
         let recs: Vec<usize> = g.iter().filter_map(|&n| biz.nodes[n]).collect();
         let name = recs
@@ -2801,6 +2873,55 @@ mod tests {
             .collect();
         assert_eq!(ids, [("8", Some("cs_b")), ("9", None)]);
         assert_eq!(out.payments[1].sources_text(), "backup,email");
+    }
+
+    #[test]
+    fn an_earlier_stripe_account_of_a_business_is_that_business() {
+        use Entity::*;
+        use SourceKind::*;
+        let s = "2026-04-25T10:00:00Z";
+        let charge = |ch: &str, fields: &[(&str, Value)]| {
+            let mut f = vec![
+                ("processor_id", t(&ch.replace("ch_", "pi_"))),
+                ("amount", Value::Int(100)),
+                ("currency", t("eur")),
+                ("status", t("succeeded")),
+                ("business.stripe_account", t("acct_old")),
+            ];
+            f.extend(fields.iter().cloned());
+            rec(Stripe, Payment, &format!("stripe:acct_old/{ch}"), s, &f)
+        };
+        let mut b = biz("1", "Reef");
+        let mut r = Record::new(Business, "backup:shops#1", None);
+        for (f, v) in b.record.fields.iter() {
+            r.set(f.to_string(), v.clone());
+        }
+        r.set("stripe_account", "acct_new");
+        b = StoredRecord::new("backup", Backup, r);
+        let recs = vec![
+            b,
+            rec(
+                Stripe,
+                Business,
+                "stripe:acct_old",
+                s,
+                &[("stripe_account", t("acct_old")), ("name", t("Reef"))],
+            ),
+            charge("ch_1", &[("business_id", t("1"))]),
+            charge("ch_2", &[]),
+        ];
+        let out = merge(&recs, &settings());
+        assert_eq!(out.businesses.len(), 1, "{:?}", out.businesses);
+        assert_eq!(out.businesses[0].text("stripe_account"), Some("acct_new"));
+        assert_eq!(out.payments.len(), 2);
+        assert!(out
+            .payments
+            .iter()
+            .all(|p| p.text("business_id") == Some("1")));
+        assert!(out
+            .review
+            .iter()
+            .any(|r| r.reason == "earlier_stripe_account"));
     }
 
     #[test]
