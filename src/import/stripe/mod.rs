@@ -109,6 +109,9 @@ pub fn import_path(
     let mut folds: Vec<objects::Fold> = Vec::new();
     let mut ignored: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut counts: BTreeMap<Entity, u64> = BTreeMap::new();
+    // Disputed charges wait for their disputes: a charge keeps `disputed: true` after a
+    // dispute it won, when the money stayed.
+    let mut disputed: Vec<Record> = Vec::new();
     for batch in files.chunks(BATCH) {
         let outs: Vec<FileOut> = batch
             .par_iter()
@@ -125,6 +128,12 @@ pub fn import_path(
                     continue;
                 }
                 *counts.entry(r.entity).or_default() += 1;
+                if r.entity == Entity::Payment
+                    && r.get("status").and_then(|v| v.as_text()) == Some("disputed")
+                {
+                    disputed.push(r);
+                    continue;
+                }
                 sink.record(r)?;
             }
             for s in out.skips {
@@ -137,6 +146,29 @@ pub fn import_path(
             }
             progress.inc(out.bytes);
         }
+    }
+    let won: HashSet<(Option<String>, String)> = folds
+        .iter()
+        .filter(|f| f.dispute_won())
+        .map(|f| (f.account.clone(), f.charge.clone()))
+        .collect();
+    for mut r in disputed {
+        let charge = r.get("attr.charge").and_then(|v| v.render());
+        let account = r.get("business.stripe_account").and_then(|v| v.render());
+        if charge.is_some_and(|c| won.contains(&(account, c))) {
+            let amount = r.get("amount").and_then(|v| v.as_int()).unwrap_or(0);
+            let refunded = r
+                .get("amount_refunded")
+                .and_then(|v| v.as_int())
+                .unwrap_or(0);
+            let status = objects::refine("succeeded", amount, refunded, false, false);
+            for (f, v) in r.fields.iter_mut() {
+                if f == "status" {
+                    *v = crate::claims::Value::Text(status.clone());
+                }
+            }
+        }
+        sink.record(r)?;
     }
     // Refunds and disputes of charges the import did not see: one record per charge.
     let mut by_charge: BTreeMap<(Option<String>, String), Vec<objects::Fold>> = BTreeMap::new();
@@ -165,8 +197,15 @@ pub fn import_path(
             .filter(|f| f.kind == FoldKind::Refund)
             .map(|f| f.amount)
             .sum();
+        let pi = fs.iter().find_map(|f| f.payment_intent.clone());
         r.set("processor", "stripe");
-        r.set("processor_id", charge.clone());
+        r.set(
+            "processor_id",
+            mapping
+                .charge_processor_id(&charge, pi.as_deref())
+                .to_string(),
+        );
+        r.set("attr.charge", charge.clone());
         r.set("business.stripe_account", account.clone());
         r.set("currency", fs.iter().find_map(|f| f.currency.clone()));
         r.set(
@@ -176,7 +215,10 @@ pub fn import_path(
         if refunded > 0 {
             r.set("amount_refunded", refunded);
         }
-        if fs.iter().any(|f| f.kind == FoldKind::Dispute) {
+        if fs
+            .iter()
+            .any(|f| f.kind == FoldKind::Dispute && !f.dispute_won())
+        {
             r.set("status", "disputed");
             // A dispute's amount is the disputed charge's amount.
             r.set(
@@ -570,10 +612,21 @@ mod tests {
         failed["status"] = json!("failed");
         let mut pending = charge("ch_q", json!({}), "");
         pending["status"] = json!("pending");
+        // Stripe keeps `disputed: true` on a charge whose dispute the business won.
+        let mut won = charge("ch_w", json!({}), "");
+        won["disputed"] = json!(true);
         write(
             dir.path(),
             "acct_S/charges/page-0001.json",
-            &page(vec![refunded, partial, disputed, failed, pending]),
+            &page(vec![refunded, partial, disputed, failed, pending, won]),
+        );
+        write(
+            dir.path(),
+            "acct_S/disputes/page-0001.json",
+            &page(vec![
+                json!({"id": "dp_1", "object": "dispute", "charge": "ch_w", "amount": 5000, "status": "won"}),
+                json!({"id": "dp_2", "object": "dispute", "charge": "ch_d", "amount": 5000, "status": "lost"}),
+            ]),
         );
         write(
             dir.path(),
@@ -601,9 +654,11 @@ mod tests {
             vec![
                 ("ch_r", "refunded"),
                 ("ch_p", "partially_refunded"),
-                ("ch_d", "disputed"),
                 ("ch_f", "failed"),
                 ("ch_q", "pending"),
+                // Disputed charges come after their disputes were read.
+                ("ch_d", "disputed"),
+                ("ch_w", "succeeded"),
                 ("ch_gone", "-"),
             ]
         );

@@ -32,6 +32,16 @@ pub struct Fold {
     pub currency: Option<String>,
     pub payment_intent: Option<String>,
     pub observed_at: String,
+    /// A dispute's status (`won`, `lost`, `needs_response`, ...).
+    pub status: Option<String>,
+}
+
+impl Fold {
+    /// A dispute closed in the business's favour: the money stayed.
+    pub fn dispute_won(&self) -> bool {
+        self.kind == FoldKind::Dispute
+            && matches!(self.status.as_deref(), Some("won" | "warning_closed"))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -494,6 +504,7 @@ fn fold(place: &Place<'_>, o: &Map<String, Json>, kind: &str, out: &mut FileOut)
         currency: s(o, "currency").map(str::to_ascii_lowercase),
         payment_intent: id_of(o, "payment_intent").map(str::to_string),
         observed_at: place.observed_at.to_string(),
+        status: s(o, "status").map(str::to_string),
     });
 }
 
