@@ -40,6 +40,10 @@
 //! #   "attempts" a row per failed charge; a PaymentIntent with no charge is not a row
 //! #   "intents"  a row per PaymentIntent it created, whatever became of it
 //! unsuccessful = "none"
+//! # Direct charges on connected (Standard) accounts: the app creates its payments through
+//! # the platform, so a charge without `application` was made by the business itself (in
+//! # its own Dashboard) and is no row of the app. Counted as skipped input. Default false.
+//! platform_charges_only = true
 //! ```
 //! Unknown keys are errors; so are patterns without a `code` group and status words the
 //! contract does not know.
@@ -91,6 +95,8 @@ struct RawPayments {
     processor_id: Option<Vec<StripeId>>,
     #[serde(default)]
     unsuccessful: Option<Unsuccessful>,
+    #[serde(default)]
+    platform_charges_only: bool,
 }
 
 /// A kind of Stripe id an app may store as a payment's id.
@@ -157,6 +163,8 @@ pub struct Mapping {
     pub processor_id: Vec<StripeId>,
     /// Which payments where no money moved are rows of the app.
     pub unsuccessful: Unsuccessful,
+    /// Charges and PaymentIntents without `application` are not the app's.
+    pub platform_charges_only: bool,
     /// How often each metadata key / description pattern gave a value (to warn about keys
     /// that never match: a typo, or a key of another app).
     metadata_hits: Vec<AtomicU64>,
@@ -297,6 +305,10 @@ impl Mapping {
                 .and_then(|p| p.processor_id.clone())
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| vec![StripeId::PaymentIntent]),
+            platform_charges_only: raw
+                .payments
+                .as_ref()
+                .is_some_and(|p| p.platform_charges_only),
             unsuccessful: raw
                 .payments
                 .and_then(|p| p.unsuccessful)

@@ -423,6 +423,56 @@ mod tests {
     }
 
     #[test]
+    fn charges_the_business_made_itself_are_not_the_apps_when_the_mapping_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = charge("ch_app", json!({}), "");
+        app["application"] = json!("ca_platform");
+        let mut own = charge("ch_own", json!({}), "balance for Tom");
+        own["application"] = json!(null);
+        write(
+            dir.path(),
+            "acct_S/charges/page-0001.json",
+            &page(vec![app, own]),
+        );
+        write(
+            dir.path(),
+            "acct_S/refunds/page-0001.json",
+            &page(vec![
+                json!({"id": "re_9", "object": "refund", "charge": "ch_own", "amount": 100, "status": "succeeded"}),
+            ]),
+        );
+        let m = Mapping::parse(
+            "[payments]\nprocessor_id = [\"charge\"]\nplatform_charges_only = true\n",
+            Path::new("stripe.toml"),
+        )
+        .unwrap();
+        let sink = run(dir.path(), &m);
+        let ids: Vec<&str> = sink
+            .records
+            .iter()
+            .filter(|r| r.entity == Entity::Payment)
+            .filter_map(|r| text(r, "processor_id"))
+            .collect();
+        assert_eq!(ids, ["ch_app"], "nor a payment from its refund");
+        assert!(sink
+            .skips
+            .iter()
+            .any(|s| s.kind == "not_created_by_the_app" && s.reason.contains("ch_own")));
+        // By default every charge is a payment.
+        let all = run(
+            dir.path(),
+            &Mapping::parse("", Path::new("s.toml")).unwrap(),
+        );
+        assert_eq!(
+            all.records
+                .iter()
+                .filter(|r| r.entity == Entity::Payment)
+                .count(),
+            2
+        );
+    }
+
+    #[test]
     fn fixture_charge_in_a_list_page() {
         let fx =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/stripe/fixtures3.json");

@@ -120,6 +120,29 @@ fn destination_account(o: &Map<String, Json>) -> Option<&str> {
         .filter(|a| a.starts_with("acct_"))
 }
 
+/// Whether the app made this charge or PaymentIntent (see `platform_charges_only`); when
+/// not, it is counted as skipped input.
+fn the_apps(
+    m: &Mapping,
+    place: &Place<'_>,
+    o: &Map<String, Json>,
+    kind: &str,
+    out: &mut FileOut,
+) -> bool {
+    if !m.platform_charges_only || o.get("application").is_some_and(|a| !a.is_null()) {
+        return true;
+    }
+    out.skip(
+        place.location,
+        "not_created_by_the_app",
+        format!(
+            "{kind} {} has no `application`: the business made it itself (its own Dashboard), and the app keeps no row for it ([payments] platform_charges_only)",
+            s(o, "id").unwrap_or("?")
+        ),
+    );
+    false
+}
+
 /// Converts one object; `out` collects records, skips and folds.
 pub fn convert(m: &Mapping, place: &Place<'_>, value: &Json, out: &mut FileOut) {
     let Some(o) = value.as_object() else {
@@ -315,6 +338,12 @@ fn charge(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileO
         );
         return;
     };
+    if !the_apps(m, place, o, "charge", out) {
+        // Its refunds and disputes go with it (they are not a payment of their own).
+        out.charges
+            .push((place.account.map(str::to_string), id.to_string()));
+        return;
+    }
     let account = place.account.or_else(|| destination_account(o));
     let observed = Some(place.observed_at.to_string());
     let mut r = Record::new(
@@ -411,6 +440,9 @@ fn payment_intent(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &m
         out.skip(place.location, "bad_object", "a payment intent without id");
         return;
     };
+    if !the_apps(m, place, o, "payment intent", out) {
+        return;
+    }
     let status = s(o, "status").unwrap_or("");
     let charge = id_of(o, "latest_charge");
     let succeeded = status == "succeeded";

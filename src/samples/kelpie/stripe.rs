@@ -316,7 +316,15 @@ fn render_account(
         let ok = p.charge_id.is_some();
         let brand = k.card_brand.clone().unwrap_or_else(|| "visa".into());
         let last4 = p.card_last4.clone().unwrap_or_else(|| "4242".into());
-        let app_fee = (!b.is_demo).then(|| fee(p.amount));
+        // A charge the shop's staff made in its own Dashboard (a Standard account) is not
+        // the platform's: no `application`, no application fee.
+        let platform = k.dashboard.is_none();
+        let application = if platform {
+            json!("ca_KelpiePlatform0001")
+        } else {
+            Value::Null
+        };
+        let app_fee = (!b.is_demo && platform).then(|| fee(p.amount));
         // Charges: the declines, then the success.
         let mut chs: Vec<(String, Timestamp, Option<&str>, String)> = k
             .attempts
@@ -387,7 +395,7 @@ fn render_account(
                 "amount": p.amount,
                 "amount_captured": if success { p.amount } else { 0 },
                 "amount_refunded": if success { all_refunded } else { 0 },
-                "application": "ca_KelpiePlatform0001",
+                "application": application,
                 "application_fee": app_fee.filter(|_| success).map(|_| format!("fee_1{}", alnum(&mut rng, 23))),
                 "application_fee_amount": if success { json!(app_fee) } else { Value::Null },
                 "balance_transaction": if success { json!(format!("txn_{}", &ch[3..])) } else { Value::Null },
@@ -481,7 +489,7 @@ fn render_account(
             "amount": p.amount,
             "amount_capturable": 0,
             "amount_received": if ok { p.amount } else { 0 },
-            "application": "ca_KelpiePlatform0001",
+            "application": application,
             "application_fee_amount": app_fee,
             "automatic_payment_methods": null,
             "canceled_at": null,
