@@ -112,6 +112,9 @@ pub fn import_path(
     // Disputed charges wait for their disputes: a charge keeps `disputed: true` after a
     // dispute it won, when the money stayed.
     let mut disputed: Vec<Record> = Vec::new();
+    // Export rows wait too: a row of a charge the app did not make is not a payment.
+    let mut exported: Vec<Record> = Vec::new();
+    let mut not_the_apps: HashSet<String> = HashSet::new();
     for batch in files.chunks(BATCH) {
         let outs: Vec<FileOut> = batch
             .par_iter()
@@ -128,6 +131,10 @@ pub fn import_path(
                     continue;
                 }
                 *counts.entry(r.entity).or_default() += 1;
+                if r.entity == Entity::Payment && out.from_csv {
+                    exported.push(r);
+                    continue;
+                }
                 if r.entity == Entity::Payment
                     && r.get("status").and_then(|v| v.as_text()) == Some("disputed")
                 {
@@ -140,11 +147,31 @@ pub fn import_path(
                 sink.skip(s)?;
             }
             seen_charges.extend(out.charges);
+            not_the_apps.extend(out.not_the_apps);
             folds.extend(out.folds);
             for k in out.ignored {
                 *ignored.entry(k).or_default() += 1;
             }
             progress.inc(out.bytes);
+        }
+    }
+    for r in exported {
+        let charge = r.get("attr.charge").and_then(|v| v.render());
+        if charge.as_ref().is_some_and(|c| not_the_apps.contains(c)) {
+            sink.skip(crate::claims::Skip {
+                location: r.source_ref.clone(),
+                kind: "not_created_by_the_app".into(),
+                reason: format!(
+                    "export row of charge {}, which the business made itself ([payments] platform_charges_only)",
+                    charge.unwrap_or_default()
+                ),
+            })?;
+            continue;
+        }
+        if r.get("status").and_then(|v| v.as_text()) == Some("disputed") {
+            disputed.push(r);
+        } else {
+            sink.record(r)?;
         }
     }
     let won: HashSet<(Option<String>, String)> = folds
@@ -316,6 +343,7 @@ fn read_file(m: &Mapping, base: &Path, path: &Path, observed_at: &str) -> FileOu
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     if name.ends_with(".csv") {
+        out.from_csv = true;
         dashboard::read_csv(
             m,
             BufReader::new(file),
@@ -812,7 +840,11 @@ mod tests {
                 body += &row("", "15.00", "usd");
                 write(dir.path(), "exports/acct_Z/unified_payments.csv", &body);
                 let sink = run(dir.path(), &m);
-                let p = &sink.records[0];
+                let p = sink
+                    .records
+                    .iter()
+                    .find(|r| r.entity == Entity::Payment)
+                    .unwrap();
                 assert_eq!(p.get("processor_id"), None);
                 assert_eq!(text(p, "attr.payment_intent"), Some("pi_9"));
                 // ... but an abandoned one is no payment.

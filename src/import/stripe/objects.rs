@@ -58,6 +58,11 @@ pub struct FileOut {
     pub folds: Vec<Fold>,
     /// `(account, charge id)` of every charge turned into a record.
     pub charges: Vec<(Option<String>, String)>,
+    /// Charges the app did not make (`platform_charges_only`): an export row of one is
+    /// not a payment either.
+    pub not_the_apps: Vec<String>,
+    /// The file is a Dashboard CSV export (its rows wait for the API objects' verdicts).
+    pub from_csv: bool,
     /// Objects read but deliberately not turned into records (kind, count).
     pub ignored: Vec<&'static str>,
     pub bytes: u64,
@@ -342,6 +347,7 @@ fn charge(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileO
         // Its refunds and disputes go with it (they are not a payment of their own).
         out.charges
             .push((place.account.map(str::to_string), id.to_string()));
+        out.not_the_apps.push(id.to_string());
         return;
     }
     let account = place.account.or_else(|| destination_account(o));
