@@ -131,6 +131,23 @@ impl Entity {
         }
     }
 
+    /// The contract's status words of this entity (`recovered-db.sql`); empty when it has
+    /// no status.
+    pub fn statuses(self) -> &'static [&'static str] {
+        match self {
+            Entity::Reservation => &["pending", "confirmed", "cancelled", "completed", "no_show"],
+            Entity::Payment => &[
+                "pending",
+                "succeeded",
+                "failed",
+                "refunded",
+                "partially_refunded",
+                "disputed",
+            ],
+            _ => &[],
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "business" => Some(Entity::Business),

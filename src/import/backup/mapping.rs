@@ -146,21 +146,6 @@ fn allowed_fields(e: Entity) -> Vec<&'static str> {
         .collect()
 }
 
-fn status_words(e: Entity) -> &'static [&'static str] {
-    match e {
-        Entity::Reservation => &["pending", "confirmed", "cancelled", "completed", "no_show"],
-        Entity::Payment => &[
-            "pending",
-            "succeeded",
-            "failed",
-            "refunded",
-            "partially_refunded",
-            "disputed",
-        ],
-        _ => &[],
-    }
-}
-
 /// Is `field` a name a record of `e` may carry (contract field, `attr.*`, link key)?
 fn field_ok(e: Entity, field: &str) -> bool {
     if allowed_fields(e).contains(&field) {
@@ -286,7 +271,7 @@ impl Mapping {
                         "[{e}].status: a status map without fields.status; add `status = \"<column>\"` to [{e}.fields]"
                     )));
                 }
-                let words = status_words(e);
+                let words = e.statuses();
                 for (app, contract) in &em.status {
                     if !words.contains(&contract.as_str()) {
                         return Err(err(format!(

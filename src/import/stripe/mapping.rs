@@ -48,6 +48,7 @@
 //! Unknown keys are errors; so are patterns without a `code` group and status words the
 //! contract does not know.
 
+use crate::claims::Entity;
 use crate::error::{Error, Result};
 use regex::Regex;
 use serde::Deserialize;
@@ -171,16 +172,6 @@ pub struct Mapping {
     description_hits: Vec<AtomicU64>,
 }
 
-/// The contract's payment status words.
-pub const PAYMENT_STATUSES: [&str; 6] = [
-    "pending",
-    "succeeded",
-    "failed",
-    "refunded",
-    "partially_refunded",
-    "disputed",
-];
-
 /// Stripe's charge statuses, as the API documents them.
 fn default_charge_status() -> BTreeMap<String, String> {
     [
@@ -269,12 +260,12 @@ impl Mapping {
         }
         let check = |table: &str, m: &BTreeMap<String, String>| -> Result<()> {
             for (k, v) in m {
-                if !PAYMENT_STATUSES.contains(&v.as_str()) {
+                if !Entity::Payment.statuses().contains(&v.as_str()) {
                     return Err(Error::config(
                         path,
                         format!(
                             "{table}.{k} = {v:?} is not a payment status; use one of {}",
-                            PAYMENT_STATUSES.join(", ")
+                            Entity::Payment.statuses().join(", ")
                         ),
                     ));
                 }
