@@ -382,6 +382,85 @@ fn link_earlier_accounts(records: &[StoredRecord], biz: &mut Linked) {
     }
 }
 
+/// The same for an earlier account whose records name no business id but name bookings
+/// (a code in older metadata): when every booking they name that the app's own rows
+/// place belongs to one business with an app id, the account was that business's.
+fn link_accounts_by_bookings(records: &[StoredRecord], biz: &mut Linked, resv: &mut Linked) {
+    let id_spec = keys(Entity::Business)
+        .iter()
+        .position(|k| k.field == "id")
+        .expect("business id key");
+    // Reservation cluster -> the business its records with an app id name.
+    let mut resv_biz: HashMap<usize, Option<usize>> = HashMap::new();
+    for g in resv.groups() {
+        let root = resv.clusters.find(g[0]);
+        let mut owner = None;
+        for ri in g.iter().filter_map(|&n| resv.nodes[n]) {
+            let r = &records[ri].record;
+            if r.get("id").is_none() {
+                continue;
+            }
+            let Some(b) = r
+                .get("business_id")
+                .and_then(|v| biz.lookup(Entity::Business, "id", v, GLOBAL))
+            else {
+                continue;
+            };
+            owner = match owner {
+                None => Some(Some(b)),
+                Some(Some(x)) if x == b => Some(Some(b)),
+                _ => Some(None),
+            };
+        }
+        if let Some(o) = owner {
+            resv_biz.insert(root, o);
+        }
+    }
+    let mut votes: BTreeMap<usize, Option<usize>> = BTreeMap::new();
+    for r in records
+        .iter()
+        .filter(|r| r.record.entity == Entity::Payment)
+    {
+        let Some(acct) = r.record.get("business.stripe_account") else {
+            continue;
+        };
+        if r.record.get("business_id").is_some() {
+            continue;
+        }
+        let Some(a) = biz.lookup(Entity::Business, "stripe_account", acct, GLOBAL) else {
+            continue;
+        };
+        if biz
+            .clusters
+            .exclusive_of(a)
+            .iter()
+            .any(|(k, _)| *k == id_spec)
+        {
+            continue;
+        }
+        let Some(code) = r.record.get("reservation.reference") else {
+            continue;
+        };
+        let Some(b) = resv
+            .lookup(Entity::Reservation, "reference", code, GLOBAL)
+            .and_then(|n| resv_biz.get(&n).copied().flatten())
+        else {
+            continue;
+        };
+        let e = votes.entry(a).or_insert(Some(b));
+        if *e != Some(b) {
+            *e = None;
+        }
+    }
+    for (a, b) in votes {
+        if let Some(b) = b {
+            if a != b {
+                biz.redirect.insert(a, b);
+            }
+        }
+    }
+}
+
 /// The businesses a record names only by a name several businesses share (empty when it
 /// names its business by a hard key, or by a name only one business shows).
 fn business_candidates(rec: &LoadedRecord, biz: &mut Linked) -> Vec<usize> {
@@ -668,6 +747,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         },
     );
     drop((r_idx, p_idx));
+    link_accounts_by_bookings(records, &mut biz, &mut resv);
     link_loose_payments(records, &mut pay, &mut biz);
     link_through_payments(records, &mut pay, &mut resv);
 
@@ -784,7 +864,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     let mut rec_biz: Vec<Option<usize>> = vec![None; records.len()];
     for (node, ri) in cust.nodes.iter().enumerate() {
         if let (Some(ri), s) = (ri, cust.scope[node]) {
-            rec_biz[*ri] = (s != GLOBAL).then_some(s);
+            rec_biz[*ri] = (s != GLOBAL).then(|| biz.redirect.get(&s).copied().unwrap_or(s));
         }
     }
     for (ri, r) in records.iter().enumerate() {
@@ -2909,6 +2989,27 @@ mod tests {
             .review
             .iter()
             .any(|r| r.reason == "earlier_stripe_account"));
+
+        // Older charges name only the booking code: its booking's business is the owner.
+        let mut recs = recs;
+        recs.truncate(2);
+        recs.push(rec(
+            Backup,
+            Reservation,
+            "backup:bookings#5",
+            s,
+            &[
+                ("id", t("5")),
+                ("business_id", t("1")),
+                ("reference", t("KL-5")),
+                ("status", t("completed")),
+            ],
+        ));
+        recs.push(charge("ch_3", &[("reservation.reference", t("KL-5"))]));
+        let out = merge(&recs, &settings());
+        assert_eq!(out.businesses.len(), 1, "{:?}", out.businesses);
+        assert_eq!(out.payments[0].text("business_id"), Some("1"));
+        assert_eq!(out.payments[0].text("reservation_id"), Some("5"));
     }
 
     #[test]
