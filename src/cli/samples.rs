@@ -54,7 +54,7 @@ pub struct GenerateArgs {
     /// Random seed: the same seed gives the same incident, byte for byte.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Which sample app the wreckage comes from: bookly, tablehop or kelpie.
+    /// Which sample app the wreckage comes from: bookly, tablehop, kelpie or pedalry.
     #[arg(long, default_value = "bookly")]
     pub flavour: String,
     /// Output directory.
@@ -75,7 +75,7 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Bench(a) => {
             let flavour = Flavour::parse(&a.flavour).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "--flavour {:?} is not a sample app; use bookly, tablehop or kelpie",
+                    "--flavour {:?} is not a sample app; use bookly, tablehop, kelpie or pedalry",
                     a.flavour
                 )
             })?;
@@ -133,7 +133,7 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Generate(a) => {
             let flavour = Flavour::parse(&a.flavour).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "--flavour {:?} is not a sample app; use bookly, tablehop or kelpie",
+                    "--flavour {:?} is not a sample app; use bookly, tablehop, kelpie or pedalry",
                     a.flavour
                 )
             })?;

@@ -66,6 +66,7 @@ fn db_name(f: Flavour) -> &'static str {
         Flavour::Bookly => "bookly_production",
         Flavour::Tablehop => "tablehop",
         Flavour::Kelpie => "kelpie_production",
+        Flavour::Pedalry => "pedalry",
     }
 }
 
@@ -74,6 +75,7 @@ fn owner(f: Flavour) -> &'static str {
         Flavour::Bookly => "bookly",
         Flavour::Tablehop => "tablehop_app",
         Flavour::Kelpie => "kelpie",
+        Flavour::Pedalry => "pedalry",
     }
 }
 
@@ -1203,6 +1205,7 @@ pub fn dump_text(world: &World) -> String {
         Flavour::Bookly => bookly_schema(world, &mut rng),
         Flavour::Tablehop => tablehop_schema(world, &mut rng),
         Flavour::Kelpie => super::kelpie::backup::schema(world, &mut rng),
+        Flavour::Pedalry => super::pedalry::backup::schema(world, &mut rng),
     };
     write_dump(&schema, &key)
 }

@@ -39,6 +39,7 @@ pub fn app_domain(f: Flavour) -> &'static str {
         Flavour::Bookly => "mail.bookly.app",
         Flavour::Tablehop => "tablehop.com",
         Flavour::Kelpie => "mail.kelpie.dive",
+        Flavour::Pedalry => "mail.pedalry.app",
     }
 }
 
@@ -119,6 +120,9 @@ pub fn render(world: &World, out: &Path) -> Result<()> {
 pub fn write_mbox(world: &World, w: &mut dyn Write) -> std::io::Result<()> {
     if world.flavour == Flavour::Kelpie {
         return super::kelpie::mail::write_mbox(world, w);
+    }
+    if world.flavour == Flavour::Pedalry {
+        return super::pedalry::mail::write_mbox(world, w);
     }
     let ctx = Ctx {
         world,
@@ -576,7 +580,7 @@ fn app_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>> {
     let tz = zone(b);
     let old = s.at < ctx.cutoff;
     let (subject, paras, rows, footer) = match ctx.world.flavour {
-        Flavour::Bookly | Flavour::Kelpie => bookly(s.kind, old, b, c, r, v, tz),
+        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => bookly(s.kind, old, b, c, r, v, tz),
         Flavour::Tablehop => tablehop(s.kind, old, b, c, r, v, tz),
     };
     let html_only = rng.gen_bool(0.2);
@@ -831,7 +835,9 @@ fn stripe_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>>
     // The charge's description, as Stripe shows it on the receipt.
     let res = p.reservation_id.and_then(|id| ctx.res.get(&id));
     let service = match (ctx.world.flavour, res) {
-        (Flavour::Bookly | Flavour::Kelpie, Some(r)) => format!("{} at {}", r.service, b.name),
+        (Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry, Some(r)) => {
+            format!("{} at {}", r.service, b.name)
+        }
         (Flavour::Tablehop, Some(r)) => {
             let party = r.at(p.created_at).map(|v| v.party_size).unwrap_or(2);
             format!("Table for {party} at {}", b.name)
@@ -982,7 +988,7 @@ pub(crate) mod tests {
     /// refund. Shared by the importer's tests.
     pub(crate) fn tiny_world(flavour: Flavour) -> World {
         let (c1, c2) = match flavour {
-            Flavour::Bookly | Flavour::Kelpie => ("BK-7Q2X9", "BK-3MZ8P"),
+            Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => ("BK-7Q2X9", "BK-3MZ8P"),
             Flavour::Tablehop => ("TH48213", "TH90017"),
         };
         let v =

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod calibrate;
 pub mod kelpie;
 pub mod mail;
+pub mod pedalry;
 pub mod simulate;
 pub mod stripe;
 pub mod truth;
@@ -84,6 +85,20 @@ pub fn mapping_files(flavour: world::Flavour) -> [(&'static str, &'static str); 
                 include_str!("../../mappings/kelpie/email.toml"),
             ),
         ],
+        world::Flavour::Pedalry => [
+            (
+                "backup.toml",
+                include_str!("../../mappings/pedalry/backup.toml"),
+            ),
+            (
+                "stripe.toml",
+                include_str!("../../mappings/pedalry/stripe.toml"),
+            ),
+            (
+                "email.toml",
+                include_str!("../../mappings/pedalry/email.toml"),
+            ),
+        ],
     }
 }
 
@@ -139,6 +154,11 @@ pub fn incident_toml(name: &str, w: &world::World, mapping_dir: &Path) -> String
                 "# The app's own rules: a `booked` whose slot has ended counts as done.\n\
                  [rules]\n\
                  completed_hours_after_end = 0\n"
+            }
+            world::Flavour::Pedalry => {
+                "# The app's own rules: a booking is `returned` only when the shop checks the\n\
+                 # bikes in; nothing turns `booked` or `out` into done by itself.\n\
+                 [rules]\n"
             }
             _ => {
                 "# The app's own rules: its nightly job marks a confirmed booking completed a few\n\

@@ -613,7 +613,7 @@ fn business_name(
     used: &mut BTreeSet<String>,
 ) -> String {
     let base = match flavour {
-        Flavour::Bookly | Flavour::Kelpie => {
+        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => {
             let first = match (loc.country, rng.gen_bool(0.5)) {
                 ("FR", true) => *pick(rng, SALON_FIRST_FR),
                 ("DE", true) => *pick(rng, SALON_FIRST_DE),
@@ -693,7 +693,7 @@ fn slot(
 ) -> (Timestamp, Timestamp) {
     let mut date = date;
     let minutes_of_day = match flavour {
-        Flavour::Bookly | Flavour::Kelpie => {
+        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => {
             if date.weekday() == Weekday::Sun {
                 date += Duration::days(1);
             }
@@ -718,7 +718,7 @@ fn slot(
 
 fn party(rng: &mut ChaCha8Rng, flavour: Flavour) -> i64 {
     match flavour {
-        Flavour::Bookly | Flavour::Kelpie => {
+        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => {
             if rng.gen_bool(0.05) {
                 2
             } else {
@@ -741,7 +741,7 @@ fn reference(rng: &mut ChaCha8Rng, flavour: Flavour, used: &mut BTreeSet<String>
     const CODE: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     loop {
         let r = match flavour {
-            Flavour::Bookly | Flavour::Kelpie => {
+            Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => {
                 let s: String = (0..5)
                     .map(|_| CODE[rng.gen_range(0..CODE.len())] as char)
                     .collect();
@@ -766,6 +766,9 @@ fn reference(rng: &mut ChaCha8Rng, flavour: Flavour, used: &mut BTreeSet<String>
 pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
     if flavour == Flavour::Kelpie {
         return super::kelpie::simulate(businesses, seed);
+    }
+    if flavour == Flavour::Pedalry {
+        return super::pedalry::simulate(businesses, seed);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let incident = incident_at();
@@ -813,7 +816,7 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
         };
         let factor = rng.gen_range(0.8..1.3);
         let catalogue = match flavour {
-            Flavour::Bookly | Flavour::Kelpie => SALON_SERVICES,
+            Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => SALON_SERVICES,
             Flavour::Tablehop => RESTO_SERVICES,
         };
         let mut services: Vec<Svc> = Vec::new();

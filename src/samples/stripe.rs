@@ -56,7 +56,7 @@ struct Keys {
 fn keys(f: Flavour) -> Keys {
     match f {
         // Kelpie renders its own objects (`kelpie::stripe`); never asked.
-        Flavour::Bookly | Flavour::Kelpie => Keys {
+        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => Keys {
             business: "shop_id",
             customer: "client_id",
             code: "booking_ref",
@@ -124,6 +124,9 @@ impl<'w> Index<'w> {
 pub fn render(world: &World, out: &Path) -> Result<()> {
     if world.flavour == Flavour::Kelpie {
         return super::kelpie::stripe::render(world, out);
+    }
+    if world.flavour == Flavour::Pedalry {
+        return super::pedalry::stripe::render(world, out);
     }
     let dest = out.join("stripe");
     let tmp = out.join(".stripe.partial");
@@ -431,7 +434,9 @@ fn render_account(idx: &Index<'_>, b: &Business, root: &Path) -> Result<(i64, St
             }
         }
         let plain = match (world.flavour, res) {
-            (Flavour::Bookly | Flavour::Kelpie, Some(r)) => format!("{} at {}", r.service, b.name),
+            (Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry, Some(r)) => {
+                format!("{} at {}", r.service, b.name)
+            }
             (Flavour::Tablehop, Some(r)) => {
                 let party = r.at(p.created_at).map(|v| v.party_size).unwrap_or(2);
                 format!("Table for {party} at {}", b.name)

@@ -14,13 +14,21 @@
 //! for (declined, expired, typed in the Stripe Dashboard) are absent; a payment's
 //! `processor_id` is what the app stored (`pi_` for the card form, `cs_` for Checkout).
 //!
+//! Pedalry adds: sandboxes and everything under them are absent; archived shops are
+//! present; a booking's `updated_at` is the row's (a buggy reschedule path did not stamp
+//! it); a payment's `processor_id` is what the app stored (`ch_` before the 2024-03-01
+//! cut-over, `pi_` after); declined attempts before the cut-over have no row; a dispute
+//! makes a payment `disputed` whatever its outcome.
+//!
 //! A reservation or payment whose customer (or reservation) is not in the truth (soft-deleted)
 //! gets a NULL link: the contract's foreign keys point at rows of the contract.
 //! `sources` is approximate: the kinds of source that truly hold the row (backup when it
 //! existed at the snapshot, stripe for card payments and Stripe-known customers/accounts,
 //! email when the app mailed about it).
 
-use super::world::{amount_refunded, payment_status, Method, PayMethod, World, ERASED_NAME};
+use super::world::{
+    amount_refunded, payment_status, Flavour, Method, PayMethod, World, ERASED_NAME,
+};
 use crate::claims::{SourceKind, Value};
 use crate::error::Result;
 use crate::merge::{Recovered, Row};
@@ -185,7 +193,11 @@ pub fn truth(world: &World) -> Recovered {
         }
         let Some(v) = r.at(t) else { continue };
         // The row's last change (a slot that ended without anyone closing it changed nothing).
-        let updated = r.row_at(t).map(|x| x.at).unwrap_or(v.at);
+        let updated = if world.flavour == Flavour::Pedalry {
+            super::pedalry::updated_at(r, t).unwrap_or(v.at)
+        } else {
+            r.row_at(t).map(|x| x.at).unwrap_or(v.at)
+        };
         let mut src = BTreeSet::new();
         if r.created_at <= backup && r.deleted_at.is_none_or(|d| d > backup) {
             src.insert(SourceKind::Backup);
@@ -249,7 +261,11 @@ pub fn truth(world: &World) -> Recovered {
             .filter(|r| live_reservations.contains(r))
             .map(|r| r.to_string())
             .into();
+        let pedalry = world.flavour == Flavour::Pedalry;
         let (processor, processor_id) = match (&p.kelpie, p.method) {
+            _ if pedalry && p.method == Method::Cash => ("cash", None),
+            _ if pedalry && super::pedalry::stores_charge(p) => ("stripe", p.charge_id.clone()),
+            _ if pedalry => ("stripe", p.payment_intent.clone()),
             (Some(k), _) => match k.method {
                 PayMethod::CardForm => ("stripe", p.payment_intent.clone()),
                 PayMethod::Checkout => ("stripe", k.checkout_session.clone()),
@@ -269,7 +285,14 @@ pub fn truth(world: &World) -> Recovered {
                 ("amount", Value::Int(p.amount)),
                 ("amount_refunded", Value::Int(amount_refunded(p, t))),
                 ("currency", text(&p.currency)),
-                ("status", text(payment_status(p, t))),
+                (
+                    "status",
+                    text(if pedalry {
+                        super::pedalry::contract_pay_status(p, t)
+                    } else {
+                        payment_status(p, t)
+                    }),
+                ),
                 ("created_at", text(format_utc(p.created_at))),
             ],
             src,

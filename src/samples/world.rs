@@ -27,6 +27,11 @@ pub enum Flavour {
     /// `payments` in major units with upper-case currency, by card form (`pi_`), Hosted
     /// Checkout (`cs_`) or by hand; Stripe metadata keys by era.
     Kelpie,
+    /// Bike-rental shops (docs/trials/brief-2.md). A Stripe Connect platform with Express
+    /// accounts and destination charges on the platform; `businesses` with slugs, archived
+    /// shops and sandboxes; `bookings` with a code `PD-7K2QXM`, naive UTC times and minor
+    /// units; `payments.stripe_ref` = `ch_` before 2024-03-01, `pi_` after.
+    Pedalry,
 }
 
 impl Flavour {
@@ -35,6 +40,7 @@ impl Flavour {
             Flavour::Bookly => "bookly",
             Flavour::Tablehop => "tablehop",
             Flavour::Kelpie => "kelpie",
+            Flavour::Pedalry => "pedalry",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -42,6 +48,7 @@ impl Flavour {
             "bookly" => Some(Flavour::Bookly),
             "tablehop" => Some(Flavour::Tablehop),
             "kelpie" => Some(Flavour::Kelpie),
+            "pedalry" => Some(Flavour::Pedalry),
             _ => None,
         }
     }
