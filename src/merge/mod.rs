@@ -510,8 +510,8 @@ fn disambiguate_customers(
 
 /// A payment mail without any Stripe id (a receipt sent before Stripe issued its number,
 /// a mail for a payment taken on site) joins the one payment that has Stripe ids or the
-/// app's own id, the same business, amount and currency, a time within a day of it, and
-/// no other booking. It never becomes a payment of its own
+/// app's own id, the same business, amount and currency, a time within a day of it, no
+/// other booking, and the same outcome (a receipt is not about a declined attempt). It never becomes a payment of its own
 /// when such a payment exists; with two candidates it stays apart (and is reviewed as
 /// the weaker row it is).
 fn link_loose_payments(records: &[StoredRecord], pay: &mut Linked, biz: &mut Linked) {
@@ -522,6 +522,8 @@ fn link_loose_payments(records: &[StoredRecord], pay: &mut Linked, biz: &mut Lin
         currency: String,
         at: Option<i64>,
         booking: Option<String>,
+        /// The payment failed (a declined attempt): no receipt is about it.
+        failed: bool,
         strong: bool,
         loose: bool,
     }
@@ -568,6 +570,7 @@ fn link_loose_payments(records: &[StoredRecord], pay: &mut Linked, biz: &mut Lin
                 .and_then(|v| v.render()),
             // A mail joins a payment Stripe knows, or one the app's own rows hold (a
             // payment taken on site has no Stripe id at all).
+            failed: first("status").and_then(|v| v.render()).as_deref() == Some("failed"),
             strong: stripe_key || app_id,
             loose: !stripe_key && !app_id && only_mail,
         });
@@ -587,6 +590,7 @@ fn link_loose_payments(records: &[StoredRecord], pay: &mut Linked, biz: &mut Lin
         };
         let fits: Vec<&&Facts> = cands
             .iter()
+            .filter(|c| c.failed == f.failed)
             .filter(|c| match (f.at, c.at) {
                 (Some(a), Some(b)) => (a - b).abs() <= DAY,
                 _ => true,
@@ -2844,9 +2848,26 @@ mod tests {
             mail("email:<paid.a@x>", "KL-A", "2026-03-02T10:01:00Z"),
             // A cash payment only the mail knows stays a payment of its own.
             mail("email:<paid.c@x>", "KL-C", "2026-03-09T10:01:00Z"),
+            // A declined attempt on its own PaymentIntent, same booking, amount and day:
+            // the receipt is not about it.
+            rec(
+                Stripe,
+                Payment,
+                "stripe:acct_1/pi_declined",
+                s,
+                &[
+                    ("processor_id", t("pi_declined")),
+                    ("amount", Value::Int(5000)),
+                    ("currency", t("eur")),
+                    ("status", t("failed")),
+                    ("created_at", t("2026-03-02T09:58:00Z")),
+                    ("business_id", t("1")),
+                    ("reservation.reference", t("KL-A")),
+                ],
+            ),
         ];
         let out = merge(&recs, &settings());
-        assert_eq!(out.payments.len(), 3, "{:?}", out.payments);
+        assert_eq!(out.payments.len(), 4, "{:?}", out.payments);
         let a = out
             .payments
             .iter()
