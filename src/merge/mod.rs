@@ -570,7 +570,14 @@ fn link_loose_payments(records: &[StoredRecord], pay: &mut Linked, biz: &mut Lin
                 .and_then(|v| v.render()),
             // A mail joins a payment Stripe knows, or one the app's own rows hold (a
             // payment taken on site has no Stripe id at all).
-            failed: first("status").and_then(|v| v.render()).as_deref() == Some("failed"),
+            // Only failed attempts: a cluster with a declined charge and its retry succeeded.
+            failed: {
+                let st: Vec<String> = recs
+                    .iter()
+                    .filter_map(|&ri| records[ri].record.get("status")?.render())
+                    .collect();
+                !st.is_empty() && st.iter().all(|s| s == "failed")
+            },
             strong: stripe_key || app_id,
             loose: !stripe_key && !app_id && only_mail,
         });
