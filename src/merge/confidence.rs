@@ -101,7 +101,12 @@ pub fn prior(e: Entity, ev: &Evidence) -> f64 {
         p -= 0.04;
     }
     for pr in &ev.problems {
-        p *= if pr == "status_unknown" { 0.3 } else { 0.8 };
+        p *= match pr.as_str() {
+            "status_unknown" => 0.3,
+            // Nothing says what became of a booking whose slot ended: even odds.
+            "slot_ended_unclosed" => 0.5,
+            _ => 0.8,
+        };
     }
     p.clamp(0.01, 0.995)
 }

@@ -1809,6 +1809,9 @@ fn finish_row(
             }
         })
         .collect();
+    if e == Entity::Reservation && slot_ended_unclosed(ctx, &b.row) {
+        b.evidence.problems.push("slot_ended_unclosed".into());
+    }
     let conf = confidence::score(e, &b.evidence);
     b.row.evidence = Some(b.evidence.signature(e));
     b.row.confidence = (conf * 1000.0).round() / 1000.0;
@@ -1918,6 +1921,23 @@ fn apply_rules(ctx: &Ctx<'_>, row: &Row) -> Option<(&'static str, &'static str, 
         }
         _ => None,
     }
+}
+
+/// A booking still `confirmed` although its slot ended before the incident, with no rule
+/// of the app to close it: what became of it (completed, no-show) no surviving source
+/// says, so the state is the evidence's age, not a fact (lower confidence).
+fn slot_ended_unclosed(ctx: &Ctx<'_>, row: &Row) -> bool {
+    if row.text("status") != Some("confirmed") {
+        return false;
+    }
+    let Some(now) = crate::util::time::parse_any(&ctx.settings.incident_at, None) else {
+        return false;
+    };
+    let end = ["ends_at", "starts_at"].iter().find_map(|c| {
+        row.text(c)
+            .and_then(|t| crate::util::time::parse_any(t, None))
+    });
+    end.is_some_and(|t| t + chrono::Duration::hours(24) < now)
 }
 
 /// The source ref of the value chosen for `col`.
