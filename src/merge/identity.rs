@@ -26,14 +26,11 @@ const fn k(field: &'static str, per_business: bool, exclusive: bool) -> KeySpec 
     }
 }
 
-/// Identity keys per entity, strongest first. A business's name is not among them: names
-/// are shared by several businesses and change (see `merge::names`).
+/// Identity keys per entity, strongest first. A business's name and email are not among
+/// them: several businesses share them, and names change (they place a record only when
+/// one business shows them; see `WEAK_BUSINESS_KEYS` in `merge`).
 pub fn keys(e: Entity) -> &'static [KeySpec] {
-    const BUSINESS: &[KeySpec] = &[
-        k("id", false, true),
-        k("stripe_account", false, true),
-        k("email", false, false),
-    ];
+    const BUSINESS: &[KeySpec] = &[k("id", false, true), k("stripe_account", false, true)];
     const CUSTOMER: &[KeySpec] = &[
         k("id", false, true),
         k("stripe_customer", false, false),

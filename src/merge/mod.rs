@@ -50,6 +50,11 @@ pub struct Settings {
     pub rules: Rules,
 }
 
+/// Business keys that name a business only when exactly one business with a hard key
+/// shows them: a display name (shared by several businesses, changed on renames) and a
+/// contact email (a chain's shops share one). First the stronger.
+const WEAK_BUSINESS_KEYS: [&str; 2] = ["email", "name"];
+
 /// The records of one entity, clustered.
 struct Linked {
     /// node -> record index (None for a stub).
@@ -146,8 +151,8 @@ impl Linked {
 
     /// The node that holds key `field = value` (in `scope` for per-business keys).
     fn lookup(&mut self, e: Entity, field: &str, value: &Value, scope: usize) -> Option<usize> {
-        if e == Entity::Business && field == "name" {
-            return match self.named(value)[..] {
+        if e == Entity::Business && WEAK_BUSINESS_KEYS.contains(&field) {
+            return match self.named(field, value)[..] {
                 [one] => Some(one),
                 _ => None,
             };
@@ -195,12 +200,16 @@ impl Linked {
     }
 
     /// The clusters with a hard key (app id, Stripe account) whose records show this
-    /// business name, sorted.
-    fn named(&mut self, value: &Value) -> Vec<usize> {
-        let Some(v) = key_value("name", value) else {
+    /// business email or name (`field`), sorted.
+    fn named(&mut self, field: &str, value: &Value) -> Vec<usize> {
+        let Some(v) = key_value(field, value) else {
             return Vec::new();
         };
-        let nodes = self.names.get(&v).cloned().unwrap_or_default();
+        let nodes = self
+            .names
+            .get(&format!("{field}\u{0}{v}"))
+            .cloned()
+            .unwrap_or_default();
         let mut roots = Vec::new();
         for n in nodes {
             let r = self.clusters.find(n);
@@ -220,12 +229,13 @@ impl Linked {
     fn link_names(&mut self, records: &[StoredRecord]) -> HashMap<usize, Vec<usize>> {
         for (node, ri) in self.nodes.iter().enumerate() {
             let Some(ri) = ri else { continue };
-            if let Some(v) = records[*ri]
-                .record
-                .get("name")
-                .and_then(|v| key_value("name", v))
-            {
-                self.names.entry(v).or_default().push(node);
+            for f in WEAK_BUSINESS_KEYS {
+                if let Some(v) = records[*ri].record.get(f).and_then(|v| key_value(f, v)) {
+                    self.names
+                        .entry(format!("{f}\u{0}{v}"))
+                        .or_default()
+                        .push(node);
+                }
             }
         }
         let mut ambiguous = HashMap::new();
@@ -235,10 +245,15 @@ impl Linked {
             if !self.clusters.exclusive_of(root).is_empty() {
                 continue;
             }
-            let Some(name) = records[ri].record.get("name").cloned() else {
+            // The first weak key that names some business decides.
+            let Some(cands) = WEAK_BUSINESS_KEYS.iter().find_map(|f| {
+                let v = records[ri].record.get(f)?.clone();
+                let c = self.named(f, &v);
+                (!c.is_empty()).then_some(c)
+            }) else {
                 continue;
             };
-            match self.named(&name)[..] {
+            match cands[..] {
                 [] => {}
                 [one] => {
                     self.clusters.union(one, node);
@@ -465,7 +480,25 @@ fn link_accounts_by_bookings(records: &[StoredRecord], biz: &mut Linked, resv: &
 /// names its business by a hard key, or by a name only one business shows).
 fn business_candidates(rec: &LoadedRecord, biz: &mut Linked) -> Vec<usize> {
     match rec.get("business.name") {
-        Some(name) if resolve(rec, Entity::Business, biz, GLOBAL).is_none() => biz.named(name),
+        Some(name) if resolve(rec, Entity::Business, biz, GLOBAL).is_none() => {
+            // A shared email narrows the candidates a shared name gives.
+            let by_name = biz.named("name", name);
+            match rec.get("business.email").map(|e| biz.named("email", e)) {
+                Some(by_email) if !by_email.is_empty() => {
+                    let both: Vec<usize> = by_name
+                        .iter()
+                        .copied()
+                        .filter(|b| by_email.contains(b))
+                        .collect();
+                    if both.is_empty() {
+                        by_email
+                    } else {
+                        both
+                    }
+                }
+                _ => by_name,
+            }
+        }
         _ => Vec::new(),
     }
 }
@@ -3058,6 +3091,45 @@ mod tests {
         assert_eq!(out.businesses.len(), 1, "{:?}", out.businesses);
         assert_eq!(out.payments[0].text("business_id"), Some("1"));
         assert_eq!(out.payments[0].text("reservation_id"), Some("5"));
+    }
+
+    #[test]
+    fn a_shared_business_email_is_not_an_identity_either() {
+        use Entity::*;
+        use SourceKind::*;
+        let b = "2026-01-24T03:00:00Z";
+        let shop = |id: &str, name: &str| {
+            rec(
+                Backup,
+                Business,
+                &format!("backup:shops#{id}"),
+                b,
+                &[
+                    ("id", t(id)),
+                    ("name", t(name)),
+                    ("email", t("rentals@chain.example")),
+                ],
+            )
+        };
+        let recs = vec![
+            shop("1", "E-Ride Rentals"),
+            shop("2", "Wheelhouse Lagos"),
+            rec(
+                Email,
+                Reservation,
+                "email:<r@x>",
+                b,
+                &[
+                    ("reference", t("PD-1")),
+                    ("status", t("confirmed")),
+                    ("business.email", t("rentals@chain.example")),
+                    ("business.name", t("Wheelhouse Lagos")),
+                ],
+            ),
+        ];
+        let out = merge(&recs, &settings());
+        assert_eq!(out.businesses.len(), 2);
+        assert_eq!(out.reservations[0].text("business_id"), Some("2"));
     }
 
     #[test]
