@@ -547,7 +547,7 @@ fn disambiguate_customers(
 /// other booking, and the same outcome (a receipt is not about a declined attempt). It never becomes a payment of its own
 /// when such a payment exists; with two candidates it stays apart (and is reviewed as
 /// the weaker row it is).
-fn link_loose_payments(records: &[StoredRecord], pay: &mut Linked, biz: &mut Linked) {
+fn link_loose_payments(records: &[StoredRecord], pay: &mut Linked, rec_biz: &[Option<usize>]) {
     struct Facts {
         root: usize,
         business: usize,
@@ -574,10 +574,7 @@ fn link_loose_payments(records: &[StoredRecord], pay: &mut Linked, biz: &mut Lin
         ) else {
             continue;
         };
-        let Some(business) = recs
-            .iter()
-            .find_map(|&ri| resolve(&records[ri].record, Entity::Business, biz, GLOBAL))
-        else {
+        let Some(business) = recs.iter().find_map(|&ri| rec_biz[ri]) else {
             continue;
         };
         let stripe_key = recs.iter().any(|&ri| {
@@ -792,8 +789,6 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     );
     drop((r_idx, p_idx));
     link_accounts_by_bookings(records, &mut biz, &mut resv);
-    link_loose_payments(records, &mut pay, &mut biz);
-    link_through_payments(records, &mut pay, &mut resv);
 
     tracing::debug!("merge: linked in {:.1?}", started.elapsed());
     let mut ctx = Ctx {
@@ -928,6 +923,9 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
             }
         });
     }
+
+    link_loose_payments(records, &mut pay, &rec_biz);
+    link_through_payments(records, &mut pay, &mut resv);
 
     let c_groups = cust.groups();
     let c_rows = build_rows(&ctx, Entity::Customer, &c_groups, &cust, |ri, _| Links {
