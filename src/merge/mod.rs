@@ -52,7 +52,7 @@ pub struct Settings {
 
 /// Business keys that name a business only when exactly one business with a hard key
 /// shows them: a display name (shared by several businesses, changed on renames) and a
-/// contact email (a chain's shops share one). First the stronger.
+/// contact email (the businesses of a chain share one). First the stronger.
 const WEAK_BUSINESS_KEYS: [&str; 2] = ["email", "name"];
 
 /// The records of one entity, clustered.
