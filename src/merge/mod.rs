@@ -263,6 +263,30 @@ impl Linked {
                 }
             }
         }
+        // Businesses no record with a hard key shows (known only from mail) are one
+        // business per email, else per name.
+        let mut alone: BTreeMap<String, usize> = BTreeMap::new();
+        for node in 0..self.nodes.len() {
+            let Some(ri) = self.nodes[node] else { continue };
+            let root = self.clusters.find(node);
+            if !self.clusters.exclusive_of(root).is_empty() || ambiguous.contains_key(&root) {
+                continue;
+            }
+            let Some(key) = WEAK_BUSINESS_KEYS.iter().find_map(|f| {
+                let v = records[ri].record.get(f)?;
+                Some(format!("{f}\u{0}{}", key_value(f, v)?))
+            }) else {
+                continue;
+            };
+            match alone.get(&key) {
+                Some(&first) => {
+                    self.clusters.union(first, node);
+                }
+                None => {
+                    alone.insert(key, node);
+                }
+            }
+        }
         // A cluster joined after all is not ambiguous.
         let roots: Vec<usize> = ambiguous.keys().copied().collect();
         for root in roots {
