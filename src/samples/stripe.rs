@@ -514,22 +514,13 @@ fn render_account(idx: &Index<'_>, b: &Business, root: &Path) -> Result<(i64, St
 
     // --- Dashboard exports, for about a third of the accounts ---
     if rng.gen_bool(0.33) {
-        let dir = layout::exports_dir(root, &acct);
-        write_export(
+        write_exports(
             &mut rng,
-            &dir.join("unified_payments.csv"),
+            &layout::exports_dir(root, &acct),
             &charges,
             &intents,
             &customer_objs,
         )?;
-        if rng.gen_bool(0.5) {
-            write_customers_export(
-                &mut rng,
-                &dir.join("unified_customers.csv"),
-                &customer_objs,
-                &charges,
-            )?;
-        }
     }
     Ok((unix(b.created_at), acct, account))
 }
@@ -1027,6 +1018,27 @@ fn text(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// An account's Dashboard exports: its payments, and for half of them its customers.
+pub(crate) fn write_exports(
+    rng: &mut ChaCha8Rng,
+    dir: &Path,
+    charges: &[Value],
+    intents: &[Value],
+    customers: &[Value],
+) -> Result<()> {
+    write_export(
+        rng,
+        &dir.join("unified_payments.csv"),
+        charges,
+        intents,
+        customers,
+    )?;
+    if rng.gen_bool(0.5) {
+        write_customers_export(rng, &dir.join("unified_customers.csv"), customers, charges)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn write_export(

@@ -8,8 +8,8 @@
 //! Same layout as the other flavours (`src/import/stripe/layout.rs`).
 
 use super::super::stripe::{
-    customer_json, newest_first, other_case_email, shown, unix, write_customers_export, write_err,
-    write_export, write_pages, Shown,
+    customer_json, newest_first, other_case_email, shown, unix, write_err, write_exports,
+    write_pages, Shown,
 };
 use super::era_b;
 use crate::error::Result;
@@ -546,22 +546,13 @@ fn render_account(
     write_pages(&dir("refunds"), "/v1/refunds", &refunds)?;
     write_pages(&dir("disputes"), "/v1/disputes", &disputes)?;
     if rng.gen_bool(0.33) && !charges.is_empty() {
-        let dir = layout::exports_dir(root, acct);
-        write_export(
+        write_exports(
             &mut rng,
-            &dir.join("unified_payments.csv"),
+            &layout::exports_dir(root, acct),
             &charges,
             &intents,
             &customer_objs,
         )?;
-        if rng.gen_bool(0.5) {
-            write_customers_export(
-                &mut rng,
-                &dir.join("unified_customers.csv"),
-                &customer_objs,
-                &charges,
-            )?;
-        }
     }
     Ok((unix(created), acct.to_string(), account))
 }
