@@ -42,6 +42,8 @@
 //! the contract's codes are lowercase, so `'USD'` is not `'usd'`. A duplicate payment counts
 //! its money twice, so it breaks its business.
 
+pub mod pairs;
+
 use crate::claims::Entity;
 use crate::error::{Error, Result};
 use rusqlite::{types::ValueRef, Connection, OpenFlags};

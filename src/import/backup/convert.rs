@@ -78,7 +78,9 @@ impl<'m> Converter<'m> {
 
     /// Remembers a business row (zone and the columns other tables take from it).
     pub fn add_business(&mut self, row: &Row<'_>) {
-        let em = &self.mapping.business;
+        let Some(em) = &self.mapping.business else {
+            return;
+        };
         let idx = ColumnIndex::new(row.columns);
         let get = |c: &str| idx.get(c).and_then(|i| row.values[i].clone());
         let Some(id) = get(&em.id) else { return };
@@ -121,7 +123,20 @@ impl<'m> Converter<'m> {
         row: &Row<'_>,
     ) -> Result<(Record, Vec<Skip>), Skip> {
         let idx = self.index(row);
-        let get = |c: &str| -> Option<&str> { idx.get(c).and_then(|i| row.values[i].as_deref()) };
+        let trim = self.mapping.trim_values;
+        let get = |c: &str| -> Option<&str> {
+            let v = idx.get(c).and_then(|i| row.values[i].as_deref())?;
+            if trim {
+                Some(v.trim()).filter(|v| !v.is_empty())
+            } else {
+                Some(v)
+            }
+        };
+        // A field of several columns: their values joined by a space (NULLs left out).
+        let joined = |cols: &super::mapping::Columns| -> Option<String> {
+            let parts: Vec<&str> = cols.names().into_iter().filter_map(get).collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        };
         let skip = |kind: &str, reason: String| Skip {
             location: row.location.clone(),
             kind: kind.into(),
@@ -150,11 +165,17 @@ impl<'m> Converter<'m> {
             ));
         }
         let mut rec = Record::new(entity, source_ref, Some(self.observed_at.clone()));
-        rec.set("id", id);
+        if em.id_is_key {
+            rec.set("id", id);
+        }
         let business_key = if entity == Entity::Business {
             Some(id)
         } else {
-            em.fields.get("business_id").and_then(|c| get(c))
+            em.fields
+                .get("business_id")
+                .and_then(|c| c.single())
+                .and_then(get)
+                .or_else(|| em.constants.get("business_id").map(String::as_str))
         };
         let business = business_key.and_then(|k| self.businesses.get(k));
         let zone = match self.mapping.ts_mode(em) {
@@ -188,8 +209,10 @@ impl<'m> Converter<'m> {
         };
         let mut has_money = false;
         let mut partial: Vec<Skip> = Vec::new();
-        for (field, col) in &em.fields {
-            let Some(raw) = get(col) else { continue };
+        for (field, cols) in &em.fields {
+            let Some(raw) = joined(cols) else { continue };
+            let raw = raw.as_str();
+            let col = cols.names().join("+");
             let mut val: String = raw.to_string();
             if let Some(map) = em.values.get(field) {
                 if let Some(m) = map.get(raw).or_else(|| map.get(raw.trim())) {

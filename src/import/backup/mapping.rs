@@ -51,7 +51,13 @@ pub struct Mapping {
     pub timestamps: TsMode,
     /// IANA zone for local times of a business whose own zone is unknown.
     pub timezone: Option<String>,
-    pub business: EntityMap,
+    /// Trim surrounding whitespace from every value before it is mapped (a CSV written
+    /// with `", "` between values, fixed-width exports); an all-blank value is NULL.
+    #[serde(default)]
+    pub trim_values: bool,
+    /// Optional: a backup that holds only people (a contact list) names its business by
+    /// `constants.business_id` or a column.
+    pub business: Option<EntityMap>,
     pub customer: Option<EntityMap>,
     pub reservation: Option<EntityMap>,
     pub payment: Option<EntityMap>,
@@ -64,9 +70,15 @@ pub struct EntityMap {
     pub table: String,
     /// The primary key column.
     pub id: String,
-    /// Contract field -> column.
+    /// `false`: the id column only names the row in provenance (`backup:<table>#<id>`);
+    /// it is not the entity's identity, so rows are joined by the incident's `[linkage]`
+    /// settings alone (a contact list, or a file of people without app ids).
+    #[serde(default = "yes")]
+    pub id_is_key: bool,
+    /// Contract field -> column, or several columns joined by a space (a name kept as
+    /// `["first_name", "last_name"]`).
     #[serde(default)]
-    pub fields: BTreeMap<String, String>,
+    pub fields: BTreeMap<String, Columns>,
     /// The app's status word -> the contract's. A value not listed skips the row.
     #[serde(default)]
     pub status: BTreeMap<String, String>,
@@ -102,6 +114,10 @@ pub struct EntityMap {
     pub merged_into_note: Option<NotePattern>,
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// One column or several.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -115,6 +131,14 @@ impl Columns {
         match self {
             Columns::One(c) => vec![c.as_str()],
             Columns::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+    /// The column, when it is one.
+    pub fn single(&self) -> Option<&str> {
+        match self {
+            Columns::One(c) => Some(c),
+            Columns::Many(v) if v.len() == 1 => Some(&v[0]),
+            Columns::Many(_) => None,
         }
     }
 }
@@ -171,7 +195,7 @@ impl Mapping {
             crate::util::toml_file::parse(text, path, "the backup.toml files under mappings/")?;
         m.check_static(path)?;
         let ems = [
-            ("business", Some(&mut m.business)),
+            ("business", m.business.as_mut()),
             ("customer", m.customer.as_mut()),
             ("reservation", m.reservation.as_mut()),
             ("payment", m.payment.as_mut()),
@@ -204,7 +228,10 @@ impl Mapping {
 
     /// The mapped entities, in dependency order.
     pub fn entities(&self) -> Vec<(Entity, &EntityMap)> {
-        let mut v = vec![(Entity::Business, &self.business)];
+        let mut v = Vec::new();
+        if let Some(b) = &self.business {
+            v.push((Entity::Business, b));
+        }
         if let Some(c) = &self.customer {
             v.push((Entity::Customer, c));
         }
@@ -316,13 +343,31 @@ impl Mapping {
             }
             let needs_business = em.currency_from_business.is_some()
                 || (self.ts_mode(em) == TsMode::Local && e != Entity::Business);
+            if self.business.is_none()
+                && e != Entity::Business
+                && !em.fields.contains_key("business_id")
+                && !em.constants.contains_key("business_id")
+            {
+                return Err(err(format!(
+                    "[{e}]: without a [business] section each row needs its business: add `business_id = \"<column>\"` to [{e}.fields] or to [{e}.constants]"
+                )));
+            }
+            if self.business.is_none() && em.currency_from_business.is_some() {
+                return Err(err(format!(
+                    "[{e}].currency_from_business needs a [business] section to read it from"
+                )));
+            }
             if needs_business && !em.fields.contains_key("business_id") {
                 return Err(err(format!(
                     "[{e}]: currency_from_business or local timestamps need fields.business_id (the column that points at the business)"
                 )));
             }
             if self.ts_mode(em) == TsMode::Local
-                && self.business.timezone_column.is_none()
+                && self
+                    .business
+                    .as_ref()
+                    .and_then(|b| b.timezone_column.as_ref())
+                    .is_none()
                 && self.timezone.is_none()
             {
                 return Err(err(format!(
@@ -367,7 +412,10 @@ impl Mapping {
                 )),
             }
         };
-        let (business_table, business_cols) = resolve(Entity::Business, &self.business)?;
+        let (business_table, business_cols) = match &self.business {
+            Some(b) => resolve(Entity::Business, b)?,
+            None => (String::new(), Vec::new()),
+        };
         let mut resolved = BTreeMap::new();
         for (e, em) in self.entities() {
             let (table, cols) = resolve(e, em)?;
@@ -386,7 +434,9 @@ impl Mapping {
             };
             check(format!("[{e}].id"), &em.id, &cols, &table)?;
             for (f, c) in &em.fields {
-                check(format!("[{e}].fields.{f}"), c, &cols, &table)?;
+                for c in c.names() {
+                    check(format!("[{e}].fields.{f}"), c, &cols, &table)?;
+                }
             }
             if let Some(c) = &em.deleted_column {
                 for c in c.names() {

@@ -408,7 +408,11 @@ pub fn import_input(
     sink: &mut dyn RecordSink,
 ) -> Result<()> {
     progress.set_length(input.size() * 2);
-    let business_name = mapping.business.table_name().to_string();
+    let business_name = mapping
+        .business
+        .as_ref()
+        .map(|b| b.table_name().to_string())
+        .unwrap_or_default();
 
     let mut summary = Summary::default();
     let mut p1 = Pass1 {
@@ -419,7 +423,7 @@ pub fn import_input(
     };
     input.scan(&mut summary, &mut p1)?;
     let resolved = mapping.validate(&summary, mapping_path)?;
-    let business_table = resolved[&Entity::Business].clone();
+    let business_table = resolved.get(&Entity::Business).cloned().unwrap_or_default();
 
     let observed_at = match snapshot_at {
         Some(s) => s.to_string(),
@@ -461,7 +465,8 @@ pub fn import_input(
             values,
             location,
         };
-        match conv.convert(Entity::Business, &mapping.business, &row) {
+        let Some(bm) = &mapping.business else { break };
+        match conv.convert(Entity::Business, bm, &row) {
             Ok((rec, partial)) => {
                 sink.record(rec)?;
                 for s in partial {

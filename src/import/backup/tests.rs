@@ -459,3 +459,58 @@ fn custom_archive_through_pg_restore() {
         assert!(e.contains("postgresql-client"), "{e}");
     }
 }
+
+/// A file of people without a business table or app ids (a contact list, FEBRL): the
+/// business is a constant, the id only names the row, a name comes from two columns, and
+/// values written with `", "` between them are trimmed.
+#[test]
+fn people_without_business_or_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let csvdir = dir.path().join("people");
+    std::fs::create_dir_all(&csvdir).unwrap();
+    std::fs::write(
+        csvdir.join("people.csv"),
+        "rec_id, given_name, surname, postcode\nrec-1-org, ann, smith, 2600\nrec-1-dup-0, , smith ,  \n",
+    )
+    .unwrap();
+    let mp = dir.path().join("people.toml");
+    std::fs::write(
+        &mp,
+        r#"trim_values = true
+[customer]
+table = "people"
+id = "rec_id"
+id_is_key = false
+constants = { business_id = "list" }
+fields = { name = ["given_name", "surname"], "attr.postcode" = "postcode" }
+"#,
+    )
+    .unwrap();
+    let m = Mapping::load(&mp).unwrap();
+    let mut sink = VecSink::default();
+    import_input(
+        &Input::CsvDir(csvdir),
+        &m,
+        &mp,
+        Some("2026-01-01T00:00:00Z"),
+        "people",
+        Path::new("incident.toml"),
+        &indicatif::ProgressBar::hidden(),
+        &mut sink,
+    )
+    .unwrap();
+    assert!(sink.skips.is_empty(), "{:?}", sink.skips);
+    let a = find(&sink, "backup:people#rec-1-org");
+    assert_eq!(text(a, "id"), None, "the id is not a key");
+    assert_eq!(text(a, "name").as_deref(), Some("ann smith"));
+    assert_eq!(text(a, "business_id").as_deref(), Some("list"));
+    assert_eq!(text(a, "attr.postcode").as_deref(), Some("2600"));
+    let b = find(&sink, "backup:people#rec-1-dup-0");
+    assert_eq!(text(b, "name").as_deref(), Some("smith"));
+    assert_eq!(text(b, "attr.postcode"), None, "blank after trimming is NULL");
+
+    // Without [business] and without a business for the rows: told what to add.
+    std::fs::write(&mp, "[customer]\ntable = \"people\"\nid = \"rec_id\"\n").unwrap();
+    let e = Mapping::load(&mp).unwrap_err().to_string();
+    assert!(e.contains("business_id") && e.contains("[customer"), "{e}");
+}
