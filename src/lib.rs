@@ -6,6 +6,7 @@
 pub mod claims;
 pub mod error;
 pub mod evaluate;
+pub mod explain;
 pub mod export;
 pub mod import;
 pub mod incident;

@@ -2,6 +2,7 @@
 //! file; nothing here knows a file format.
 
 mod evaluate;
+mod explain;
 mod export;
 mod import;
 mod merge;
@@ -41,6 +42,8 @@ pub enum Command {
     Report(report::Args),
     /// Score a recovered file against the truth of a generated incident.
     Evaluate(evaluate::Args),
+    /// Why a row of recovered.sqlite exists: the records joined, with weights, and the values chosen.
+    Explain(explain::Args),
     /// Sample incidents with their truth.
     #[command(subcommand)]
     Samples(samples::Command),
@@ -55,6 +58,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(a) => export::run(a, &ui),
         Command::Report(a) => report::run(a, &ui),
         Command::Evaluate(a) => evaluate::run(a, &ui),
+        Command::Explain(a) => explain::run(a, &ui),
         Command::Samples(c) => samples::run(c, &ui),
     }
 }

@@ -507,7 +507,11 @@ fields = { name = ["given_name", "surname"], "attr.postcode" = "postcode" }
     assert_eq!(text(a, "attr.postcode").as_deref(), Some("2600"));
     let b = find(&sink, "backup:people#rec-1-dup-0");
     assert_eq!(text(b, "name").as_deref(), Some("smith"));
-    assert_eq!(text(b, "attr.postcode"), None, "blank after trimming is NULL");
+    assert_eq!(
+        text(b, "attr.postcode"),
+        None,
+        "blank after trimming is NULL"
+    );
 
     // Without [business] and without a business for the rows: told what to add.
     std::fs::write(&mp, "[customer]\ntable = \"people\"\nid = \"rec_id\"\n").unwrap();
