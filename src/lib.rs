@@ -10,6 +10,7 @@ pub mod explain;
 pub mod export;
 pub mod import;
 pub mod incident;
+pub mod linkage;
 pub mod merge;
 pub mod pipeline;
 pub mod report;
