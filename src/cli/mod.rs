@@ -1,6 +1,7 @@
 //! Command-line definition and glue. Each subcommand's arguments and code live in its own
 //! file; nothing here knows a file format.
 
+mod bench;
 mod evaluate;
 mod explain;
 mod export;
@@ -44,6 +45,9 @@ pub enum Command {
     Evaluate(evaluate::Args),
     /// Why a row of recovered.sqlite exists: the records joined, with weights, and the values chosen.
     Explain(explain::Args),
+    /// Benchmarks of one part alone (the linkage engine), with quality figures.
+    #[command(subcommand)]
+    Bench(bench::Command),
     /// Sample incidents with their truth.
     #[command(subcommand)]
     Samples(samples::Command),
@@ -60,6 +64,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Evaluate(a) => evaluate::run(a, &ui),
         Command::Explain(a) => explain::run(a, &ui),
         Command::Samples(c) => samples::run(c, &ui),
+        Command::Bench(c) => bench::run(c, &ui),
     }
 }
 

@@ -36,6 +36,9 @@ pub struct Rule {
 
 impl Rule {
     pub fn parse(text: &str) -> Result<Rule, String> {
+        if text.trim().is_empty() {
+            return Err("an empty blocking rule".into());
+        }
         let mut parts = Vec::new();
         for part in text.split('&') {
             let mut s = part.trim();
@@ -162,6 +165,21 @@ fn apply(f: Func, v: &str, enc: &Encoders) -> Vec<String> {
     }
 }
 
+/// A candidate pair (a < b) and every rule that finds it (bit per rule); it is counted
+/// once, under its first rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Candidate {
+    pub a: u32,
+    pub b: u32,
+    pub rules: u32,
+}
+
+impl Candidate {
+    pub fn first_rule(&self) -> usize {
+        self.rules.trailing_zeros() as usize
+    }
+}
+
 /// What blocking found.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct BlockStats {
@@ -189,7 +207,7 @@ pub fn candidates(
     rules: &[Rule],
     max_block: usize,
     cross_source_only: bool,
-) -> (Vec<(u32, u32)>, BlockStats) {
+) -> (Vec<Candidate>, BlockStats) {
     let field_ix = |f: &str| table.fields.iter().position(|x| x == f);
     // keys[rule][row]
     let keys: Vec<Vec<Vec<u64>>> = rules
@@ -230,7 +248,7 @@ pub fn candidates(
         for (_, v) in list.iter().filter(|(_, v)| v.len() > max_block) {
             stats.oversized_blocks.push((rule.text.clone(), v.len()));
         }
-        let found: Vec<(u32, u32)> = list
+        let found: Vec<Candidate> = list
             .par_iter()
             .filter(|(_, v)| v.len() <= max_block)
             .flat_map_iter(|(key, members)| {
@@ -246,12 +264,20 @@ pub fn candidates(
                         if common(&keys[r][a as usize], &keys[r][b as usize]) != Some(*key) {
                             continue;
                         }
-                        if (0..r)
-                            .any(|q| common(&keys[q][a as usize], &keys[q][b as usize]).is_some())
-                        {
-                            continue;
+                        let mut rules = 0u32;
+                        for (q, kq) in keys.iter().enumerate() {
+                            if common(&kq[a as usize], &kq[b as usize]).is_some() {
+                                rules |= 1 << q;
+                            }
                         }
-                        out.push((a.min(b), a.max(b)));
+                        if rules & ((1 << r) - 1) != 0 {
+                            continue; // an earlier rule found it
+                        }
+                        out.push(Candidate {
+                            a: a.min(b),
+                            b: a.max(b),
+                            rules,
+                        });
                     }
                 }
                 out.into_iter()
@@ -304,7 +330,14 @@ mod tests {
             Rule::parse("token(name)").unwrap(),
         ];
         let (pairs, stats) = candidates(&t, &rules, 100, false);
-        assert_eq!(pairs, vec![(0, 1)]);
+        assert_eq!(
+            pairs,
+            vec![Candidate {
+                a: 0,
+                b: 1,
+                rules: 0b11
+            }]
+        );
         assert_eq!(
             stats.pairs_per_rule[1].1, 0,
             "found by the first rule already"

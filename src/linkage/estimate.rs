@@ -25,13 +25,27 @@ pub struct LevelModel {
     pub weight: f64,
 }
 
+/// What the model knows of one blocking rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleModel {
+    pub rule: String,
+    /// Share of matches among the pairs this rule finds (its training session).
+    pub lambda: f64,
+    /// Comparisons on the rule's own fields: not evidence for the pairs it found.
+    pub masked: Vec<String>,
+}
+
 /// The fitted model.
 #[derive(Debug, Clone, Serialize)]
 pub struct Model {
     /// Per comparison: field, then its levels 1.. (level 0, missing, weighs 0).
     pub comparisons: Vec<(String, Vec<LevelModel>)>,
-    /// Share of matches among candidate pairs.
+    /// Chance that two records of one scope are one entity (the prior).
     pub lambda: f64,
+    /// Share of matches among the candidate pairs.
+    pub candidate_lambda: f64,
+    /// Per blocking rule: its share of matches and the comparisons it masks.
+    pub rules: Vec<RuleModel>,
     pub em_iterations: usize,
     pub converged: bool,
     pub random_pairs: usize,
@@ -39,6 +53,7 @@ pub struct Model {
 }
 
 impl Model {
+    /// The prior log-odds of a pair, in bits.
     pub fn prior_bits(&self) -> f64 {
         (self.lambda / (1.0 - self.lambda)).log2()
     }
@@ -97,14 +112,22 @@ pub fn sample_u(
     (counts, taken)
 }
 
-/// EM over pattern counts. `u` is the sampled u (kept when `em_u` is off).
-pub fn fit(
+/// One EM session (Splink's training): the pairs one blocking rule finds, with the
+/// comparisons on the rule's own fields masked (the rule chose the pairs for agreeing
+/// on them, so they say nothing here). m of every unmasked comparison, the session's
+/// share of matches, and the session's own u are estimated: non-matches a rule finds
+/// agree more than random pairs do (two people with one name often have emails made of
+/// it), and a u that ignored this would push them into the match class. The session's u
+/// starts from the sampled u and is dropped afterwards; scoring uses the sampled u. Returns (m, λ, m
+/// evidence weight per comparison, iterations, converged).
+#[allow(clippy::type_complexity)]
+fn session(
     comps: &[Comparison],
-    patterns: &HashMap<Pattern, u64>,
-    u_sampled: Vec<Vec<f64>>,
-    random_pairs: usize,
-    settings: &Settings,
-) -> Model {
+    pats: &HashMap<Pattern, u64>,
+    mask: &[bool],
+    u: &[Vec<f64>],
+    iterations: usize,
+) -> (Vec<Vec<f64>>, f64, Vec<f64>, usize, bool) {
     let mut m: Vec<Vec<f64>> = comps
         .iter()
         .map(|c| {
@@ -116,54 +139,157 @@ pub fn fit(
             v
         })
         .collect();
-    let mut u = u_sampled.clone();
-    let mut lambda: f64 = 0.1;
-    let pats: Vec<(&Pattern, f64)> = patterns.iter().map(|(p, n)| (p, *n as f64)).collect();
-    let total: f64 = pats.iter().map(|(_, n)| n).sum();
-    let mut iterations = 0;
-    let mut converged = false;
-    if total > 0.0 {
-        for it in 0..settings.em_iterations {
-            iterations = it + 1;
-            let mut mm: Vec<Vec<f64>> = m.iter().map(|v| vec![1e-3; v.len()]).collect();
-            let mut uu: Vec<Vec<f64>> = u.iter().map(|v| vec![1e-3; v.len()]).collect();
-            let mut matched = 0.0;
-            for (p, n) in &pats {
-                let (mut lm, mut lu) = (lambda.ln(), (1.0 - lambda).ln());
-                for (c, &l) in p.iter().enumerate() {
-                    if l > 0 {
-                        lm += m[c][l as usize - 1].ln();
-                        lu += u[c][l as usize - 1].ln();
-                    }
-                }
-                let post = 1.0 / (1.0 + (lu - lm).exp());
-                matched += n * post;
-                for (c, &l) in p.iter().enumerate() {
-                    if l > 0 {
-                        mm[c][l as usize - 1] += n * post;
-                        uu[c][l as usize - 1] += n * (1.0 - post);
-                    }
+    let total: f64 = pats.values().map(|&n| n as f64).sum();
+    let mut lambda: f64 = 0.5;
+    let mut u = u.to_vec();
+    let mut mass = vec![0.0; comps.len()];
+    let (mut done, mut converged) = (0, false);
+    for it in 0..iterations {
+        done = it + 1;
+        let mut mm: Vec<Vec<f64>> = m.iter().map(|v| vec![1e-3; v.len()]).collect();
+        let mut uu: Vec<Vec<f64>> = u.iter().map(|v| vec![1e-3; v.len()]).collect();
+        let mut matched = 0.0;
+        for (p, &n) in pats {
+            let n = n as f64;
+            let (mut lm, mut lu) = (lambda.ln(), (1.0 - lambda).ln());
+            for (c, &l) in p.iter().enumerate() {
+                if l > 0 && !mask[c] {
+                    lm += m[c][l as usize - 1].ln();
+                    lu += u[c][l as usize - 1].ln();
                 }
             }
-            mm.iter_mut().for_each(|v| normalise(v));
-            uu.iter_mut().for_each(|v| normalise(v));
-            let new_lambda = (matched / total).clamp(1e-6, 1.0 - 1e-6);
-            let delta = m
-                .iter()
-                .zip(&mm)
-                .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
-                .fold((new_lambda - lambda).abs(), f64::max);
-            m = mm;
-            if settings.em_u {
-                u = uu;
-            }
-            lambda = new_lambda;
-            if delta < 1e-5 {
-                converged = true;
-                break;
+            let post = 1.0 / (1.0 + (lu - lm).exp());
+            matched += n * post;
+            for (c, &l) in p.iter().enumerate() {
+                if l > 0 && !mask[c] {
+                    mm[c][l as usize - 1] += n * post;
+                    uu[c][l as usize - 1] += n * (1.0 - post);
+                }
             }
         }
+        mass = mm.iter().map(|v| v.iter().sum()).collect();
+        mm.iter_mut().for_each(|v| normalise(v));
+        uu.iter_mut().for_each(|v| normalise(v));
+        for (c, v) in uu.into_iter().enumerate() {
+            if !mask[c] {
+                u[c] = v;
+            }
+        }
+        let new_lambda = (matched / total.max(1.0)).clamp(1e-9, 1.0 - 1e-9);
+        let delta = m
+            .iter()
+            .zip(&mm)
+            .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
+            .fold((new_lambda - lambda).abs(), f64::max);
+        m = mm;
+        lambda = new_lambda;
+        if delta < 1e-6 {
+            converged = true;
+            break;
+        }
     }
+    for (c, w) in mass.iter_mut().enumerate() {
+        if mask[c] {
+            *w = 0.0;
+        }
+    }
+    (m, lambda, mass, done, converged)
+}
+
+/// Fits the model. `sessions[r]` holds the patterns of every pair rule `r` finds (found
+/// by earlier rules too), `masks[r]` the comparisons on rule `r`'s fields. m of each
+/// comparison is the average of the sessions that did not mask it, weighted by the
+/// matches they saw. λ, the chance that two records of one scope are one, comes from the
+/// deduplicated candidates (`all`), with m and u fixed, over `total_pairs` (every pair
+/// of a scope): blocking selects pairs by their comparisons, so a pair's probability
+/// among all pairs is its probability among the candidates too.
+#[allow(clippy::too_many_arguments)]
+pub fn fit(
+    comps: &[Comparison],
+    sessions: &[HashMap<Pattern, u64>],
+    masks: &[Vec<bool>],
+    rule_names: &[String],
+    all: &HashMap<Pattern, u64>,
+    total_pairs: f64,
+    u: Vec<Vec<f64>>,
+    random_pairs: usize,
+    settings: &Settings,
+) -> Model {
+    let mut m_sum: Vec<Vec<f64>> = comps
+        .iter()
+        .map(|c| vec![0.0; level_count(c.kind) - 1])
+        .collect();
+    let mut m_mass = vec![0.0; comps.len()];
+    let mut rules = Vec::new();
+    let (mut iterations, mut converged) = (0, true);
+    for (r, pats) in sessions.iter().enumerate() {
+        if pats.is_empty() {
+            rules.push(RuleModel {
+                rule: rule_names[r].clone(),
+                lambda: 0.0,
+                masked: Vec::new(),
+            });
+            continue;
+        }
+        let (m, lambda, mass, it, conv) =
+            session(comps, pats, &masks[r], &u, settings.em_iterations);
+        iterations = iterations.max(it);
+        converged &= conv;
+        for c in 0..comps.len() {
+            for (l, x) in m[c].iter().enumerate() {
+                m_sum[c][l] += x * mass[c];
+            }
+            m_mass[c] += mass[c];
+        }
+        rules.push(RuleModel {
+            rule: rule_names[r].clone(),
+            lambda,
+            masked: comps
+                .iter()
+                .zip(&masks[r])
+                .filter(|(_, m)| **m)
+                .map(|(c, _)| c.field.clone())
+                .collect(),
+        });
+    }
+    // A comparison no session could learn (every rule blocks on it): m stays at a
+    // cautious prior (mostly exact), reported as such in the weights.
+    let m: Vec<Vec<f64>> = m_sum
+        .into_iter()
+        .zip(&m_mass)
+        .map(|(mut v, &mass)| {
+            if mass <= 0.0 {
+                let k = v.len();
+                v = vec![0.1 / (k.max(2) - 1) as f64; k];
+                v[0] = 0.9;
+            }
+            normalise(&mut v);
+            v
+        })
+        .collect();
+    // λ among the candidates, m and u fixed.
+    let n_cand: f64 = all.values().map(|&n| n as f64).sum();
+    let mut lc: f64 = 0.1;
+    for _ in 0..settings.em_iterations {
+        let mut matched = 0.0;
+        for (p, &n) in all {
+            let (mut lm, mut lu) = (lc.ln(), (1.0 - lc).ln());
+            for (c, &l) in p.iter().enumerate() {
+                if l > 0 {
+                    lm += m[c][l as usize - 1].ln();
+                    lu += u[c][l as usize - 1].ln();
+                }
+            }
+            matched += n as f64 / (1.0 + (lu - lm).exp());
+        }
+        let new = (matched / n_cand.max(1.0)).clamp(1e-9, 1.0 - 1e-9);
+        let d = (new - lc).abs();
+        lc = new;
+        if d < 1e-7 {
+            break;
+        }
+    }
+    let lambda = (lc * n_cand / total_pairs.max(n_cand).max(1.0)).clamp(1e-12, 0.5);
     let comparisons = comps
         .iter()
         .enumerate()
@@ -184,10 +310,12 @@ pub fn fit(
     Model {
         comparisons,
         lambda,
+        candidate_lambda: lc,
+        rules,
         em_iterations: iterations,
         converged,
         random_pairs,
-        distinct_patterns: patterns.len(),
+        distinct_patterns: all.len(),
     }
 }
 
@@ -203,35 +331,43 @@ mod tests {
 
     #[test]
     fn em_separates_matches_from_non_matches() {
-        let comps = vec![
-            Comparison {
-                field: "a".into(),
+        let comps: Vec<Comparison> = ["a", "b", "c"]
+            .iter()
+            .map(|f| Comparison {
+                field: f.to_string(),
                 kind: Kind::Exact,
                 tf: false,
-            },
-            Comparison {
-                field: "b".into(),
-                kind: Kind::Exact,
-                tf: false,
-            },
-        ];
-        // 100 pairs agree on both (matches), most disagree on both, a few on one.
-        let mut pats = HashMap::new();
-        pats.insert(vec![1, 1], 100);
-        pats.insert(vec![1, 2], 25);
-        pats.insert(vec![2, 1], 25);
-        pats.insert(vec![2, 2], 850);
-        let u = vec![vec![0.03, 0.97], vec![0.03, 0.97]];
-        // u as sampled: two binary comparisons cannot identify u among candidates too.
-        let settings = Settings {
-            em_u: false,
-            ..Settings::default()
-        };
-        let model = fit(&comps, &pats, u, 1000, &settings);
-        assert!(model.weight(0, 1) > 0.0 && model.weight(0, 2) < 0.0);
-        let both = model.prior_bits() + model.weight(0, 1) + model.weight(1, 1);
-        let one = model.prior_bits() + model.weight(0, 1) + model.weight(1, 2);
-        assert!(probability(both) > 0.9, "{}", probability(both));
-        assert!(probability(one) < 0.1, "{}", probability(one));
+            })
+            .collect();
+        // Blocked on a: 100 matches agree on b and c, 900 non-matches mostly disagree.
+        let mut on_a = HashMap::new();
+        on_a.insert(vec![1, 1, 1], 100);
+        on_a.insert(vec![1, 1, 2], 20);
+        on_a.insert(vec![1, 2, 1], 20);
+        on_a.insert(vec![1, 2, 2], 860);
+        let u = vec![vec![0.03, 0.97]; 3];
+        let masks = vec![vec![true, false, false]];
+        let model = fit(
+            &comps,
+            &[on_a.clone()],
+            &masks,
+            &["a".into()],
+            &on_a,
+            100_000.0,
+            u,
+            1000,
+            &Settings::default(),
+        );
+        assert!(
+            (model.rules[0].lambda - 0.1).abs() < 0.03,
+            "{}",
+            model.rules[0].lambda
+        );
+        assert!(model.weight(1, 1) > 3.0 && model.weight(1, 2) < -2.0);
+        let all_agree = model.prior_bits() + (0..3).map(|c| model.weight(c, 1)).sum::<f64>();
+        let a_only =
+            model.prior_bits() + model.weight(0, 1) + model.weight(1, 2) + model.weight(2, 2);
+        assert!(probability(all_agree) > 0.9, "{}", probability(all_agree));
+        assert!(probability(a_only) < 0.1, "{}", probability(a_only));
     }
 }

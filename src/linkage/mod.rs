@@ -136,6 +136,24 @@ impl Tf {
     }
 }
 
+/// Every pair a scope holds (across sources only, for `link_only`): the space the prior
+/// is a share of.
+fn total_pairs(rows: &[Row], cross_only: bool) -> f64 {
+    let mut scope: HashMap<u32, f64> = HashMap::new();
+    let mut scope_source: HashMap<(u32, u32), f64> = HashMap::new();
+    for r in rows {
+        *scope.entry(r.scope).or_default() += 1.0;
+        *scope_source.entry((r.scope, r.source)).or_default() += 1.0;
+    }
+    if cross_only {
+        let all: f64 = scope.values().map(|n| n * n).sum();
+        let same: f64 = scope_source.values().map(|n| n * n).sum();
+        (all - same) / 2.0
+    } else {
+        scope.values().map(|n| n * (n - 1.0) / 2.0).sum()
+    }
+}
+
 /// Links the rows of `table`.
 pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
     settings.validate()?;
@@ -210,38 +228,80 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
     );
     let patterns: Vec<Pattern> = pairs
         .par_iter()
-        .map(|&(a, b)| levels(a as usize, b as usize))
+        .map(|c| levels(c.a as usize, c.b as usize))
         .collect();
-    let counts: HashMap<Pattern, u64> = patterns
+    // Training sessions: every pair a rule finds, whichever rule it is counted under.
+    let nrules = rules.len();
+    let (sessions, all) = pairs
         .par_iter()
-        .fold(HashMap::new, |mut m: HashMap<Pattern, u64>, p| {
-            *m.entry(p.clone()).or_default() += 1;
-            m
+        .zip(&patterns)
+        .fold(
+            || (vec![HashMap::new(); nrules], HashMap::new()),
+            |(mut s, mut all): (Vec<HashMap<Pattern, u64>>, HashMap<Pattern, u64>), (c, p)| {
+                for (r, sess) in s.iter_mut().enumerate() {
+                    if c.rules & (1 << r) != 0 {
+                        *sess.entry(p.clone()).or_default() += 1;
+                    }
+                }
+                *all.entry(p.clone()).or_default() += 1;
+                (s, all)
+            },
+        )
+        .reduce(
+            || (vec![HashMap::new(); nrules], HashMap::new()),
+            |(mut s, mut all), (s2, all2)| {
+                for (a, b) in s.iter_mut().zip(s2) {
+                    for (k, v) in b {
+                        *a.entry(k).or_default() += v;
+                    }
+                }
+                for (k, v) in all2 {
+                    *all.entry(k).or_default() += v;
+                }
+                (s, all)
+            },
+        );
+    let masks: Vec<Vec<bool>> = rules
+        .iter()
+        .map(|r| {
+            comps
+                .iter()
+                .map(|c| r.fields().any(|f| f == c.field))
+                .collect()
         })
-        .reduce(HashMap::new, |mut a, b| {
-            for (k, v) in b {
-                *a.entry(k).or_default() += v;
-            }
-            a
-        });
-    let model = estimate::fit(comps, &counts, u, random_pairs, settings);
-    let prior = model.prior_bits();
+        .collect();
+    let model = estimate::fit(
+        comps,
+        &sessions,
+        &masks,
+        &settings.blocking,
+        &all,
+        total_pairs(rows, cross_only),
+        u,
+        random_pairs,
+        settings,
+    );
     let tf_bits = |c: usize, a: usize, l: u8| -> f64 {
         match (&tfs[c], l, &prep[c][a]) {
             (Some(tf), 1, Some(p)) => tf.adjust(&p.s),
             _ => 0.0,
         }
     };
+    let prior = model.prior_bits();
     let scored: Vec<cluster::Scored> = pairs
         .par_iter()
         .zip(&patterns)
-        .map(|(&(a, b), p)| {
+        .map(|(c, p)| {
             let bits = prior
                 + p.iter()
                     .enumerate()
-                    .map(|(c, &l)| model.weight(c, l) + tf_bits(c, a as usize, l))
+                    .map(|(k, &l)| model.weight(k, l) + tf_bits(k, c.a as usize, l))
                     .sum::<f64>();
-            cluster::Scored { a, b, bits }
+            cluster::Scored {
+                a: c.a,
+                b: c.b,
+                bits,
+            }
         })
         .collect();
     let threshold_bits = (settings.threshold / (1.0 - settings.threshold).max(1e-12)).log2();
@@ -267,19 +327,22 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         .iter()
         .map(|&i| {
             let s = scored[i];
-            let evidence = patterns[i]
-                .iter()
-                .enumerate()
-                .map(|(c, &l)| Evidence {
-                    comparison: comps[c].field.clone(),
-                    level: if l == 0 {
-                        "missing".into()
-                    } else {
-                        model.comparisons[c].1[l as usize - 1].label.to_string()
-                    },
-                    weight: model.weight(c, l) + tf_bits(c, s.a as usize, l),
-                })
-                .collect();
+            let mut evidence = vec![Evidence {
+                comparison: "prior".into(),
+                level: format!(
+                    "two records of one scope (found by `{}`)",
+                    settings.blocking[pairs[i].first_rule()]
+                ),
+                weight: prior,
+            }];
+            evidence.extend(patterns[i].iter().enumerate().map(|(c, &l)| Evidence {
+                comparison: comps[c].field.clone(),
+                level: match l {
+                    0 => "missing".into(),
+                    _ => model.comparisons[c].1[l as usize - 1].label.to_string(),
+                },
+                weight: model.weight(c, l) + tf_bits(c, s.a as usize, l),
+            }));
             Link {
                 a: s.a,
                 b: s.b,

@@ -75,8 +75,6 @@ pub struct Settings {
     /// Random pairs sampled to estimate u (how often non-matches agree).
     pub u_sample_pairs: usize,
     pub em_iterations: usize,
-    /// Re-estimate u by EM on the candidate pairs too (else u stays as sampled).
-    pub em_u: bool,
     pub seed: u64,
 }
 
@@ -92,7 +90,6 @@ impl Default for Settings {
             max_block_size: 1000,
             u_sample_pairs: 200_000,
             em_iterations: 30,
-            em_u: true,
             seed: 7,
         }
     }
@@ -132,6 +129,9 @@ impl Settings {
                 "linkage needs at least one blocking rule (else every pair would be compared)"
                     .into(),
             );
+        }
+        if self.blocking.len() > 32 {
+            return Err("at most 32 blocking rules".into());
         }
         for r in &self.blocking {
             super::block::Rule::parse(r)?;

@@ -11,6 +11,7 @@ pub mod calibrate;
 pub mod kelpie;
 pub mod mail;
 pub mod pedalry;
+pub mod people;
 pub mod simulate;
 pub mod stripe;
 pub mod truth;
