@@ -1092,13 +1092,16 @@ fn simulate_generic(businesses: usize, seed: u64, flavour: Flavour, density: Den
                 let final_v = versions.last().unwrap().clone();
 
                 // Payments.
-                if status != ReservationStatus::Pending {
+                // At mission density every booking is paid when made, a pending one too
+                // (prepaid), so payments keep up with bookings.
+                let mission = density == Density::Mission;
+                if status != ReservationStatus::Pending || mission {
                     let method = if b.stripe_account.is_none() {
                         Some(Method::Cash)
                     } else {
-                        match rng.gen_range(0..100) {
-                            0..=4 => Some(Method::Cash),
-                            5..=92 => Some(Method::Card),
+                        match (rng.gen_range(0..100), mission) {
+                            (0..=4, false) | (0..=2, true) => Some(Method::Cash),
+                            (5..=92, false) | (_, true) => Some(Method::Card),
                             _ => None,
                         }
                     };
@@ -1293,6 +1296,19 @@ pub(crate) fn serial_ids(times: impl Iterator<Item = Timestamp>) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mission_density_scales_each_business() {
+        for flavour in [Flavour::Bookly, Flavour::Kelpie, Flavour::Pedalry] {
+            let cur = simulate(30, 3, flavour);
+            let mis = simulate_at(30, 3, flavour, Density::Mission);
+            assert_eq!(cur.businesses.len(), mis.businesses.len());
+            let per_biz = mis.customers.len() as f64 / mis.businesses.len() as f64;
+            let per_cust = mis.reservations.len() as f64 / mis.customers.len() as f64;
+            assert!((60.0..130.0).contains(&per_biz), "{flavour:?}: {per_biz}");
+            assert!((1.5..2.6).contains(&per_cust), "{flavour:?}: {per_cust}");
+        }
+    }
 
     #[test]
     fn same_seed_same_world() {
