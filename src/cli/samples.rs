@@ -57,6 +57,10 @@ pub struct GenerateArgs {
     /// Which sample app the wreckage comes from: bookly, tablehop, kelpie or pedalry.
     #[arg(long, default_value = "bookly")]
     pub flavour: String,
+    /// How much each business holds: `current` (about 19 customers and 86 reservations a
+    /// business) or `mission` (about 91 customers, 184 reservations and 184 payments).
+    #[arg(long, default_value = "current")]
+    pub density: String,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -137,6 +141,9 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
                     a.flavour
                 )
             })?;
+            let density = samples::simulate::Density::parse(&a.density).ok_or_else(|| {
+                anyhow::anyhow!("--density {:?}: use current or mission", a.density)
+            })?;
             if a.businesses == 0 {
                 anyhow::bail!("--businesses must be at least 1");
             }
@@ -151,6 +158,7 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
                 businesses: a.businesses,
                 seed: a.seed,
                 flavour,
+                density,
                 out: a.out.clone(),
                 real_pg_dump: !a.no_real_pg_dump,
                 mapping_dir: a.mapping_dir,

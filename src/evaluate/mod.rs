@@ -12,8 +12,17 @@
 //!    matching of the table they point at (a recovered business `rec_1f..` matched to truth
 //!    business 7 counts as 7).
 //!
+//! A truth file may add table `customer_aliases (customer_id, kind, value)`: other emails
+//! (`kind = 'email'`) and Stripe customer ids (`'stripe_customer'`) under which the sources
+//! show that customer (a generated incident's habits). They are further natural keys of the
+//! truth customer, after its own, so a row found under an alias is that customer (or its
+//! duplicate), not a phantom.
+//!
 //! Rows matched by id are taken first; rows matched by natural key are then taken in order
-//! of decreasing confidence (then id). A recovered row whose truth row is already taken is a
+//! of decreasing confidence (then id). When a key names several truth rows (a family sharing
+//! one email), a recovered row takes, among the rows its keys name that are not yet taken,
+//! first a row that one of its keys names alone (its Stripe customer), else the first in
+//! key order. A recovered row whose truth row is already taken is a
 //! **duplicate**; one that matches nothing is a **phantom**.
 //!
 //! # Scores
@@ -314,6 +323,34 @@ struct Tables {
     /// Per table: recovered id -> truth id, for every matched recovered row.
     id_map: Vec<HashMap<String, String>>,
     matching: Vec<Matching>,
+    /// Truth customer id -> its aliases `(kind, value)` (table `customer_aliases`).
+    aliases: HashMap<String, Vec<(String, String)>>,
+}
+
+/// The truth's `customer_aliases`, if it has that table.
+fn read_aliases(conn: &Connection) -> HashMap<String, Vec<(String, String)>> {
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let Ok(mut st) = conn.prepare("SELECT customer_id, kind, value FROM customer_aliases") else {
+        return out;
+    };
+    let Ok(rows) = st.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    }) else {
+        return out;
+    };
+    for (id, kind, value) in rows.flatten() {
+        let value = if kind == "email" {
+            value.trim().to_lowercase()
+        } else {
+            value.trim().to_string()
+        };
+        out.entry(id).or_default().push((kind, value));
+    }
+    out
 }
 
 fn entity_index(e: Entity) -> usize {
@@ -397,10 +434,26 @@ impl Tables {
             .enumerate()
             .map(|(i, r)| (r.id.as_str(), i))
             .collect();
-        let mut by_key: HashMap<String, usize> = HashMap::new();
+        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, t) in truth.iter().enumerate() {
             for k in self.natural_key(e, t, false) {
-                by_key.entry(k).or_insert(i);
+                by_key.entry(k).or_default().push(i);
+            }
+        }
+        if e == Entity::Customer {
+            // Aliases after every row's own keys: a key of its own wins over an alias.
+            for (i, t) in truth.iter().enumerate() {
+                for (kind, v) in self.aliases.get(&t.id).into_iter().flatten() {
+                    let k = match (kind.as_str(), t.get("business_id")) {
+                        ("email", Some(b)) => format!("{b}\u{0}{v}"),
+                        ("stripe_customer", _) => format!("cus\u{0}{v}"),
+                        _ => continue,
+                    };
+                    let list = by_key.entry(k).or_default();
+                    if !list.contains(&i) {
+                        list.push(i);
+                    }
+                }
             }
         }
         let mut taken = vec![false; truth.len()];
@@ -424,7 +477,23 @@ impl Tables {
         });
         for ri in rest {
             let keys = self.natural_key(e, &rec[ri], true);
-            if let Some(ti) = keys.iter().find_map(|k| by_key.get(k).copied()) {
+            // A free row a key names alone, else any free candidate, else (a duplicate) the
+            // first candidate of the first key.
+            let lists: Vec<&Vec<usize>> = keys.iter().filter_map(|k| by_key.get(k)).collect();
+            let alone = lists
+                .iter()
+                .filter(|l| l.len() == 1)
+                .map(|l| l[0])
+                .find(|&ti| !taken[ti]);
+            let free = alone.or_else(|| {
+                lists
+                    .iter()
+                    .copied()
+                    .flatten()
+                    .copied()
+                    .find(|&ti| !taken[ti])
+            });
+            if let Some(ti) = free.or_else(|| lists.first().and_then(|l| l.first().copied())) {
                 let first = !taken[ti];
                 taken[ti] = true;
                 if first {
@@ -554,6 +623,7 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
         rec: Vec::new(),
         id_map: vec![HashMap::new(); 4],
         matching: vec![Vec::new(); 4],
+        aliases: read_aliases(&tc),
     };
     for e in Entity::ALL {
         t.truth.push(read_table(&tc, truth, e)?);
@@ -956,6 +1026,52 @@ INSERT INTO payments VALUES ('1001','1','rec_c1','101','stripe','ch_2',6400,6500
         assert!((cal.ece - expect).abs() < 1e-12 && cal.ece > 0.1);
         let text = render_text(&ev);
         assert!(text.contains("ECE"), "{text}");
+    }
+
+    #[test]
+    fn aliases_make_duplicates_and_a_shared_email_keeps_two_people() {
+        let dir = tempfile::tempdir().unwrap();
+        // Customer 11 (Zoë) is also known as zoe+spa@x.org and cus_Z2; customer 13 (Max)
+        // shares the email of customer 10 (a family).
+        let t = db(
+            dir.path(),
+            "t.sqlite",
+            &format!(
+                "{TRUTH}
+INSERT INTO customers VALUES ('13','1','Max Müller','jose@x.org',NULL,'cus_3','2026-01-04T10:00:00Z',1,'backup');
+CREATE TABLE customer_aliases (customer_id TEXT, kind TEXT, value TEXT);
+INSERT INTO customer_aliases VALUES ('11','email','Zoe+Spa@x.org');
+INSERT INTO customer_aliases VALUES ('11','stripe_customer','cus_Z2');
+"
+            ),
+        );
+        // Zoë found under her alias email and under her second Stripe customer: one match,
+        // one duplicate. The family kept apart (no ids): two matches. Taro by id.
+        let r = db(
+            dir.path(),
+            "r.sqlite",
+            r#"
+INSERT INTO businesses VALUES ('1','Lumen Hair Studio','hello@lumen.com','acct_A',1,'backup');
+INSERT INTO customers VALUES ('rec_z1','1','Zoë','zoe+spa@x.org',NULL,NULL,NULL,0.9,'stripe');
+INSERT INTO customers VALUES ('rec_z2','1','Zoe',NULL,NULL,'cus_Z2',NULL,0.8,'stripe');
+INSERT INTO customers VALUES ('rec_j','1','José Müller','jose@x.org',NULL,'cus_1',NULL,0.9,'stripe');
+INSERT INTO customers VALUES ('rec_m','1','Max Müller','jose@x.org',NULL,'cus_3',NULL,0.9,'stripe');
+INSERT INTO customers VALUES ('12','2','山田太郎','taro@x.jp',NULL,NULL,NULL,1,'backup');
+"#,
+        );
+        let ev = evaluate(&t, &r).unwrap();
+        let c = table(&ev, "customers");
+        assert_eq!((c.matched, c.duplicates, c.phantoms), (4, 1, 0));
+        // Merged into one row, the family is one person found and one lost.
+        let r2 = db(
+            dir.path(),
+            "r2.sqlite",
+            r#"
+INSERT INTO customers VALUES ('rec_j','1','José Müller','jose@x.org',NULL,'cus_1',NULL,0.9,'stripe');
+"#,
+        );
+        let c = table(&evaluate(&t, &r2).unwrap(), "customers").clone();
+        assert_eq!((c.matched, c.duplicates, c.phantoms), (1, 0, 0));
     }
 
     #[test]

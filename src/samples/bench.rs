@@ -56,6 +56,7 @@ pub fn run(businesses: usize, seed: u64, flavour: Flavour, work: &Path) -> Resul
         businesses,
         seed,
         flavour,
+        density: Default::default(),
         out: inc_dir.clone(),
         real_pg_dump: false,
         mapping_dir: None,

@@ -29,6 +29,7 @@ pub fn measure(
                 businesses,
                 seed,
                 flavour,
+                density: Default::default(),
                 out: inc.clone(),
                 real_pg_dump: false,
                 mapping_dir: None,

@@ -823,7 +823,17 @@ fn stripe_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>>
     let b = *ctx.biz.get(&p.business_id)?;
     let acct = b.stripe_account.as_deref()?;
     let c = p.customer_id.and_then(|id| ctx.cust.get(&id).copied());
-    let email = c.and_then(|c| c.email.as_deref())?;
+    let own = c.and_then(|c| c.email.as_deref())?;
+    // Stripe mails the address the charge holds (see [`super::habits`]).
+    let w = ctx.world;
+    let habit = c.and_then(|c| {
+        super::habits::charge_email(w.seed, c, &b.country, p.created_at, w.incident_at)
+    });
+    let email: &str = match &habit {
+        Some(Some(e)) => e,
+        Some(None) => return None,
+        None => own,
+    };
     let tz = zone(b);
     let receipt = p.receipt_number.as_deref()?;
     let last4 = p.card_last4.as_deref().unwrap_or("4242");

@@ -8,6 +8,7 @@
 pub mod backup;
 pub mod bench;
 pub mod calibrate;
+pub mod habits;
 pub mod kelpie;
 pub mod mail;
 pub mod pedalry;
@@ -28,6 +29,8 @@ pub struct GenerateOptions {
     pub businesses: usize,
     pub seed: u64,
     pub flavour: world::Flavour,
+    /// How much each business holds.
+    pub density: simulate::Density,
     pub out: PathBuf,
     /// Use a real PostgreSQL (initdb + pg_dump) when one is installed.
     pub real_pg_dump: bool,
@@ -105,7 +108,7 @@ pub fn mapping_files(flavour: world::Flavour) -> [(&'static str, &'static str); 
 
 /// The world `generate` would render for these options (for tests and tools).
 pub fn generate_world(opts: &GenerateOptions) -> world::World {
-    simulate::simulate(opts.businesses, opts.seed, opts.flavour)
+    simulate::simulate_at(opts.businesses, opts.seed, opts.flavour, opts.density)
 }
 
 fn toml_str(s: &str) -> String {
@@ -185,6 +188,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary> {
     let w = generate_world(opts);
     let rec = truth::truth(&w);
     crate::export::sqlite::write(&rec, &out.join("truth.sqlite"))?;
+    truth::write_aliases(&w, &out.join("truth.sqlite"))?;
     for d in ["backup", "stripe", "mail"] {
         mkdir(&out.join(d))?;
     }
@@ -255,6 +259,7 @@ mod tests {
             businesses: 4,
             seed: 42,
             flavour: world::Flavour::Bookly,
+            density: Default::default(),
             out: dir.to_path_buf(),
             real_pg_dump: false,
             mapping_dir,

@@ -764,12 +764,62 @@ fn reference(rng: &mut ChaCha8Rng, flavour: Flavour, used: &mut BTreeSet<String>
 
 /// A deterministic world: the same `(businesses, seed, flavour)` always gives the same world.
 pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
-    if flavour == Flavour::Kelpie {
-        return super::kelpie::simulate(businesses, seed);
+    simulate_at(businesses, seed, flavour, Density::Current)
+}
+
+/// How big each business is: its customers and their bookings. The number of businesses is
+/// the caller's; a density scales what each of them holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Density {
+    /// About 19 customers and 86 reservations a business (bookly).
+    #[default]
+    Current,
+    /// The density of the mission's own data: about 91 customers, 184 reservations and 184
+    /// payments a business (1,600 businesses: ~146k customers, ~295k reservations, ~294k
+    /// payments). More customers, fewer bookings each, nearly every booking paid.
+    Mission,
+}
+
+impl Density {
+    pub fn name(self) -> &'static str {
+        match self {
+            Density::Current => "current",
+            Density::Mission => "mission",
+        }
     }
-    if flavour == Flavour::Pedalry {
-        return super::pedalry::simulate(businesses, seed);
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "current" => Some(Density::Current),
+            "mission" => Some(Density::Mission),
+            _ => None,
+        }
     }
+    /// Customers of a business from its count at the current density; `scale` is the
+    /// flavour's mission factor.
+    pub(crate) fn customers(self, n: usize, scale: f64) -> usize {
+        match self {
+            Density::Current => n,
+            Density::Mission => ((n as f64) * scale).round() as usize,
+        }
+    }
+}
+
+/// Mission density: customers per business against the current density.
+const CUSTOMER_SCALE: f64 = 4.87;
+
+/// The world of `businesses` businesses at `density`, with the habits of real people
+/// ([`super::habits`]) in it.
+pub fn simulate_at(businesses: usize, seed: u64, flavour: Flavour, density: Density) -> World {
+    let mut w = match flavour {
+        Flavour::Kelpie => super::kelpie::simulate_at(businesses, seed, density),
+        Flavour::Pedalry => super::pedalry::simulate_at(businesses, seed, density),
+        _ => simulate_generic(businesses, seed, flavour, density),
+    };
+    super::habits::apply(&mut w);
+    w
+}
+
+fn simulate_generic(businesses: usize, seed: u64, flavour: Flavour, density: Density) -> World {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let incident = incident_at();
     let backup = backup_at(incident);
@@ -861,9 +911,12 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
     for plan in &plans {
         let b = &plan.biz;
         let size_factor: f64 = rng.gen_range(0.6..1.6);
-        let n_customers = ((rng.gen_range(10..=25) as f64) * size_factor)
-            .round()
-            .max(3.0) as usize;
+        let n_customers = density.customers(
+            ((rng.gen_range(10..=25) as f64) * size_factor)
+                .round()
+                .max(3.0) as usize,
+            CUSTOMER_SCALE,
+        );
         let start = (b.created_at + Duration::days(1)).max(history_start);
         let mut emails = BTreeSet::new();
         for _ in 0..n_customers {
@@ -906,7 +959,10 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                 ..Default::default()
             });
             let mut has_card = false;
-            let n_res = rng.gen_range(3..=6);
+            let n_res = match density {
+                Density::Current => rng.gen_range(3..=6),
+                Density::Mission => rng.gen_range(1..=3),
+            };
             for k in 0..n_res {
                 let res_idx = reservations.len() as i64;
                 let r_created = if k == 0 {
@@ -1036,13 +1092,16 @@ pub fn simulate(businesses: usize, seed: u64, flavour: Flavour) -> World {
                 let final_v = versions.last().unwrap().clone();
 
                 // Payments.
-                if status != ReservationStatus::Pending {
+                // At mission density every booking is paid when made, a pending one too
+                // (prepaid), so payments keep up with bookings.
+                let mission = density == Density::Mission;
+                if status != ReservationStatus::Pending || mission {
                     let method = if b.stripe_account.is_none() {
                         Some(Method::Cash)
                     } else {
-                        match rng.gen_range(0..100) {
-                            0..=4 => Some(Method::Cash),
-                            5..=92 => Some(Method::Card),
+                        match (rng.gen_range(0..100), mission) {
+                            (0..=4, false) | (0..=2, true) => Some(Method::Cash),
+                            (5..=92, false) | (_, true) => Some(Method::Card),
                             _ => None,
                         }
                     };
@@ -1237,6 +1296,19 @@ pub(crate) fn serial_ids(times: impl Iterator<Item = Timestamp>) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mission_density_scales_each_business() {
+        for flavour in [Flavour::Bookly, Flavour::Kelpie, Flavour::Pedalry] {
+            let cur = simulate(30, 3, flavour);
+            let mis = simulate_at(30, 3, flavour, Density::Mission);
+            assert_eq!(cur.businesses.len(), mis.businesses.len());
+            let per_biz = mis.customers.len() as f64 / mis.businesses.len() as f64;
+            let per_cust = mis.reservations.len() as f64 / mis.customers.len() as f64;
+            assert!((60.0..130.0).contains(&per_biz), "{flavour:?}: {per_biz}");
+            assert!((1.5..2.6).contains(&per_cust), "{flavour:?}: {per_cust}");
+        }
+    }
 
     #[test]
     fn same_seed_same_world() {

@@ -19,6 +19,7 @@
 //! The whole directory is written beside the destination and renamed into place at the end,
 //! so a failed run leaves no half-written `stripe/`.
 
+use super::habits;
 use super::world::{amount_refunded, Business, Customer, Flavour, Payment, Reservation, World};
 use crate::error::{Error, Result};
 use crate::import::stripe::layout;
@@ -256,6 +257,7 @@ fn title(s: &str) -> String {
 }
 
 /// How a customer looks in Stripe (as typed at checkout).
+#[derive(Debug, Clone)]
 pub(crate) struct Shown {
     pub(crate) name: String,
     pub(crate) email: Option<String>,
@@ -350,7 +352,8 @@ fn render_account(idx: &Index<'_>, b: &Business, root: &Path) -> Result<(i64, St
             .get(&c.id)
             .map(|f| *f - chrono::Duration::seconds(rng.gen_range(2..40)))
             .unwrap_or(c.created_at);
-        let sh = shown(&mut rng, c);
+        let mut sh = shown(&mut rng, c);
+        habits::stripe_shown(world.seed, c, &b.country, &mut sh);
         let with_md = rng.gen_bool(0.9);
         if created <= t {
             let mut md = Map::new();
@@ -387,6 +390,9 @@ fn render_account(idx: &Index<'_>, b: &Business, root: &Path) -> Result<(i64, St
                 ));
             }
         }
+        if let Some(r) = habits::returning(world.seed, c, t) {
+            customer_objs.push(habits::returning_json(&r, c, &b.currency));
+        }
         shown_of.insert(c.id, sh);
     }
 
@@ -405,6 +411,8 @@ fn render_account(idx: &Index<'_>, b: &Business, root: &Path) -> Result<(i64, St
             .and_then(|r| idx.reservations.get(&r).copied());
         let cust = p.customer_id.and_then(|c| customer_by_id.get(&c).copied());
         let sh = p.customer_id.and_then(|c| shown_of.get(&c));
+        let habit_sh = cust.and_then(|c| habits::charge_shown(world.seed, c, p, t, sh));
+        let sh = habit_sh.as_ref().or(sh);
         let old_era = p.created_at < old_era_before;
         let mut md = Map::new();
         if !p.metadata_missing {
@@ -449,7 +457,10 @@ fn render_account(idx: &Index<'_>, b: &Business, root: &Path) -> Result<(i64, St
             }
             _ => plain,
         };
-        let stripe_cus = cust.and_then(|c| c.stripe_customer.clone());
+        let stripe_cus = cust.and_then(|c| {
+            habits::charge_customer(world.seed, c, p.created_at, t)
+                .or_else(|| c.stripe_customer.clone())
+        });
         let charge = charge_json(
             &mut rng,
             b,

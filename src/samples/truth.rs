@@ -322,10 +322,53 @@ pub fn reservation_status_counts(rec: &Recovered) -> BTreeMap<String, usize> {
     m
 }
 
-/// Writes the truth of `world` to `path` in the contract schema.
+/// Writes the truth of `world` to `path` in the contract schema, with its aliases.
 pub fn write_truth(world: &World, path: &Path) -> Result<()> {
     let rec = truth(world);
-    crate::export::sqlite::write(&rec, path)
+    crate::export::sqlite::write(&rec, path)?;
+    write_aliases(world, path)
+}
+
+/// Adds table `customer_aliases (customer_id, kind, value)` to the truth file at `path`: the
+/// other emails (`kind = 'email'`, lowercased) and Stripe customer ids (`'stripe_customer'`)
+/// under which the sources show a truth customer (the habits of [`super::habits`], Stripe
+/// duplicates). Not part of the contract: it says which records are which customer, so an
+/// evaluation can count a row found under an alias as a duplicate of that customer.
+pub fn write_aliases(world: &World, path: &Path) -> Result<()> {
+    let t = world.incident_at;
+    let live: BTreeSet<i64> = world
+        .customers
+        .iter()
+        .filter(|c| c.created_at <= t && c.deleted_at.is_none_or(|d| d > t))
+        .filter(|c| c.erased_at.is_none_or(|e| e > t))
+        .map(|c| c.id)
+        .collect();
+    let err = |e: rusqlite::Error| crate::error::Error::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
+    let mut conn = rusqlite::Connection::open(path).map_err(err)?;
+    let tx = conn.transaction().map_err(err)?;
+    tx.execute_batch(
+        "CREATE TABLE customer_aliases (customer_id TEXT NOT NULL, kind TEXT NOT NULL, \
+         value TEXT NOT NULL);",
+    )
+    .map_err(err)?;
+    {
+        let mut ins = tx
+            .prepare("INSERT INTO customer_aliases (customer_id, kind, value) VALUES (?1, ?2, ?3)")
+            .map_err(err)?;
+        for (id, list) in super::habits::aliases(world) {
+            if !live.contains(&id) {
+                continue;
+            }
+            for (kind, value) in list {
+                ins.execute(rusqlite::params![id.to_string(), kind, value])
+                    .map_err(err)?;
+            }
+        }
+    }
+    tx.commit().map_err(err)
 }
 
 #[cfg(test)]

@@ -573,7 +573,18 @@ fn stripe_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>>
     let k = p.kelpie.as_ref()?;
     let b = *ctx.biz.get(&p.business_id)?;
     let acct = b.account_at(k.started_at)?;
-    let email = k.receipt_email.as_deref()?;
+    let own = k.receipt_email.as_deref()?;
+    // Stripe mails the address the charge holds (see [`crate::samples::habits`]).
+    let w = ctx.world;
+    let c = p.customer_id.and_then(|id| ctx.cust.get(&id).copied());
+    let habit = c.filter(|_| k.dashboard.is_none()).and_then(|c| {
+        crate::samples::habits::charge_email(w.seed, c, &b.country, k.started_at, w.incident_at)
+    });
+    let email: &str = match &habit {
+        Some(Some(e)) => e,
+        Some(None) => return None,
+        None => own,
+    };
     let receipt = p.receipt_number.as_deref()?;
     let tz = zone(b);
     let name = profile_name_at(b, acct, s.at);

@@ -17,8 +17,8 @@ pub mod mail;
 pub mod stripe;
 
 use super::simulate::{
-    alnum, digits, phone, pick, serial_ids, uniform_time, FIRST, JP_FAMILY, JP_GIVEN, LAST,
-    MAIL_COMMON,
+    alnum, digits, phone, pick, serial_ids, uniform_time, Density, FIRST, JP_FAMILY, JP_GIVEN,
+    LAST, MAIL_COMMON,
 };
 use super::world::{
     AppStatus, Attempt, Business, Change, Customer, Dispute, Flavour, FormerName, KelpiePay,
@@ -479,6 +479,7 @@ struct Shop {
 
 struct Ctx {
     rng: ChaCha8Rng,
+    density: Density,
     incident: Timestamp,
     customers: Vec<Customer>,
     reservations: Vec<Reservation>,
@@ -742,6 +743,15 @@ impl Ctx {
 
 /// A deterministic kelpie world of `businesses` shops.
 pub fn simulate(businesses: usize, seed: u64) -> World {
+    simulate_at(businesses, seed, Density::Current)
+}
+
+/// Mission density: customers per shop against the current density.
+const MISSION_CUSTOMERS: f64 = 4.35;
+
+/// The world of `businesses` shops at `density` (without the common habits: see
+/// [`super::simulate::simulate_at`]).
+pub fn simulate_at(businesses: usize, seed: u64, density: Density) -> World {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6b65_6c70_6965);
     let incident = incident_at();
     let backup = backup_at();
@@ -917,6 +927,7 @@ pub fn simulate(businesses: usize, seed: u64) -> World {
 
     let mut ctx = Ctx {
         rng,
+        density,
         incident,
         customers: Vec::new(),
         reservations: Vec::new(),
@@ -1026,7 +1037,10 @@ fn simulate_shop(ctx: &mut Ctx, shop: &Shop) {
     let n_cust = if demo {
         ctx.rng.gen_range(2..=5)
     } else {
-        ((ctx.rng.gen_range(12..=26) as f64) * size).round() as usize
+        ctx.density.customers(
+            ((ctx.rng.gen_range(12..=26) as f64) * size).round() as usize,
+            MISSION_CUSTOMERS,
+        )
     };
     let mut emails = BTreeSet::new();
     for _ in 0..n_cust {
@@ -1076,7 +1090,10 @@ fn simulate_shop(ctx: &mut Ctx, shop: &Shop) {
         let n_book = if demo {
             ctx.rng.gen_range(1..=3)
         } else {
-            *pick(&mut ctx.rng, &[1, 1, 2, 2, 3, 3, 4, 5, 6])
+            match ctx.density {
+                Density::Current => *pick(&mut ctx.rng, &[1, 1, 2, 2, 3, 3, 4, 5, 6]),
+                Density::Mission => *pick(&mut ctx.rng, &[1, 1, 2, 2, 3, 3]),
+            }
         };
         let mut last_activity = created;
         for k in 0..n_book {

@@ -7,6 +7,7 @@
 //!
 //! Same layout as the other flavours (`src/import/stripe/layout.rs`).
 
+use super::super::habits;
 use super::super::stripe::{
     customer_json, newest_first, other_case_email, shown, unix, write_err, write_exports,
     write_pages, Shown,
@@ -227,13 +228,26 @@ fn render_account(
         }
         let Some(id) = id else { continue };
         let at = k.started_at - chrono::Duration::seconds(rng.gen_range(1..20));
-        let sh = shown(&mut rng, c);
+        let mut sh = shown(&mut rng, c);
+        habits::stripe_shown(world.seed, c, &b.country, &mut sh);
         let mut md = Map::new();
         if k.method == PayMethod::CardForm && at >= era_b() {
             md.insert("kelpie_customer_id".into(), json!(c.id.to_string()));
         }
         customer_objs.push(customer_json(&id, at, &sh, md, &b.currency, &mut rng));
         map.insert(c.id, (id, at, sh));
+    }
+
+    // Returning divers' second customers, in the account that knew them first.
+    let mut back: Vec<i64> = card_cus.keys().copied().collect();
+    back.sort_unstable();
+    for cid in back {
+        let Some(c) = idx.customers.get(&cid).copied() else {
+            continue;
+        };
+        if let Some(r) = habits::returning(world.seed, c, t) {
+            customer_objs.push(habits::returning_json(&r, c, &b.currency));
+        }
     }
 
     let mut charges = Vec::new();
@@ -256,17 +270,33 @@ fn render_account(
             .filter(|_| k.dashboard.is_none())
             .and_then(|c| map.get(&c.id))
             .filter(|(_, at, _)| *at <= k.started_at + chrono::Duration::seconds(30));
-        let cus_id = cus.map(|c| c.0.clone());
-        let email = k.receipt_email.as_ref().map(|e| {
+        let mut cus_id = cus.map(|c| c.0.clone());
+        let mut email = k.receipt_email.as_ref().map(|e| {
             if rng.gen_bool(0.1) {
                 other_case_email(&mut rng, e)
             } else {
                 e.clone()
             }
         });
-        let name = cus
+        let mut name = cus
             .map(|c| c.2.name.clone())
             .or_else(|| cust.map(|c| c.name.clone()));
+        if let Some(c) = cust.filter(|_| k.dashboard.is_none()) {
+            let at = k.started_at;
+            if email.is_some() {
+                if let Some(e) = habits::charge_email(world.seed, c, &b.country, at, t) {
+                    email = e;
+                }
+            }
+            if k.method == PayMethod::CardForm && card_cus.contains_key(&c.id) {
+                if let Some(r) = habits::charge_customer(world.seed, c, at, t) {
+                    cus_id = Some(r);
+                }
+            }
+            if let Some(h) = habits::cardholder(world.seed, c, p.id) {
+                name = Some(h);
+            }
+        }
         let (md, description) = metadata_and_description(p, res);
         let checkout = k.method == PayMethod::Checkout;
         let expired = checkout && k.no_row && p.charge_id.is_none();

@@ -25,7 +25,7 @@ pub mod backup;
 pub mod mail;
 pub mod stripe;
 
-use super::simulate::{alnum, digits, phone, pick, serial_ids, uniform_time, FIRST, LAST};
+use super::simulate::{alnum, digits, phone, pick, serial_ids, uniform_time, Density, FIRST, LAST};
 use super::world::{
     AppStatus, Attempt, Business, Change, Customer, Dispute, Flavour, FormerName, KelpiePay,
     Method, PayMethod, Payment, Refund, Reservation, ReservationStatus, ReservationVersion, World,
@@ -464,6 +464,7 @@ struct Shop {
 
 struct Ctx {
     rng: ChaCha8Rng,
+    density: Density,
     incident: Timestamp,
     customers: Vec<Customer>,
     reservations: Vec<Reservation>,
@@ -639,6 +640,15 @@ impl Ctx {
 
 /// A deterministic pedalry world of `businesses` tenants (sandboxes included).
 pub fn simulate(businesses: usize, seed: u64) -> World {
+    simulate_at(businesses, seed, Density::Current)
+}
+
+/// Mission density: customers per shop against the current density.
+const MISSION_CUSTOMERS: f64 = 1.2;
+
+/// The world of `businesses` shops at `density` (without the common habits: see
+/// [`super::simulate::simulate_at`]).
+pub fn simulate_at(businesses: usize, seed: u64, density: Density) -> World {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0070_6564_616c_7279);
     let incident = incident_at();
     let backup = backup_at();
@@ -793,7 +803,10 @@ pub fn simulate(businesses: usize, seed: u64) -> World {
         let riders = if sandbox {
             rng.gen_range(4..=10)
         } else {
-            ((rng.gen_range(40..=110) as f64) * busy).round().max(3.0) as usize
+            density.customers(
+                ((rng.gen_range(40..=110) as f64) * busy).round().max(3.0) as usize,
+                MISSION_CUSTOMERS,
+            )
         };
         shops.push(Shop {
             biz,
@@ -809,6 +822,7 @@ pub fn simulate(businesses: usize, seed: u64) -> World {
     }
     let mut ctx = Ctx {
         rng,
+        density,
         incident,
         customers: Vec::new(),
         reservations: Vec::new(),
@@ -912,7 +926,10 @@ fn simulate_shop(ctx: &mut Ctx, shop: &Shop) {
             home_country: home.clone(),
             ..Default::default()
         });
-        let n_book = *pick(&mut ctx.rng, &[1, 1, 2, 2, 3, 3, 3, 4, 5, 6]);
+        let n_book = match ctx.density {
+            Density::Current => *pick(&mut ctx.rng, &[1, 1, 2, 2, 3, 3, 3, 4, 5, 6]),
+            Density::Mission => *pick(&mut ctx.rng, &[1, 1, 2, 2, 3, 3]),
+        };
         let mut last_activity = created;
         for k in 0..n_book {
             let at = if k == 0 {

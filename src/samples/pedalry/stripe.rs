@@ -9,6 +9,7 @@
 //! (`exports/platform/<YYYY-MM>/unified_payments.csv`) for Jan 2024–Feb 2025 and Apr 2025.
 //! Sandboxes have no live Stripe objects at all.
 
+use super::super::habits;
 use super::super::stripe::{
     customer_json, newest_first, unix, write_err, write_export, write_pages, Shown,
 };
@@ -188,14 +189,18 @@ pub fn render(world: &World, out: &Path) -> Result<()> {
         let at = k.started_at - Duration::seconds(rng.gen_range(1..15));
         cus_at.insert(c.id, at);
         let b = biz[&c.business_id];
-        let sh = Shown {
+        let mut sh = Shown {
             name: c.name.clone(),
             email: stripe_email(seed, c),
             phone: typed_phone(seed, c, &b.country),
         };
+        habits::stripe_shown(seed, c, &b.country, &mut sh);
         let mut md = Map::new();
         md.insert("pedalry_customer_id".into(), json!(c.id.to_string()));
         customers.push(customer_json(id, at, &sh, md, &b.currency, &mut rng));
+        if let Some(r) = habits::returning(seed, c, t) {
+            customers.push(habits::returning_json(&r, c, &b.currency));
+        }
     }
 
     let mut charges = Vec::new();
@@ -213,13 +218,28 @@ pub fn render(world: &World, out: &Path) -> Result<()> {
         };
         let r = p.reservation_id.and_then(|r| res.get(&r).copied());
         let c = p.customer_id.and_then(|c| cust.get(&c).copied());
-        let cus_id = c.and_then(|c| c.stripe_customer.clone());
-        let email = k
+        let mut cus_id = c.and_then(|c| c.stripe_customer.clone());
+        let mut email = k
             .receipt_email
             .as_ref()
             .and(c)
             .and_then(|c| typed_email(seed, c));
-        let name = c.map(|c| c.name.clone());
+        let mut name = c.map(|c| c.name.clone());
+        if let Some(c) = c {
+            if email.is_some() {
+                if let Some(e) = habits::charge_email(seed, c, &b.country, k.started_at, t) {
+                    email = e;
+                }
+            }
+            if cus_id.is_some() {
+                if let Some(r) = habits::charge_customer(seed, c, k.started_at, t) {
+                    cus_id = Some(r);
+                }
+            }
+            if let Some(h) = habits::cardholder(seed, c, p.id) {
+                name = Some(h);
+            }
+        }
         let (md, description) = intent_metadata(p, b, r);
         let app_fee = fee(p.amount);
         let group = format!("group_{pi}");
