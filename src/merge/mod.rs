@@ -1314,7 +1314,7 @@ fn build_rows(
     linked: &Linked,
     links: impl Fn(usize, Entity) -> Links + Sync,
 ) -> Vec<Building> {
-    let cols = crate::export::sqlite::columns(e);
+    let cols = crate::contract::columns(e);
     groups
         .par_iter()
         .map(|g| {
