@@ -1,5 +1,5 @@
-//! Linking businesses: Stripe accounts to the businesses they belong to, and the weak
-//! keys (name, email) that name a business only when they name one.
+//! Linking businesses: earlier Stripe accounts to the businesses they belong to, and
+//! records (and customers) that name a business only by a name several share.
 
 use super::identity::{key_value, keys};
 use super::linked::{resolve, Linked, GLOBAL};

@@ -1,5 +1,5 @@
-//! Linking payments: loose payments to their business, and reservations through the
-//! payments that paid them.
+//! Linking payments: a payment mail without Stripe ids to its one payment, and
+//! reservations through the payments that name them.
 
 use super::identity;
 use super::identity::keys;
