@@ -4,6 +4,7 @@
 //! sources -> [`import`] -> [`claims`] (workspace) -> [`merge`] -> [`export`] / [`report`].
 
 pub mod claims;
+pub mod contract;
 pub mod error;
 pub mod evaluate;
 pub mod explain;

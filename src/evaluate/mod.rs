@@ -203,7 +203,7 @@ fn fk_target(col: &str) -> Option<Entity> {
 }
 
 /// One row as read: id, normalised values of the contract columns (in the order of
-/// [`crate::export::sqlite::columns`]), confidence.
+/// [`crate::contract::columns`]), confidence.
 #[derive(Debug, Clone)]
 struct Rec {
     entity: Entity,
@@ -215,7 +215,7 @@ struct Rec {
 
 impl Rec {
     fn get(&self, c: &str) -> Option<&str> {
-        let i = crate::export::sqlite::columns(self.entity)
+        let i = crate::contract::columns(self.entity)
             .iter()
             .position(|x| *x == c)?;
         self.cols[i].as_deref()
@@ -259,7 +259,7 @@ fn read_table(conn: &Connection, path: &Path, e: Entity) -> Result<Vec<Rec>> {
             format!("table {table} has no id column; is this a contract file?"),
         )
     })?;
-    let contract = crate::export::sqlite::columns(e);
+    let contract = crate::contract::columns(e);
     let slot: Vec<Option<usize>> = names
         .iter()
         .map(|n| contract.iter().position(|c| c == n))
@@ -676,7 +676,7 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
                 _ => None,
             })
             .collect();
-        let columns = crate::export::sqlite::columns(e)
+        let columns = crate::contract::columns(e)
             .iter()
             .filter(|c| **c != "id")
             .map(|c| {

@@ -1,101 +1,14 @@
-//! The contract exporter: `recovered.sqlite`, exactly the tables and columns of the
-//! contract (`recovered-db.sql`, version 1) plus additions that never rename or drop
-//! anything. This file is the only place that knows the contract schema.
+//! The contract exporter: writes (and reads back) `recovered.sqlite`, exactly the tables
+//! and columns of the contract (`recovered-db.sql`, version 1) plus additions that never
+//! rename or drop anything. The schema itself lives in [`crate::contract`].
 
 use crate::claims::Entity;
+use crate::contract::{columns, ADDITIONS_DDL, CONTRACT_DDL};
 use crate::error::{Error, Result};
 use crate::merge::{Recovered, Row};
 use crate::util::fsx::AtomicFile;
 use rusqlite::{params, Connection};
 use std::path::Path;
-
-/// The contract, version 1, as DDL. Checked against `../shared/recovered-db.sql` by a test.
-pub const CONTRACT_DDL: &str = r#"
-CREATE TABLE businesses (
-  id             TEXT PRIMARY KEY,
-  name           TEXT,
-  email          TEXT,
-  stripe_account TEXT,
-  confidence     REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
-  sources        TEXT NOT NULL
-);
-CREATE TABLE customers (
-  id              TEXT PRIMARY KEY,
-  business_id     TEXT NOT NULL REFERENCES businesses(id),
-  name            TEXT,
-  email           TEXT,
-  phone           TEXT,
-  stripe_customer TEXT,
-  created_at      TEXT,
-  confidence      REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
-  sources         TEXT NOT NULL
-);
-CREATE TABLE reservations (
-  id           TEXT PRIMARY KEY,
-  business_id  TEXT NOT NULL REFERENCES businesses(id),
-  customer_id  TEXT REFERENCES customers(id),
-  reference    TEXT,
-  service      TEXT,
-  starts_at    TEXT,
-  ends_at      TEXT,
-  party_size   INTEGER,
-  status       TEXT NOT NULL CHECK (status IN
-                 ('pending','confirmed','cancelled','completed','no_show')),
-  amount       INTEGER,
-  currency     TEXT,
-  created_at   TEXT,
-  updated_at   TEXT,
-  confidence   REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
-  sources      TEXT NOT NULL
-);
-CREATE TABLE payments (
-  id              TEXT PRIMARY KEY,
-  business_id     TEXT NOT NULL REFERENCES businesses(id),
-  customer_id     TEXT REFERENCES customers(id),
-  reservation_id  TEXT REFERENCES reservations(id),
-  processor       TEXT NOT NULL,
-  processor_id    TEXT,
-  amount          INTEGER NOT NULL,
-  amount_refunded INTEGER NOT NULL DEFAULT 0,
-  currency        TEXT NOT NULL,
-  status          TEXT NOT NULL CHECK (status IN
-                    ('pending','succeeded','failed','refunded','partially_refunded','disputed')),
-  created_at      TEXT,
-  confidence      REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),
-  sources         TEXT NOT NULL
-);
-CREATE TABLE provenance (
-  table_name   TEXT NOT NULL,
-  row_id       TEXT NOT NULL,
-  column_name  TEXT NOT NULL,
-  value        TEXT,
-  source       TEXT NOT NULL,
-  source_ref   TEXT NOT NULL,
-  observed_at  TEXT,
-  chosen       INTEGER NOT NULL
-);
-CREATE TABLE review_queue (
-  table_name  TEXT NOT NULL,
-  row_id      TEXT NOT NULL,
-  reason      TEXT NOT NULL,
-  confidence  REAL,
-  details     TEXT
-);
-CREATE TABLE run_info (
-  key    TEXT PRIMARY KEY,
-  value  TEXT
-);
-"#;
-
-/// Additions to the contract (allowed: new tables and indexes only).
-const ADDITIONS_DDL: &str = r#"
-CREATE TABLE row_evidence (
-  table_name  TEXT NOT NULL,
-  row_id      TEXT NOT NULL,
-  signature   TEXT NOT NULL,   -- what the row's confidence was read from (merge::confidence)
-  PRIMARY KEY (table_name, row_id)
-);
-"#;
 
 /// Indexes, created once the rows are in (one sort instead of millions of scattered
 /// inserts into the index).
@@ -103,11 +16,6 @@ const INDEX_DDL: &str = r#"
 CREATE INDEX provenance_row ON provenance(table_name, row_id);
 CREATE INDEX review_queue_row ON review_queue(table_name, row_id);
 "#;
-
-/// The contract columns of each table, in order, except `confidence` and `sources`.
-pub fn columns(e: Entity) -> &'static [&'static str] {
-    e.columns()
-}
 
 /// Writes `rec` to `dest` atomically (temp file in the same directory, then rename): a
 /// failed export never leaves a half-written file, and never replaces a good one.
@@ -344,50 +252,6 @@ mod tests {
     use super::*;
     use crate::claims::{SourceKind, Value};
     use std::collections::BTreeMap;
-
-    fn table_columns(conn: &Connection) -> BTreeMap<String, Vec<(String, String, bool)>> {
-        let mut out = BTreeMap::new();
-        let mut st = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
-            .unwrap();
-        let names: Vec<String> = st
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
-        for n in names {
-            let mut st = conn.prepare(&format!("PRAGMA table_info({n})")).unwrap();
-            let cols = st
-                .query_map([], |r| Ok((r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? == 1)))
-                .unwrap()
-                .map(|r| r.unwrap())
-                .collect();
-            out.insert(n, cols);
-        }
-        out
-    }
-
-    #[test]
-    fn schema_is_the_contract() {
-        let contract = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/recovered-db.sql");
-        let Ok(sql) = std::fs::read_to_string(&contract) else {
-            eprintln!("skipped: {} not found", contract.display());
-            return;
-        };
-        let theirs = Connection::open_in_memory().unwrap();
-        theirs.execute_batch(&sql).unwrap();
-        let ours = Connection::open_in_memory().unwrap();
-        ours.execute_batch(CONTRACT_DDL).unwrap();
-        let ours_cols = table_columns(&ours);
-        for (table, cols) in table_columns(&theirs) {
-            let mine = ours_cols
-                .get(&table)
-                .unwrap_or_else(|| panic!("missing {table}"));
-            for c in cols {
-                assert!(mine.contains(&c), "{table}: column {c:?} differs");
-            }
-        }
-    }
 
     #[test]
     fn writes_rows_atomically() {

@@ -1,0 +1,397 @@
+//! Stage 4 and 5: finishing the rows: survivorship (replay for state), the app's rules,
+//! provenance, review items and confidence.
+
+use super::build::{chosen_ref, derive, Building, Ctx, IdMaps, Offer, Origin};
+use super::model::{Recovered, ReviewItem, Row};
+use super::survive::Candidate;
+use super::{confidence, normalize, survive};
+use crate::claims::{Entity, SourceKind, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// Finishes the built rows of one entity, in order, into `out`.
+pub(super) fn finish_rows(
+    ctx: &mut Ctx<'_>,
+    e: Entity,
+    rows: Vec<Building>,
+    ids: &IdMaps,
+    out: &mut Recovered,
+    res_customer: &mut HashMap<String, Option<Value>>,
+) {
+    for mut b in rows {
+        if b.deleted {
+            ctx.deleted.insert((e, b.row.id.clone()));
+            continue;
+        }
+        finish_row(ctx, e, &mut b, ids, out, res_customer);
+        if e == Entity::Reservation {
+            res_customer.insert(b.row.id.clone(), b.row.values.get("customer_id").cloned());
+        }
+        if !b.row.values.contains_key("business_id") && e != Entity::Business {
+            out.review.push(ReviewItem {
+                entity: e,
+                row_id: b.row.id.clone(),
+                reason: "unlinked_record".into(),
+                confidence: None,
+                details: serde_json::json!({
+                    "why": "no source says which business this belongs to",
+                    "sources": ctx.refs_json(&b.recs),
+                }),
+            });
+            continue;
+        }
+        if e == Entity::Payment
+            && (b.row.get("amount").is_none() || b.row.get("currency").is_none())
+        {
+            // The contract cannot hold a payment without an amount: it stays in the
+            // review queue (missing_amount) with its sources, and out of the table.
+            continue;
+        }
+        out.rows_mut(e).push(b.row);
+    }
+}
+
+pub(super) fn finish_row(
+    ctx: &mut Ctx<'_>,
+    e: Entity,
+    b: &mut Building,
+    ids: &IdMaps,
+    out: &mut Recovered,
+    res_customer: &HashMap<String, Option<Value>>,
+) {
+    // Foreign keys: the target most records point at (ties: the first).
+    let mut fk_cands: BTreeMap<&'static str, (Vec<Candidate>, Vec<usize>)> = BTreeMap::new();
+    for &(col, root, ri) in &b.fks {
+        let id = match col {
+            "business_id" => ids.business.get(&root).map(|x| x.0.clone()),
+            "customer_id" => ids.customer.get(&root).cloned(),
+            _ => ids.reservation.get(&root).cloned(),
+        };
+        if let Some(id) = id {
+            let (cs, from) = fk_cands.entry(col).or_default();
+            cs.push(ctx.candidate(ri, Value::Text(id)));
+            from.push(ri);
+        }
+    }
+    for (col, ri, v) in &b.raw_fks {
+        if !fk_cands.contains_key(col) {
+            let (cs, from) = fk_cands.entry(col).or_default();
+            cs.push(ctx.candidate(*ri, v.clone()));
+            from.push(*ri);
+        }
+    }
+    for (col, (cs, from)) in fk_cands {
+        let choice = survive::choose(e, col, &cs);
+        for (c, ri) in cs.into_iter().zip(from) {
+            b.provenance.push(Offer {
+                from: Origin::Record(ri),
+                column: col,
+                chosen: c.value == choice.value,
+                value: c.value.render().map(String::into_boxed_str),
+            });
+        }
+        b.row.values.insert(col.to_string(), choice.value);
+    }
+    let biz = b
+        .row
+        .text("business_id")
+        .and_then(|id| ids.business_by_id.get(id))
+        .cloned();
+    match e {
+        Entity::Customer => {
+            if let Some(Value::Text(p)) = b.row.values.get("phone").cloned() {
+                let country = biz.as_ref().and_then(|x| x.0.as_deref());
+                b.row
+                    .values
+                    .insert("phone".into(), Value::Text(normalize::phone(&p, country)));
+            }
+        }
+        Entity::Reservation => {
+            if b.row.get("currency").is_none() {
+                if let Some(cur) = biz
+                    .as_ref()
+                    .and_then(|x| x.1.clone())
+                    .filter(|c| crate::util::money::is_iso_currency(&c.trim().to_lowercase()))
+                {
+                    let basis = b
+                        .row
+                        .text("business_id")
+                        .map(|id| format!("businesses#{id}"));
+                    derive(
+                        ctx,
+                        b,
+                        "currency",
+                        Value::Text(cur.trim().to_lowercase()),
+                        "derived:business_currency",
+                        basis,
+                    );
+                }
+            }
+            if let Some((rule, value, basis_col)) = apply_rules(ctx, &b.row) {
+                let basis = chosen_ref(ctx, b, basis_col);
+                derive(ctx, b, "status", Value::text(value), rule, basis);
+            }
+            if b.row.get("status").is_none() {
+                derive(
+                    ctx,
+                    b,
+                    "status",
+                    Value::text("confirmed"),
+                    "default:status_unknown",
+                    None,
+                );
+                b.conflicts.push(("status_unknown".into(), Vec::new()));
+            }
+        }
+        Entity::Payment => {
+            if b.row.get("customer_id").is_none() {
+                if let Some(Some(c)) = b
+                    .row
+                    .text("reservation_id")
+                    .and_then(|r| res_customer.get(r))
+                {
+                    b.row.values.insert("customer_id".into(), c.clone());
+                }
+            }
+            // The id the app itself stored wins: when the app's own rows keep it in a
+            // column of its own (a Checkout Session id beside an empty PaymentIntent
+            // column) rather than in processor_id.
+            let app_offered = b.provenance.iter().any(|o| {
+                o.column == "processor_id"
+                    && matches!(o.from, Origin::Record(ri) if ctx.records[ri].kind == SourceKind::Backup)
+            });
+            if !app_offered {
+                let stored = b
+                    .recs
+                    .iter()
+                    .filter(|&&ri| ctx.records[ri].kind == SourceKind::Backup)
+                    .flat_map(|&ri| {
+                        let r = &ctx.records[ri].record;
+                        [
+                            "attr.checkout_session",
+                            "attr.payment_intent",
+                            "attr.charge",
+                        ]
+                        .into_iter()
+                        .filter_map(move |k| Some((k, r.get(k)?.render()?, r.source_ref.clone())))
+                    })
+                    .next();
+                if let Some((_, id, basis)) = stored {
+                    if b.row.text("processor_id") != Some(id.as_str()) {
+                        derive(
+                            ctx,
+                            b,
+                            "processor_id",
+                            Value::Text(id),
+                            "derived:processor_id_the_app_stored",
+                            Some(basis),
+                        );
+                    }
+                }
+            }
+            if b.row.get("processor_id").is_none() {
+                // No source offered the id the app stored: the PaymentIntent, else the charge.
+                let known = [
+                    "attr.payment_intent",
+                    "attr.charge",
+                    "attr.checkout_session",
+                ]
+                .iter()
+                .find_map(|k| b.attrs.get(*k).cloned());
+                if let Some(id) = known {
+                    derive(
+                        ctx,
+                        b,
+                        "processor_id",
+                        Value::Text(id),
+                        "derived:processor_id_from_stripe_ids",
+                        None,
+                    );
+                }
+            }
+            if b.row.get("processor").is_none() {
+                let p = if b.row.get("processor_id").is_some()
+                    || b.attrs.contains_key("attr.receipt_number")
+                {
+                    "stripe"
+                } else {
+                    "unknown"
+                };
+                derive(
+                    ctx,
+                    b,
+                    "processor",
+                    Value::text(p),
+                    "derived:processor_from_ids",
+                    None,
+                );
+            }
+            if b.row.get("amount_refunded").is_none() {
+                derive(
+                    ctx,
+                    b,
+                    "amount_refunded",
+                    Value::Int(0),
+                    "default:no_refund_seen",
+                    None,
+                );
+            }
+            if b.row.get("status").is_none() {
+                derive(
+                    ctx,
+                    b,
+                    "status",
+                    Value::text("succeeded"),
+                    "default:payment_seen",
+                    None,
+                );
+            }
+            if b.row.get("amount").is_none() || b.row.get("currency").is_none() {
+                b.conflicts.push(("missing_amount".into(), Vec::new()));
+            }
+        }
+        Entity::Business => {}
+    }
+    b.evidence.problems = b
+        .conflicts
+        .iter()
+        .map(|(col, cs)| {
+            if cs.is_empty() || col.starts_with("invalid:") {
+                col.clone()
+            } else {
+                format!("conflict:{col}")
+            }
+        })
+        .collect();
+    if e == Entity::Reservation && slot_ended_unclosed(ctx, &b.row) {
+        b.evidence.problems.push("slot_ended_unclosed".into());
+    }
+    let conf = confidence::score(e, &b.evidence);
+    b.row.evidence = Some(b.evidence.signature(e));
+    b.row.confidence = (conf * 1000.0).round() / 1000.0;
+    let id = b.row.id.clone();
+    for (col, cs) in &b.conflicts {
+        if cs.is_empty() {
+            let why = match col.as_str() {
+                "status_unknown" => "no source says this booking's status; 'confirmed' is assumed",
+                "missing_amount" => "no source gives this payment's amount and currency",
+                _ => "see the row's provenance",
+            };
+            out.review.push(ReviewItem {
+                entity: e,
+                row_id: id.clone(),
+                reason: col.clone(),
+                confidence: Some(b.row.confidence),
+                details: serde_json::json!({ "why": why, "sources": ctx.refs_json(&b.recs) }),
+            });
+            continue;
+        }
+        let reason = if col.starts_with("invalid:") {
+            col.clone()
+        } else {
+            format!("conflict:{col}")
+        };
+        out.review.push(ReviewItem {
+            entity: e,
+            row_id: id.clone(),
+            reason,
+            confidence: Some(b.row.confidence),
+            details: serde_json::json!({
+                "chosen": b.row.values.get(col.as_str()).and_then(|v| v.render()),
+                "offered": cs.iter().map(|c| serde_json::json!({
+                    "value": c.value.render(), "source": c.kind.as_str(),
+                    "source_ref": c.source_ref, "observed_at": c.observed_at,
+                })).collect::<Vec<_>>(),
+            }),
+        });
+    }
+    if e == Entity::Payment
+        && b.row.get("reservation_id").is_none()
+        && b.row.text("processor") == Some("stripe")
+    {
+        out.review.push(ReviewItem {
+            entity: e,
+            row_id: id.clone(),
+            reason: "orphan_payment".into(),
+            confidence: Some(b.row.confidence),
+            details: serde_json::json!({"why": "no source links this payment to a reservation", "sources": ctx.refs_json(&b.recs)}),
+        });
+    }
+    if b.evidence.stub {
+        out.review.push(ReviewItem {
+            entity: e,
+            row_id: id.clone(),
+            reason: "referenced_only".into(),
+            confidence: Some(b.row.confidence),
+            details: serde_json::json!({"why": "other records name this id, but no source describes it"}),
+        });
+    } else if b.row.confidence < 0.6 {
+        out.review.push(ReviewItem {
+            entity: e,
+            row_id: id.clone(),
+            reason: "low_confidence".into(),
+            confidence: Some(b.row.confidence),
+            details: serde_json::json!({"sources": ctx.refs_json(&b.recs)}),
+        });
+    }
+    let row_id = out.provenance.intern(&id);
+    for o in std::mem::take(&mut b.provenance) {
+        let column = out.provenance.intern(o.column);
+        ctx.log(out, e, row_id, column, o);
+    }
+}
+
+/// The app's rules at the incident time: the status a rule gives the row, the rule's name
+/// and the column it was read from, or `None` when no rule applies.
+pub(super) fn apply_rules(
+    ctx: &Ctx<'_>,
+    row: &Row,
+) -> Option<(&'static str, &'static str, &'static str)> {
+    let now = crate::util::time::parse_any(&ctx.settings.incident_at, None)?;
+    let rules = &ctx.settings.rules;
+    let at = |col: &str| {
+        row.text(col)
+            .and_then(|t| crate::util::time::parse_any(t, None))
+    };
+    match row.text("status") {
+        Some("confirmed") => {
+            let h = rules.completed_hours_after_end?;
+            // Without an end time (some templates only say when it starts), the start is
+            // the best lower bound of the end.
+            let (end, col) = match at("ends_at") {
+                Some(t) => (t, "ends_at"),
+                None => (at("starts_at")?, "starts_at"),
+            };
+            (end + chrono::Duration::hours(h) < now).then_some((
+                "rule:completed_hours_after_end",
+                "completed",
+                col,
+            ))
+        }
+        Some("pending") => {
+            let h = rules.pending_expires_after_hours?;
+            (at("created_at")? + chrono::Duration::hours(h) < now).then_some((
+                "rule:pending_expires_after_hours",
+                "cancelled",
+                "created_at",
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A booking still `confirmed` although its slot ended before the incident, with no rule
+/// of the app to close it: what became of it (completed, no-show) no surviving source
+/// says, so the state is the evidence's age, not a fact (lower confidence).
+pub(super) fn slot_ended_unclosed(ctx: &Ctx<'_>, row: &Row) -> bool {
+    if row.text("status") != Some("confirmed") {
+        return false;
+    }
+    let Some(now) = crate::util::time::parse_any(&ctx.settings.incident_at, None) else {
+        return false;
+    };
+    let end = ["ends_at", "starts_at"].iter().find_map(|c| {
+        row.text(c)
+            .and_then(|t| crate::util::time::parse_any(t, None))
+    });
+    end.is_some_and(|t| t + chrono::Duration::hours(24) < now)
+}

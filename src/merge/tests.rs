@@ -1,0 +1,1133 @@
+use super::*;
+use crate::claims::{Record, SourceKind};
+
+fn rec(kind: SourceKind, e: Entity, r: &str, at: &str, fields: &[(&str, Value)]) -> StoredRecord {
+    let mut record = Record::new(e, r, Some(at.to_string()));
+    for (f, v) in fields {
+        record.set(*f, v.clone());
+    }
+    StoredRecord::new(kind.as_str(), kind, record)
+}
+fn t(s: &str) -> Value {
+    Value::text(s)
+}
+
+fn incident() -> Vec<StoredRecord> {
+    use Entity::*;
+    use SourceKind::*;
+    let b = "2026-08-22T03:00:00Z";
+    let s = "2026-11-20T14:30:00Z";
+    vec![
+        rec(
+            Backup,
+            Business,
+            "backup:shops#1",
+            b,
+            &[
+                ("id", t("1")),
+                ("name", t("Lumen")),
+                ("stripe_account", t("acct_1")),
+                ("attr.country", t("US")),
+                ("attr.currency", t("usd")),
+            ],
+        ),
+        rec(
+            Stripe,
+            Business,
+            "stripe:acct_1",
+            s,
+            &[("stripe_account", t("acct_1")), ("name", t("Lumen Studio"))],
+        ),
+        rec(
+            Backup,
+            Customer,
+            "backup:clients#7",
+            b,
+            &[
+                ("id", t("7")),
+                ("business_id", t("1")),
+                ("name", t("José Müller")),
+                ("email", t("jose@x.org")),
+                ("phone", t("(415) 555-0134")),
+                ("stripe_customer", t("cus_A")),
+            ],
+        ),
+        // Stripe: the real customer (case differs) and a duplicate object with the same email.
+        rec(
+            Stripe,
+            Customer,
+            "stripe:acct_1/cus_A",
+            s,
+            &[
+                ("business.stripe_account", t("acct_1")),
+                ("stripe_customer", t("cus_A")),
+                ("email", t("Jose@X.org")),
+                ("name", t("Jose Muller")),
+            ],
+        ),
+        rec(
+            Stripe,
+            Customer,
+            "stripe:acct_1/cus_B",
+            s,
+            &[
+                ("business.stripe_account", t("acct_1")),
+                ("stripe_customer", t("cus_B")),
+                ("email", t("JOSE@x.org")),
+            ],
+        ),
+        // A family member sharing the email but with another app id stays apart.
+        rec(
+            Backup,
+            Customer,
+            "backup:clients#8",
+            b,
+            &[
+                ("id", t("8")),
+                ("business_id", t("1")),
+                ("name", t("Ana Müller")),
+                ("email", t("jose@x.org")),
+            ],
+        ),
+        rec(
+            Backup,
+            Reservation,
+            "backup:appointments#100",
+            b,
+            &[
+                ("id", t("100")),
+                ("business_id", t("1")),
+                ("customer_id", t("7")),
+                ("reference", t("BK-1")),
+                ("status", t("confirmed")),
+                ("starts_at", t("2026-09-10T10:00:00Z")),
+                ("ends_at", t("2026-09-10T11:00:00Z")),
+                ("amount", Value::Int(4500)),
+            ],
+        ),
+        rec(
+            Email,
+            Reservation,
+            "email:<c1@x>",
+            "2026-09-01T10:00:00Z",
+            &[
+                ("reference", t("BK-1")),
+                ("status", t("cancelled")),
+                ("customer.email", t("jose@x.org")),
+                ("business.stripe_account", t("acct_1")),
+            ],
+        ),
+        // A booking made after the backup, seen only in an email.
+        rec(
+            Email,
+            Reservation,
+            "email:<c2@x>",
+            "2026-10-01T10:00:00Z",
+            &[
+                ("reference", t("BK-2")),
+                ("status", t("confirmed")),
+                ("starts_at", t("2026-10-05T10:00:00Z")),
+                ("ends_at", t("2026-10-05T11:00:00Z")),
+                ("customer.email", t("JOSE@x.org")),
+                ("business.stripe_account", t("acct_1")),
+            ],
+        ),
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_1/ch_1",
+            s,
+            &[
+                ("processor", t("stripe")),
+                ("processor_id", t("ch_1")),
+                ("amount", Value::Int(4500)),
+                ("amount_refunded", Value::Int(4500)),
+                ("currency", t("usd")),
+                ("status", t("refunded")),
+                ("business.stripe_account", t("acct_1")),
+                ("customer.stripe_customer", t("cus_A")),
+                ("reservation.reference", t("BK-1")),
+                ("attr.receipt_number", t("1111-2222")),
+            ],
+        ),
+        rec(
+            Email,
+            Payment,
+            "email:<r1@x>",
+            "2026-08-01T10:00:00Z",
+            &[
+                ("amount", Value::Int(4500)),
+                ("currency", t("usd")),
+                ("status", t("succeeded")),
+                ("attr.receipt_number", t("1111-2222")),
+                ("business.stripe_account", t("acct_1")),
+            ],
+        ),
+        rec(
+            Backup,
+            Payment,
+            "backup:charges#5",
+            b,
+            &[
+                ("id", t("5")),
+                ("business_id", t("1")),
+                ("processor", t("cash")),
+                ("amount", Value::Int(2000)),
+                ("currency", t("usd")),
+                ("status", t("succeeded")),
+                ("reservation_id", t("100")),
+            ],
+        ),
+    ]
+}
+
+fn settings() -> Settings {
+    Settings {
+        incident_at: "2026-11-20T14:30:00Z".into(),
+        rules: Rules {
+            completed_hours_after_end: Some(4),
+            pending_expires_after_hours: None,
+        },
+    }
+}
+
+#[test]
+fn links_replays_and_keeps_provenance() {
+    let out = merge(&incident(), &settings());
+    assert_eq!(out.businesses.len(), 1);
+    let b = &out.businesses[0];
+    assert_eq!(b.id, "1");
+    assert_eq!(b.text("name"), Some("Lumen"), "backup wins a business name");
+    assert_eq!(b.sources_text(), "backup,stripe");
+
+    // Customer 7 absorbs both Stripe objects; customer 8 (same email) stays apart.
+    let ids: Vec<&str> = out.customers.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["7", "8"]);
+    let c7 = &out.customers[0];
+    assert_eq!(c7.text("email"), Some("jose@x.org"));
+    assert_eq!(c7.text("phone"), Some("+14155550134"));
+    assert_eq!(c7.text("stripe_customer"), Some("cus_A"));
+    assert_eq!(c7.text("name"), Some("José Müller"));
+
+    let r100 = out.reservations.iter().find(|r| r.id == "100").unwrap();
+    assert_eq!(
+        r100.text("status"),
+        Some("cancelled"),
+        "the later email replays"
+    );
+    assert_eq!(r100.text("currency"), Some("usd"));
+    let r2 = out
+        .reservations
+        .iter()
+        .find(|r| r.text("reference") == Some("BK-2"))
+        .unwrap();
+    assert!(r2.id.starts_with("rec_"));
+    assert_eq!(
+        r2.text("status"),
+        Some("completed"),
+        "slot ended: the app's rule"
+    );
+    assert_eq!(r2.sources_text(), "email");
+    assert!(r2.confidence < r100.confidence);
+
+    // The Stripe charge and its receipt email are one payment; the cash payment stays.
+    assert_eq!(out.payments.len(), 2);
+    let ch = out
+        .payments
+        .iter()
+        .find(|p| p.text("processor_id") == Some("ch_1"))
+        .unwrap();
+    assert_eq!(ch.sources_text(), "email,stripe");
+    assert_eq!(ch.text("status"), Some("refunded"));
+    assert_eq!(ch.text("reservation_id"), Some("100"));
+    assert_eq!(ch.text("customer_id"), Some("7"));
+    let cash = out.payments.iter().find(|p| p.id == "5").unwrap();
+    assert_eq!(cash.text("processor"), Some("cash"));
+
+    // Every offered value is in provenance, the chosen one marked.
+    let status: Vec<_> = out
+        .provenance
+        .iter()
+        .filter(|p| p.row_id == "100" && p.column == "status")
+        .collect();
+    assert_eq!(status.len(), 2);
+    assert!(status
+        .iter()
+        .any(|p| p.chosen && p.value == Some("cancelled")));
+    assert!(status
+        .iter()
+        .any(|p| !p.chosen && p.value == Some("confirmed")));
+}
+
+#[test]
+fn same_records_same_result_in_any_order() {
+    let a = merge(&incident(), &settings());
+    let mut shuffled = incident();
+    shuffled.reverse();
+    let b = merge(&shuffled, &settings());
+    assert_eq!(a.businesses, b.businesses);
+    assert_eq!(a.customers, b.customers);
+    assert_eq!(a.payments, b.payments);
+    assert_eq!(
+        a.reservations.iter().map(|r| &r.id).collect::<Vec<_>>(),
+        b.reservations.iter().map(|r| &r.id).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_record_naming_two_keys_joins_them() {
+    use Entity::*;
+    use SourceKind::*;
+    let s = "2026-11-20T14:30:00Z";
+    // An account without the app's id in its metadata, and charges on it that carry
+    // the id; plus a second business known only by an id and a third only by an account.
+    let recs = vec![
+        rec(
+            Stripe,
+            Business,
+            "stripe:acct_9",
+            s,
+            &[("stripe_account", t("acct_9")), ("name", t("Vela"))],
+        ),
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_9/ch_1",
+            s,
+            &[
+                ("processor_id", t("ch_1")),
+                ("amount", Value::Int(100)),
+                ("currency", t("eur")),
+                ("business_id", t("9")),
+                ("business.stripe_account", t("acct_9")),
+            ],
+        ),
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_9/ch_2",
+            s,
+            &[
+                ("processor_id", t("ch_2")),
+                ("amount", Value::Int(100)),
+                ("currency", t("eur")),
+                ("business_id", t("9")),
+                ("business.stripe_account", t("acct_9")),
+            ],
+        ),
+        rec(
+            Backup,
+            Payment,
+            "backup:charges#3",
+            s,
+            &[
+                ("id", t("3")),
+                ("amount", Value::Int(100)),
+                ("currency", t("eur")),
+                ("business_id", t("11")),
+            ],
+        ),
+        rec(
+            Email,
+            Payment,
+            "email:<r@x>",
+            s,
+            &[
+                ("attr.receipt_number", t("1-2")),
+                ("amount", Value::Int(100)),
+                ("currency", t("eur")),
+                ("business.stripe_account", t("acct_12")),
+            ],
+        ),
+        rec(
+            Email,
+            Payment,
+            "email:<s@x>",
+            s,
+            &[
+                ("attr.receipt_number", t("1-3")),
+                ("amount", Value::Int(100)),
+                ("currency", t("eur")),
+                ("business.stripe_account", t("acct_13")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    let ids: Vec<&str> = out.businesses.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(out.businesses.len(), 4, "{ids:?}");
+    let vela = out
+        .businesses
+        .iter()
+        .find(|b| b.id == "9")
+        .expect("id learnt from charges");
+    assert_eq!(vela.text("stripe_account"), Some("acct_9"));
+    assert_eq!(vela.text("name"), Some("Vela"));
+    // Businesses only referred to keep the key they were named by, and distinct ids.
+    let a12 = out
+        .businesses
+        .iter()
+        .find(|b| b.text("stripe_account") == Some("acct_12"))
+        .unwrap();
+    let a13 = out
+        .businesses
+        .iter()
+        .find(|b| b.text("stripe_account") == Some("acct_13"))
+        .unwrap();
+    assert_ne!(a12.id, a13.id);
+    assert_eq!(a12.sources_text(), "email");
+    assert!(out.businesses.iter().any(|b| b.id == "11"));
+    let mut seen = std::collections::HashSet::new();
+    assert!(out.businesses.iter().all(|b| seen.insert(b.id.clone())));
+}
+
+fn biz(id: &str, name: &str) -> StoredRecord {
+    rec(
+        SourceKind::Backup,
+        Entity::Business,
+        &format!("backup:shops#{id}"),
+        "2026-01-24T03:00:00Z",
+        &[
+            ("id", t(id)),
+            ("name", t(name)),
+            ("attr.currency", t("EUR")),
+        ],
+    )
+}
+
+#[test]
+fn a_payment_is_its_payment_intent_and_failed_attempts_are_facts_on_it() {
+    use Entity::*;
+    use SourceKind::*;
+    let s = "2026-04-25T10:00:00Z";
+    let recs = vec![
+        biz("1", "Reef"),
+        // The app stored the PaymentIntent; Stripe has a declined charge and the retry.
+        rec(
+            Backup,
+            Payment,
+            "backup:payments#7",
+            "2026-01-24T03:00:00Z",
+            &[
+                ("id", t("7")),
+                ("business_id", t("1")),
+                ("processor_id", t("pi_1")),
+                ("amount", Value::Int(5000)),
+                ("currency", t("EUR")),
+                ("status", t("succeeded")),
+            ],
+        ),
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_1/ch_fail",
+            s,
+            &[
+                ("processor_id", t("pi_1")),
+                ("attr.charge", t("ch_fail")),
+                ("attr.payment_intent", t("pi_1")),
+                ("amount", Value::Int(5000)),
+                ("currency", t("eur")),
+                ("status", t("failed")),
+                ("created_at", t("2024-09-02T10:00:00Z")),
+            ],
+        ),
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_1/ch_ok",
+            s,
+            &[
+                ("processor_id", t("pi_1")),
+                ("attr.charge", t("ch_ok")),
+                ("attr.payment_intent", t("pi_1")),
+                ("attr.receipt_number", t("1834-2210")),
+                ("amount", Value::Int(5000)),
+                ("amount_refunded", Value::Int(2000)),
+                ("currency", t("eur")),
+                ("status", t("partially_refunded")),
+                ("created_at", t("2024-09-02T10:05:00Z")),
+            ],
+        ),
+        // Its receipt mail shows only the receipt number, and joins by it.
+        rec(
+            Email,
+            Payment,
+            "email:<paid.1@x>",
+            "2024-09-02T10:06:00Z",
+            &[
+                ("attr.receipt_number", t("#1834-2210")),
+                ("amount", Value::Int(5000)),
+                ("currency", t("eur")),
+                ("status", t("succeeded")),
+                ("business_id", t("1")),
+            ],
+        ),
+        // A legacy charge with no PaymentIntent is a payment of its own.
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_1/ch_legacy",
+            s,
+            &[
+                ("processor_id", t("ch_legacy")),
+                ("amount", Value::Int(100)),
+                ("currency", t("eur")),
+                ("status", t("succeeded")),
+                ("business_id", t("1")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    assert_eq!(out.payments.len(), 2, "{:?}", out.payments);
+    let p = out.payments.iter().find(|p| p.id == "7").unwrap();
+    assert_eq!(
+        p.text("processor_id"),
+        Some("pi_1"),
+        "the id the app stored"
+    );
+    assert_eq!(p.text("status"), Some("partially_refunded"));
+    assert_eq!(p.get("amount_refunded"), Some(&Value::Int(2000)));
+    assert_eq!(p.text("currency"), Some("eur"));
+    assert_eq!(p.text("created_at"), Some("2024-09-02T10:05:00Z"));
+    assert_eq!(p.sources_text(), "backup,email,stripe");
+    // The failed attempt's status is in provenance, not chosen.
+    assert!(out.provenance.iter().any(|x| x.row_id == "7"
+        && x.column == "status"
+        && x.value == Some("failed")
+        && !x.chosen
+        && x.source_ref == "stripe:acct_1/ch_fail"));
+    assert!(!out.review.iter().any(|r| r.reason == "conflict:status"));
+    let legacy = out.payments.iter().find(|p| p.id != "7").unwrap();
+    assert_eq!(legacy.text("processor_id"), Some("ch_legacy"));
+}
+
+#[test]
+fn a_checkout_payment_keeps_its_session_id_and_others_their_intent() {
+    use Entity::*;
+    use SourceKind::*;
+    let s = "2026-04-25T10:00:00Z";
+    let charge = |pi: &str, ch: &str| {
+        rec(
+            Stripe,
+            Payment,
+            &format!("stripe:acct_1/{ch}"),
+            s,
+            &[
+                ("processor_id", t(pi)),
+                ("attr.charge", t(ch)),
+                ("amount", Value::Int(900)),
+                ("currency", t("eur")),
+                ("status", t("succeeded")),
+                ("business_id", t("1")),
+            ],
+        )
+    };
+    let recs = vec![
+        biz("1", "Reef"),
+        charge("pi_a", "ch_a"),
+        charge("pi_b", "ch_b"),
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_1/cs_a#payment",
+            s,
+            &[
+                ("processor_id", t("cs_a")),
+                ("attr.payment_intent", t("pi_a")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    let mut ids: Vec<&str> = out
+        .payments
+        .iter()
+        .filter_map(|p| p.text("processor_id"))
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["cs_a", "pi_b"]);
+}
+
+#[test]
+fn a_booking_named_by_id_in_one_place_and_by_code_in_another_is_one() {
+    use Entity::*;
+    use SourceKind::*;
+    let s = "2026-04-25T10:00:00Z";
+    let recs = vec![
+        biz("1", "Reef"),
+        // The charge's metadata names booking 52 by id; its receipt mail by code.
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_1/ch_1",
+            s,
+            &[
+                ("processor_id", t("pi_1")),
+                ("attr.receipt_number", t("1111-2222")),
+                ("amount", Value::Int(900)),
+                ("currency", t("eur")),
+                ("business_id", t("1")),
+                ("reservation_id", t("52")),
+            ],
+        ),
+        rec(
+            Stripe,
+            Reservation,
+            "stripe:acct_1/ch_1#reservation",
+            s,
+            &[("id", t("52")), ("business_id", t("1"))],
+        ),
+        rec(
+            Email,
+            Payment,
+            "email:<paid@x>",
+            s,
+            &[
+                ("attr.receipt_number", t("1111-2222")),
+                ("reservation.reference", t("KL24-7QX4M")),
+                ("business_id", t("1")),
+            ],
+        ),
+        rec(
+            Email,
+            Reservation,
+            "email:<confirm@x>",
+            s,
+            &[
+                ("reference", t("KL24-7QX4M")),
+                ("status", t("confirmed")),
+                ("starts_at", t("2026-05-01T08:30:00Z")),
+                ("business_id", t("1")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    assert_eq!(out.reservations.len(), 1, "{:?}", out.reservations);
+    let r = &out.reservations[0];
+    assert_eq!(r.id, "52");
+    assert_eq!(r.text("reference"), Some("KL24-7QX4M"));
+    assert_eq!(out.payments[0].text("reservation_id"), Some("52"));
+}
+
+#[test]
+fn a_shared_business_name_is_not_an_identity() {
+    use Entity::*;
+    use SourceKind::*;
+    let m = "2026-03-01T10:00:00Z";
+    let mail_res = |r: &str, code: &str, email: &str| {
+        rec(
+            Email,
+            Reservation,
+            r,
+            m,
+            &[
+                ("reference", t(code)),
+                ("status", t("confirmed")),
+                ("business.name", t("Blue Hole Divers")),
+                ("customer.email", t(email)),
+            ],
+        )
+    };
+    let recs = vec![
+        biz("1", "Blue Hole Divers"),
+        biz("2", "Blue Hole Divers"),
+        biz("3", "Kings Dive Dahab"),
+        rec(
+            Backup,
+            Customer,
+            "backup:customers#9",
+            "2026-01-24T03:00:00Z",
+            &[
+                ("id", t("9")),
+                ("business_id", t("2")),
+                ("email", t("anna@x.org")),
+            ],
+        ),
+        // The mail's own business record, named by the shared name only.
+        rec(
+            Email,
+            Business,
+            "email:<a@x>#business",
+            m,
+            &[("name", t("Blue Hole Divers"))],
+        ),
+        // Placed where its customer is known; the other cannot be placed.
+        mail_res("email:<a@x>", "KL-1", "Anna@x.org"),
+        mail_res("email:<b@x>", "KL-2", "bob@y.org"),
+        // A name only one business shows is enough.
+        rec(
+            Email,
+            Reservation,
+            "email:<c@x>",
+            m,
+            &[
+                ("reference", t("KL-3")),
+                ("status", t("confirmed")),
+                ("business.name", t("Kings Dive Dahab")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    assert_eq!(out.businesses.len(), 3, "no business from a shared name");
+    let placed: Vec<(&str, &str)> = out
+        .reservations
+        .iter()
+        .map(|r| (r.text("reference").unwrap(), r.text("business_id").unwrap()))
+        .collect();
+    assert!(placed.contains(&("KL-1", "2")), "{placed:?}");
+    assert!(placed.contains(&("KL-3", "3")), "{placed:?}");
+    assert!(!placed.iter().any(|(c, _)| *c == "KL-2"), "{placed:?}");
+    assert!(out.review.iter().any(|r| r.reason == "ambiguous_business"));
+    assert!(out.review.iter().any(|r| r.reason == "unlinked_record"));
+}
+
+#[test]
+fn a_deleted_business_takes_its_rows_and_a_merged_customer_follows_its_survivor() {
+    use Entity::*;
+    use SourceKind::*;
+    let b = "2026-01-24T03:00:00Z";
+    let mut demo = biz("9", "Demo Dive Co");
+    let mut r = Record::new(Business, "backup:shops#9", Some(b.into()));
+    for (f, v) in demo.record.fields.iter() {
+        r.set(f.to_string(), v.clone());
+    }
+    r.set("deleted", Value::Int(1));
+    demo = StoredRecord::new("backup", Backup, r);
+    let recs = vec![
+        biz("1", "Reef"),
+        demo,
+        rec(
+            Backup,
+            Customer,
+            "backup:customers#90",
+            b,
+            &[("id", t("90")), ("business_id", t("9"))],
+        ),
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_9/ch_9",
+            b,
+            &[
+                ("processor_id", t("pi_9")),
+                ("amount", Value::Int(100)),
+                ("currency", t("eur")),
+                ("business_id", t("9")),
+                ("customer_id", t("90")),
+            ],
+        ),
+        rec(
+            Backup,
+            Customer,
+            "backup:customers#5",
+            b,
+            &[
+                ("id", t("5")),
+                ("business_id", t("1")),
+                ("email", t("ann@x.org")),
+            ],
+        ),
+        rec(
+            Backup,
+            Customer,
+            "backup:customers#6",
+            b,
+            &[
+                ("id", t("6")),
+                ("business_id", t("1")),
+                ("email", t("ann@gmial.com")),
+                ("merged_into", t("5")),
+                ("deleted", Value::Int(1)),
+            ],
+        ),
+        rec(
+            Backup,
+            Payment,
+            "backup:payments#3",
+            b,
+            &[
+                ("id", t("3")),
+                ("business_id", t("1")),
+                ("customer_id", t("6")),
+                ("processor_id", t("pi_3")),
+                ("amount", Value::Int(100)),
+                ("currency", t("EUR")),
+                ("status", t("succeeded")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    let ids = |rows: &[Row]| rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&out.businesses), ["1"]);
+    assert_eq!(ids(&out.customers), ["5"]);
+    assert_eq!(ids(&out.payments), ["3"]);
+    assert_eq!(
+        out.payments[0].text("customer_id"),
+        Some("5"),
+        "follows the survivor"
+    );
+    // Nothing exported names a row that is not exported.
+    let biz_ids = ids(&out.businesses);
+    for e in [Customer, Reservation, Payment] {
+        for r in out.rows(e) {
+            assert!(biz_ids.contains(&r.text("business_id").unwrap().to_string()));
+        }
+    }
+    let gone: Vec<&str> = out
+        .review
+        .iter()
+        .filter(|r| r.reason == "deleted_parent:business_id")
+        .map(|r| r.row_id.as_str())
+        .collect();
+    assert_eq!(
+        gone.len(),
+        2,
+        "the demo shop's customer and payment: {gone:?}"
+    );
+}
+
+#[test]
+fn values_the_contract_cannot_hold_go_to_review() {
+    use Entity::*;
+    use SourceKind::*;
+    let b = "2026-01-24T03:00:00Z";
+    let pay = |id: &str, cur: &str, amount: i64, status: &str| {
+        rec(
+            Backup,
+            Payment,
+            &format!("backup:payments#{id}"),
+            b,
+            &[
+                ("id", t(id)),
+                ("business_id", t("1")),
+                ("amount", Value::Int(amount)),
+                ("currency", t(cur)),
+                ("status", t(status)),
+                ("processor", t("cash")),
+            ],
+        )
+    };
+    let recs = vec![
+        biz("1", "Reef"),
+        pay("1", " USD ", 100, "succeeded"),
+        pay("2", "XQZ", 100, "succeeded"),
+        pay("3", "eur", -5, "succeeded"),
+        pay("4", "eur", 100, "captured"),
+    ];
+    let out = merge(&recs, &settings());
+    let p1 = out.payments.iter().find(|p| p.id == "1").unwrap();
+    assert_eq!(p1.text("currency"), Some("usd"));
+    let reasons: Vec<(&str, &str)> = out
+        .review
+        .iter()
+        .map(|r| (r.row_id.as_str(), r.reason.as_str()))
+        .collect();
+    assert!(reasons.contains(&("2", "invalid:currency")), "{reasons:?}");
+    assert!(reasons.contains(&("3", "invalid:amount")), "{reasons:?}");
+    assert!(reasons.contains(&("4", "invalid:status")), "{reasons:?}");
+    // No unchecked value reaches the table: the ones without a valid amount or
+    // currency stay out; the bad status is replaced by the default and reviewed.
+    assert!(!out.payments.iter().any(|p| p.id == "2" || p.id == "3"));
+    for p in &out.payments {
+        assert!(Entity::Payment
+            .statuses()
+            .contains(&p.text("status").unwrap()));
+    }
+}
+
+#[test]
+fn a_receipt_without_a_receipt_number_joins_its_charge() {
+    use Entity::*;
+    use SourceKind::*;
+    let s = "2026-04-25T10:00:00Z";
+    let charge = |ch: &str, code: &str, at: &str| {
+        rec(
+            Stripe,
+            Payment,
+            &format!("stripe:acct_1/{ch}"),
+            s,
+            &[
+                ("processor_id", t(&ch.replace("ch_", "pi_"))),
+                ("amount", Value::Int(5000)),
+                ("currency", t("eur")),
+                ("status", t("succeeded")),
+                ("created_at", t(at)),
+                ("business_id", t("1")),
+                ("reservation.reference", t(code)),
+            ],
+        )
+    };
+    let mail = |r: &str, code: &str, at: &str| {
+        rec(
+            Email,
+            Payment,
+            r,
+            at,
+            &[
+                ("amount", Value::Int(5000)),
+                ("currency", t("eur")),
+                ("created_at", t(at)),
+                ("business_id", t("1")),
+                ("reservation.reference", t(code)),
+            ],
+        )
+    };
+    let recs = vec![
+        biz("1", "Reef"),
+        charge("ch_a", "KL-A", "2026-03-02T10:00:00Z"),
+        charge("ch_b", "KL-B", "2026-03-02T11:00:00Z"),
+        // Same amount, same day: the booking code tells which.
+        mail("email:<paid.a@x>", "KL-A", "2026-03-02T10:01:00Z"),
+        // A cash payment only the mail knows stays a payment of its own.
+        mail("email:<paid.c@x>", "KL-C", "2026-03-09T10:01:00Z"),
+        // A declined attempt on its own PaymentIntent, same booking, amount and day:
+        // the receipt is not about it.
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_1/pi_declined",
+            s,
+            &[
+                ("processor_id", t("pi_declined")),
+                ("amount", Value::Int(5000)),
+                ("currency", t("eur")),
+                ("status", t("failed")),
+                ("created_at", t("2026-03-02T09:58:00Z")),
+                ("business_id", t("1")),
+                ("reservation.reference", t("KL-A")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    assert_eq!(out.payments.len(), 4, "{:?}", out.payments);
+    let a = out
+        .payments
+        .iter()
+        .find(|p| p.text("processor_id") == Some("pi_a"))
+        .unwrap();
+    assert_eq!(a.sources_text(), "email,stripe");
+}
+
+#[test]
+fn the_id_the_app_stored_wins_and_a_cash_mail_joins_its_row() {
+    use Entity::*;
+    use SourceKind::*;
+    let b = "2026-01-24T03:00:00Z";
+    let s = "2026-04-25T10:00:00Z";
+    let recs = vec![
+        biz("1", "Reef"),
+        // The app keeps a Checkout payment's session id in a column of its own.
+        rec(
+            Backup,
+            Payment,
+            "backup:payments#8",
+            b,
+            &[
+                ("id", t("8")),
+                ("business_id", t("1")),
+                ("attr.checkout_session", t("cs_b")),
+                ("amount", Value::Int(900)),
+                ("currency", t("eur")),
+                ("status", t("succeeded")),
+            ],
+        ),
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_1/cs_b#payment",
+            s,
+            &[
+                ("attr.checkout_session", t("cs_b")),
+                ("attr.payment_intent", t("pi_b")),
+            ],
+        ),
+        rec(
+            Stripe,
+            Payment,
+            "stripe:acct_1/ch_b",
+            s,
+            &[
+                ("processor_id", t("pi_b")),
+                ("amount", Value::Int(900)),
+                ("currency", t("eur")),
+                ("status", t("succeeded")),
+            ],
+        ),
+        // A payment taken on site, and the app's mail about it.
+        rec(
+            Backup,
+            Payment,
+            "backup:payments#9",
+            b,
+            &[
+                ("id", t("9")),
+                ("business_id", t("1")),
+                ("processor", t("cash")),
+                ("amount", Value::Int(4000)),
+                ("currency", t("eur")),
+                ("status", t("succeeded")),
+                ("created_at", t("2025-12-01T10:00:00Z")),
+                ("reservation_id", t("52")),
+            ],
+        ),
+        rec(
+            Email,
+            Payment,
+            "email:<paid.9@x>",
+            "2025-12-01T10:02:00Z",
+            &[
+                ("processor", t("cash")),
+                ("amount", Value::Int(4000)),
+                ("currency", t("eur")),
+                ("created_at", t("2025-12-01T10:02:00Z")),
+                ("business_id", t("1")),
+                ("reservation.reference", t("KL-52")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    let ids: Vec<(&str, Option<&str>)> = out
+        .payments
+        .iter()
+        .map(|p| (p.id.as_str(), p.text("processor_id")))
+        .collect();
+    assert_eq!(ids, [("8", Some("cs_b")), ("9", None)]);
+    assert_eq!(out.payments[1].sources_text(), "backup,email");
+}
+
+#[test]
+fn an_earlier_stripe_account_of_a_business_is_that_business() {
+    use Entity::*;
+    use SourceKind::*;
+    let s = "2026-04-25T10:00:00Z";
+    let charge = |ch: &str, fields: &[(&str, Value)]| {
+        let mut f = vec![
+            ("processor_id", t(&ch.replace("ch_", "pi_"))),
+            ("amount", Value::Int(100)),
+            ("currency", t("eur")),
+            ("status", t("succeeded")),
+            ("business.stripe_account", t("acct_old")),
+        ];
+        f.extend(fields.iter().cloned());
+        rec(Stripe, Payment, &format!("stripe:acct_old/{ch}"), s, &f)
+    };
+    let mut b = biz("1", "Reef");
+    let mut r = Record::new(Business, "backup:shops#1", None);
+    for (f, v) in b.record.fields.iter() {
+        r.set(f.to_string(), v.clone());
+    }
+    r.set("stripe_account", "acct_new");
+    b = StoredRecord::new("backup", Backup, r);
+    let recs = vec![
+        b,
+        rec(
+            Stripe,
+            Business,
+            "stripe:acct_old",
+            s,
+            &[("stripe_account", t("acct_old")), ("name", t("Reef"))],
+        ),
+        charge("ch_1", &[("business_id", t("1"))]),
+        charge("ch_2", &[]),
+    ];
+    let out = merge(&recs, &settings());
+    assert_eq!(out.businesses.len(), 1, "{:?}", out.businesses);
+    assert_eq!(out.businesses[0].text("stripe_account"), Some("acct_new"));
+    assert_eq!(out.payments.len(), 2);
+    assert!(out
+        .payments
+        .iter()
+        .all(|p| p.text("business_id") == Some("1")));
+    assert!(out
+        .review
+        .iter()
+        .any(|r| r.reason == "earlier_stripe_account"));
+
+    // Older charges name only the booking code: its booking's business is the owner.
+    let mut recs = recs;
+    recs.truncate(2);
+    recs.push(rec(
+        Backup,
+        Reservation,
+        "backup:bookings#5",
+        s,
+        &[
+            ("id", t("5")),
+            ("business_id", t("1")),
+            ("reference", t("KL-5")),
+            ("status", t("completed")),
+        ],
+    ));
+    recs.push(charge("ch_3", &[("reservation.reference", t("KL-5"))]));
+    let out = merge(&recs, &settings());
+    assert_eq!(out.businesses.len(), 1, "{:?}", out.businesses);
+    assert_eq!(out.payments[0].text("business_id"), Some("1"));
+    assert_eq!(out.payments[0].text("reservation_id"), Some("5"));
+}
+
+#[test]
+fn a_shared_business_email_is_not_an_identity_either() {
+    use Entity::*;
+    use SourceKind::*;
+    let b = "2026-01-24T03:00:00Z";
+    let shop = |id: &str, name: &str| {
+        rec(
+            Backup,
+            Business,
+            &format!("backup:shops#{id}"),
+            b,
+            &[
+                ("id", t(id)),
+                ("name", t(name)),
+                ("email", t("rentals@chain.example")),
+            ],
+        )
+    };
+    let recs = vec![
+        shop("1", "E-Ride Rentals"),
+        shop("2", "Wheelhouse Lagos"),
+        rec(
+            Email,
+            Reservation,
+            "email:<r@x>",
+            b,
+            &[
+                ("reference", t("PD-1")),
+                ("status", t("confirmed")),
+                ("business.email", t("rentals@chain.example")),
+                ("business.name", t("Wheelhouse Lagos")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    assert_eq!(out.businesses.len(), 2);
+    assert_eq!(out.reservations[0].text("business_id"), Some("2"));
+}
+
+#[test]
+fn amount_disagreement_goes_to_review() {
+    let mut recs = incident();
+    recs.push(rec(
+        SourceKind::Backup,
+        Entity::Payment,
+        "backup:charges#6",
+        "2026-08-22T03:00:00Z",
+        &[
+            ("id", t("6")),
+            ("business_id", t("1")),
+            ("processor_id", t("ch_1")),
+            ("amount", Value::Int(5000)),
+            ("currency", t("usd")),
+        ],
+    ));
+    let out = merge(&recs, &settings());
+    let p = out.payments.iter().find(|p| p.id == "6").unwrap();
+    assert_eq!(
+        p.get("amount"),
+        Some(&Value::Int(4500)),
+        "Stripe is trusted for amounts"
+    );
+    assert!(out
+        .review
+        .iter()
+        .any(|r| r.row_id == "6" && r.reason == "conflict:amount"));
+}
