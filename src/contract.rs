@@ -91,6 +91,16 @@ CREATE TABLE row_evidence (
   signature   TEXT NOT NULL,   -- what the row's confidence was read from (merge::confidence)
   PRIMARY KEY (table_name, row_id)
 );
+CREATE TABLE record_links (
+  table_name  TEXT NOT NULL,
+  row_id      TEXT NOT NULL,
+  record      TEXT NOT NULL,   -- source_ref of a record joined into the row
+  joined_to   TEXT NOT NULL,   -- source_ref of the record it was joined to
+  kind        TEXT NOT NULL,   -- 'similarity' (the linkage engine), 'identical'
+  weight      REAL,            -- bits: prior plus every comparison's weight
+  probability REAL,
+  detail      TEXT             -- JSON: [{comparison, level, weight}]
+);
 "#;
 
 /// The contract columns of each table, in order, except `confidence` and `sources`

@@ -28,6 +28,37 @@ struct RawIncident {
     sources: Vec<RawSource>,
     #[serde(default)]
     rules: crate::merge::Rules,
+    #[serde(default)]
+    linkage: Linkage,
+}
+
+/// `[linkage.customer]`: how customers are linked (see [`crate::linkage::Settings`]).
+/// A table that leaves out `blocking` or `comparisons` keeps the defaults for people
+/// (name, email, phone); the defaults hold when the table is absent.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Linkage {
+    pub customer: Option<crate::linkage::Settings>,
+}
+
+impl Linkage {
+    /// The customer settings, defaults filled in.
+    pub fn customer(&self) -> crate::linkage::Settings {
+        let people = crate::linkage::Settings::people();
+        match &self.customer {
+            None => people,
+            Some(s) => {
+                let mut s = s.clone();
+                if s.blocking.is_empty() {
+                    s.blocking = people.blocking;
+                }
+                if s.comparisons.is_empty() {
+                    s.comparisons = people.comparisons;
+                }
+                s
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,6 +85,8 @@ pub struct Incident {
     pub sources: Vec<SourceSpec>,
     /// The app's own rules the merge applies (`[rules]`).
     pub rules: crate::merge::Rules,
+    /// How records of one entity are linked (`[linkage]`).
+    pub linkage: Linkage,
 }
 
 /// One source of the incident.
@@ -189,6 +222,13 @@ impl Incident {
             incident_at,
             sources,
             rules: raw.rules,
+            linkage: {
+                let l = raw.linkage;
+                l.customer()
+                    .validate()
+                    .map_err(|e| Error::config(path, format!("[linkage.customer]: {e}")))?;
+                l
+            },
         })
     }
 }

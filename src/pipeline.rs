@@ -106,6 +106,10 @@ pub fn import_sources(
         "rules",
         &serde_json::to_string(&incident.rules).unwrap_or_default(),
     )?;
+    ws.set_meta(
+        "linkage",
+        &serde_json::to_string(&incident.linkage).unwrap_or_default(),
+    )?;
     let selected: Vec<_> = incident
         .sources
         .iter()
@@ -246,7 +250,15 @@ pub fn merge_sources(ws: &Workspace, only: &[&str]) -> Result<Recovered> {
         memory_note()
     );
     let started = std::time::Instant::now();
-    let settings = Settings { incident_at, rules };
+    let linkage: crate::incident::Linkage = ws
+        .meta("linkage")?
+        .and_then(|r| serde_json::from_str(&r).ok())
+        .unwrap_or_default();
+    let settings = Settings {
+        incident_at,
+        rules,
+        customer_linkage: linkage.customer(),
+    };
     let mut rec = merge::merge(&records, &settings);
     drop(records);
     tracing::info!(

@@ -82,6 +82,21 @@ fn write_into(conn: &mut Connection, rec: &Recovered) -> rusqlite::Result<()> {
                 r.details.to_string()
             ])?;
         }
+        let mut st = tx.prepare(
+            "INSERT INTO record_links (table_name,row_id,record,joined_to,kind,weight,probability,detail) VALUES (?,?,?,?,?,?,?,?)",
+        )?;
+        for l in &rec.record_links {
+            st.execute(params![
+                l.entity.table(),
+                l.row_id,
+                l.record,
+                l.joined_to,
+                l.kind,
+                l.weight,
+                l.probability,
+                l.detail.to_string()
+            ])?;
+        }
         let mut st = tx.prepare("INSERT INTO run_info (key,value) VALUES (?,?)")?;
         for (k, v) in &rec.run_info {
             st.execute(params![k, v])?;

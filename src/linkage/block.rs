@@ -158,8 +158,18 @@ fn apply(f: Func, v: &str, enc: &Encoders) -> Vec<String> {
             .collect(),
         Func::First => one(fold(v).split(' ').next().unwrap_or("").to_string()),
         Func::Last => one(fold(v).rsplit(' ').next().unwrap_or("").to_string()),
-        Func::Soundex => one(enc.soundex.encode(&fold(v))),
-        Func::Metaphone => one(enc.metaphone.encode(&fold(v))),
+        // The encoders know the Latin alphabet only: other scripts key by the folded text.
+        Func::Soundex | Func::Metaphone => {
+            let folded = fold(v);
+            let latin: String = folded.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+            if latin.is_empty() {
+                one(folded)
+            } else if matches!(f, Func::Soundex) {
+                one(enc.soundex.encode(&latin))
+            } else {
+                one(enc.metaphone.encode(&latin))
+            }
+        }
         Func::Prefix3 => one(fold(v).chars().take(3).collect()),
         Func::Digits => one(v.chars().filter(|c| c.is_ascii_digit()).collect()),
     }
@@ -295,6 +305,17 @@ pub fn candidates(
 mod tests {
     use super::*;
     use crate::linkage::Row;
+
+    #[test]
+    fn phonetic_keys_survive_any_script() {
+        let enc = Encoders {
+            soundex: Soundex::default(),
+            metaphone: DoubleMetaphone::default(),
+        };
+        assert_eq!(apply(Func::Soundex, "Müller", &enc), ["M460"]);
+        assert_eq!(apply(Func::Soundex, "王芳", &enc), ["王芳"]);
+        assert_eq!(apply(Func::Metaphone, "Nguyễn", &enc).len(), 1);
+    }
 
     #[test]
     fn rules_parse_and_reject() {

@@ -23,10 +23,22 @@ const fn k(field: &'static str, per_business: bool, exclusive: bool) -> KeySpec 
         field,
         per_business,
         exclusive,
+        lookup_only: false,
     }
 }
 
-/// Identity keys per entity, strongest first. A business's name and email are not among
+/// A key that finds but never joins (see [`KeySpec::lookup_only`]).
+const fn lookup(field: &'static str, per_business: bool) -> KeySpec {
+    KeySpec {
+        field,
+        per_business,
+        exclusive: false,
+        lookup_only: true,
+    }
+}
+
+/// Identity keys per entity, strongest first. A customer's email finds a customer but
+/// does not make two records one person (families share one): the linkage engine does. A business's name and email are not among
 /// them: several businesses share them, and names change (they place a record only when
 /// one business shows them; see `WEAK_BUSINESS_KEYS` in `merge`).
 pub fn keys(e: Entity) -> &'static [KeySpec] {
@@ -34,7 +46,7 @@ pub fn keys(e: Entity) -> &'static [KeySpec] {
     const CUSTOMER: &[KeySpec] = &[
         k("id", false, true),
         k("stripe_customer", false, false),
-        k("email", true, false),
+        lookup("email", true),
     ];
     const RESERVATION: &[KeySpec] = &[k("id", false, true), k("reference", false, true)];
     const PAYMENT: &[KeySpec] = &[

@@ -14,6 +14,10 @@ pub struct KeySpec {
     pub per_business: bool,
     /// Two different values of this key mean two different things (cannot-link).
     pub exclusive: bool,
+    /// The key finds an entity but never joins records: it names the one cluster that
+    /// shows it, and nothing when several do (a customer's email: a family shares one,
+    /// so whether two records are one person is the linkage engine's call).
+    pub lookup_only: bool,
 }
 
 /// Union-find with cannot-link constraints on exclusive keys.
@@ -130,6 +134,11 @@ impl KeyIndex {
                 true
             }
         }
+    }
+
+    /// Registers `node` for a key without joining anything.
+    pub fn insert(&mut self, node: usize, scope: usize, key: usize, value: &str) {
+        self.map.insert((scope, key, value.to_string()), node);
     }
 
     pub fn get(&self, scope: usize, key: usize, value: &str) -> Option<usize> {

@@ -65,6 +65,9 @@ impl Linked {
             }
         }
         for (k, spec) in specs.iter().enumerate() {
+            if spec.lookup_only {
+                continue; // indexed once linkage is done (index_lookup_keys)
+            }
             // Nodes per key value, in node order.
             let mut groups: BTreeMap<(usize, String), Vec<usize>> = BTreeMap::new();
             for (node, ks) in rec_keys.iter().enumerate() {
@@ -110,6 +113,54 @@ impl Linked {
             }
         }
         l
+    }
+
+    /// The cluster of `node`, after redirects (a duplicate merged into a survivor).
+    pub(super) fn root_of(&mut self, node: usize) -> usize {
+        let r = self.clusters.find(node);
+        self.redirect.get(&r).copied().unwrap_or(r)
+    }
+
+    /// Indexes the lookup-only keys (a customer's email) once the clusters are final: a
+    /// value names the one cluster that shows it; a value several clusters show (a
+    /// family's email) names none. Returns the shared values with the clusters showing them.
+    pub(super) fn index_lookup_keys(
+        &mut self,
+        e: Entity,
+        records: &[StoredRecord],
+    ) -> Vec<(String, Vec<usize>)> {
+        let specs = keys(e);
+        let mut owners: BTreeMap<(usize, usize, String), Vec<usize>> = BTreeMap::new();
+        for node in 0..self.nodes.len() {
+            let Some(ri) = self.nodes[node] else { continue };
+            for (k, v) in identity::keys_of(e, &records[ri].record) {
+                let spec = &specs[k];
+                if !spec.lookup_only {
+                    continue;
+                }
+                let scope = if spec.per_business {
+                    self.scope[node]
+                } else {
+                    GLOBAL
+                };
+                if spec.per_business && scope == GLOBAL {
+                    continue;
+                }
+                let root = self.clusters.find(node);
+                let o = owners.entry((scope, k, v)).or_default();
+                if !o.contains(&root) {
+                    o.push(root);
+                }
+            }
+        }
+        let mut shared = Vec::new();
+        for ((scope, k, v), roots) in owners {
+            match roots[..] {
+                [one] => self.index.insert(one, scope, k, &v),
+                _ => shared.push((v, roots)),
+            }
+        }
+        shared
     }
 
     /// The node that holds key `field = value` (in `scope` for per-business keys).

@@ -21,11 +21,11 @@
 //! `build` <- `finish`; `mod.rs` uses them all and none of them uses `mod.rs`'s stages.
 
 pub mod confidence;
-pub mod fuzzy;
 pub mod identity;
 pub mod link;
 pub mod model;
 pub mod normalize;
+pub mod people;
 pub mod survive;
 
 mod build;
@@ -51,7 +51,7 @@ use integrity::{drop_dangling_references, drop_orphans, resolve_id_collisions};
 use linked::{resolve, Linked, GLOBAL};
 use payments::{link_loose_payments, link_through_payments};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The app's own rules, stated in the incident file's `[rules]` table.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -70,6 +70,8 @@ pub struct Settings {
     /// Contract timestamp text: the state to rebuild is the state at this time.
     pub incident_at: String,
     pub rules: Rules,
+    /// How customer records are linked beyond their hard keys.
+    pub customer_linkage: crate::linkage::Settings,
 }
 
 /// Merges every stored record into the recovered database.
@@ -86,7 +88,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     // Reservations and payments are clustered on their own keys, beside businesses and
     // customers (which need the businesses first).
     let (r_idx, p_idx) = (idx(Entity::Reservation), idx(Entity::Payment));
-    let ((mut biz, mut cust, ambiguous_biz), (mut resv, mut pay)) = rayon::join(
+    let ((mut biz, mut cust, ambiguous_biz, linked_people), (mut resv, mut pay)) = rayon::join(
         || {
             // Businesses: cluster, then stubs for ids and accounts that other records name.
             let b_idx = idx(Entity::Business);
@@ -141,23 +143,22 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
                 .collect();
             disambiguate_customers(records, &c_idx, &mut c_scope, &mut biz);
             let mut cust = Linked::build(Entity::Customer, records, &c_idx, c_scope);
-            let people: Vec<fuzzy::Person<'_>> = c_idx
+            let id_key = identity::keys(Entity::Customer)
                 .iter()
-                .enumerate()
-                .filter(|(node, _)| cust.scope[*node] != GLOBAL)
-                .filter_map(|(node, &ri)| {
-                    let r = &records[ri].record;
-                    Some(fuzzy::Person {
-                        node,
-                        scope: cust.scope[node],
-                        name: r.get("name")?.as_text()?,
-                        email: r.get("email")?.as_text()?,
-                    })
-                })
-                .collect();
-            fuzzy::link_typos(&mut cust.clusters, &people);
+                .position(|k| k.field == "id")
+                .expect("customer id key");
+            let linked_people = people::link(
+                records,
+                &cust.nodes,
+                &cust.scope,
+                GLOBAL,
+                &mut cust.clusters,
+                id_key,
+                &settings.customer_linkage,
+            );
             cust.link_merged(Entity::Customer, records);
-            (biz, cust, ambiguous)
+            let shared = cust.index_lookup_keys(Entity::Customer, records);
+            (biz, cust, ambiguous, (linked_people, shared))
         },
         || {
             rayon::join(
@@ -334,19 +335,44 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     );
     tracing::debug!("merge: customers done in {:.1?}", started.elapsed());
 
+    people_links(&ctx, &linked_people.0, &mut cust, &ids, &mut out);
+    shared_emails(&ctx, &linked_people.1, &mut cust, &ids, &mut out);
+    drop(linked_people);
+
+    // The customer of a reservation or payment: its hard keys first, then the customer
+    // record of the same source record (the mail or charge that named both: it was
+    // linked as a person), then an email only one customer shows.
+    let mut cust_by_ref: HashMap<&str, Option<usize>> = HashMap::new();
+    for node in 0..cust.nodes.len() {
+        let Some(ri) = cust.nodes[node] else { continue };
+        let root = cust.root_of(node);
+        let e = cust_by_ref
+            .entry(records[ri].record.source_ref.as_str())
+            .or_insert(Some(root));
+        if *e != Some(root) {
+            *e = None;
+        }
+    }
     let rec_cust: Vec<Option<usize>> = records
         .iter()
         .enumerate()
         .map(|(i, r)| match r.record.entity {
-            Entity::Reservation | Entity::Payment => resolve(
-                &r.record,
-                Entity::Customer,
-                &mut cust,
-                rec_biz[i].unwrap_or(GLOBAL),
-            ),
+            Entity::Reservation | Entity::Payment => {
+                let rec = &r.record;
+                let scope = rec_biz[i].unwrap_or(GLOBAL);
+                let by = |cust: &mut Linked, field: &str, key: &str| {
+                    rec.get(field)
+                        .and_then(|v| cust.lookup(Entity::Customer, key, v, scope))
+                };
+                by(&mut cust, "customer_id", "id")
+                    .or_else(|| by(&mut cust, "customer.stripe_customer", "stripe_customer"))
+                    .or_else(|| cust_by_ref.get(rec.source_ref.as_str()).copied().flatten())
+                    .or_else(|| by(&mut cust, "customer.email", "email"))
+            }
             _ => None,
         })
         .collect();
+    drop(cust_by_ref);
     let r_groups = resv.groups();
     let r_rows = build_rows(&ctx, Entity::Reservation, &r_groups, &resv, |ri, _| Links {
         business: rec_biz[ri],
@@ -406,3 +432,159 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
 
 #[cfg(test)]
 mod tests;
+
+/// The people pass's joins as `record_links` (each on the row it built), its doubtful
+/// records as review items, and what it did in `run_info` (never silent: a comparison
+/// that found no values, a block too big to compare, settings that failed).
+fn people_links(
+    ctx: &Ctx<'_>,
+    p: &people::Outcome,
+    cust: &mut Linked,
+    ids: &IdMaps,
+    out: &mut Recovered,
+) {
+    let records = ctx.records;
+    let mut node_of: HashMap<usize, usize> = HashMap::new();
+    for (node, ri) in cust.nodes.iter().enumerate() {
+        if let Some(ri) = ri {
+            node_of.insert(*ri, node);
+        }
+    }
+    let mut row_of = |ri: usize| -> Option<String> {
+        let node = *node_of.get(&ri)?;
+        ids.customer.get(&cust.root_of(node)).cloned()
+    };
+    for j in &p.joins {
+        let Some(row_id) = row_of(j.b) else { continue };
+        out.record_links.push(model::RecordLink {
+            entity: Entity::Customer,
+            row_id,
+            record: records[j.b].record.source_ref.clone(),
+            joined_to: records[j.a].record.source_ref.clone(),
+            kind: "similarity".into(),
+            weight: Some(j.link.bits),
+            probability: Some(j.link.probability),
+            detail: serde_json::to_value(&j.link.evidence).unwrap_or_default(),
+        });
+    }
+    for (ri, cands, joined) in &p.ambiguous {
+        let candidates: Vec<serde_json::Value> = cands
+            .iter()
+            .map(|(c, prob)| {
+                serde_json::json!({
+                    "row_id": row_of(*c),
+                    "record": records[*c].record.source_ref,
+                    "probability": prob,
+                })
+            })
+            .collect();
+        out.review.push(ReviewItem {
+            entity: Entity::Customer,
+            row_id: row_of(*ri).unwrap_or_default(),
+            reason: "ambiguous_customer".into(),
+            confidence: None,
+            details: serde_json::json!({
+                "why": if *joined {
+                    "this record fits two customers who cannot be one about equally well; it was joined to the likelier (the first candidate)"
+                } else {
+                    "this record fits two customers who cannot be one about equally well; it was joined to neither"
+                },
+                "record": records[*ri].record.source_ref,
+                "candidates": candidates,
+            }),
+        });
+    }
+    let s = &p.stats;
+    let summary = serde_json::json!({
+        "records": s.rows,
+        "identical_folded": p.identical_folded,
+        "candidate_pairs": s.candidate_pairs,
+        "pairs_per_rule": s.pairs_per_rule,
+        "joins": s.joins,
+        "ambiguous": s.ambiguous,
+        "refused_by_app_ids": s.refused_exclusive,
+        "refused_by_disagreement": s.refused_cross,
+        "oversized_blocks": s.oversized_blocks.len(),
+        "largest_oversized_block": s.oversized_blocks.iter().map(|b| b.1).max(),
+        "comparisons_without_values": s.empty_comparisons,
+        "prior": p.model.as_ref().map(|m| m.lambda),
+        "error": p.error,
+    });
+    if let Some(e) = &p.error {
+        tracing::warn!("customer linkage did not run: {e}");
+    }
+    if !s.oversized_blocks.is_empty() {
+        tracing::warn!(
+            "customer linkage: {} blocks over max_block_size were not compared (largest {} records); raise max_block_size or add a tighter blocking rule",
+            s.oversized_blocks.len(),
+            s.oversized_blocks.iter().map(|b| b.1).max().unwrap_or(0)
+        );
+    }
+    for c in &s.empty_comparisons {
+        tracing::warn!(
+            "customer linkage: no record has a value for `{c}` (a comparison that matched nothing)"
+        );
+    }
+    out.run_info
+        .insert("linkage.customer".into(), summary.to_string());
+}
+
+/// A customer without an app id whose email several customers show (a family's), that
+/// the linkage could not place by name: it stays a row of its own, for review, with the
+/// customers it may be.
+fn shared_emails(
+    ctx: &Ctx<'_>,
+    shared: &[(String, Vec<usize>)],
+    cust: &mut Linked,
+    ids: &IdMaps,
+    out: &mut Recovered,
+) {
+    let id_key = identity::keys(Entity::Customer)
+        .iter()
+        .position(|k| k.field == "id")
+        .expect("customer id key");
+    let mut flagged: BTreeMap<usize, (String, Vec<usize>)> = BTreeMap::new();
+    for (email, roots) in shared {
+        let has_id = |r: usize| {
+            cust.clusters
+                .exclusive_of(r)
+                .iter()
+                .any(|(k, _)| *k == id_key)
+        };
+        let known: Vec<usize> = roots.iter().copied().filter(|&r| has_id(r)).collect();
+        if known.len() < 2 {
+            continue;
+        }
+        for &r in roots.iter().filter(|&&r| !has_id(r)) {
+            flagged.entry(r).or_insert((email.clone(), known.clone()));
+        }
+    }
+    if flagged.is_empty() {
+        return;
+    }
+    let mut recs: HashMap<usize, Vec<usize>> = HashMap::new();
+    for n in 0..cust.nodes.len() {
+        let r = cust.clusters.find(n);
+        if let (true, Some(ri)) = (flagged.contains_key(&r), cust.nodes[n]) {
+            recs.entry(r).or_default().push(ri);
+        }
+    }
+    for (r, (email, known)) in flagged {
+        let root = cust.root_of(r);
+        let Some(row_id) = ids.customer.get(&root) else {
+            continue;
+        };
+        out.review.push(ReviewItem {
+            entity: Entity::Customer,
+            row_id: row_id.clone(),
+            reason: "ambiguous_customer".into(),
+            confidence: None,
+            details: serde_json::json!({
+                "why": "these records show only an email that several customers share (a family's); nothing tells which of them they are",
+                "email": email,
+                "candidates": known.iter().filter_map(|k| ids.customer.get(k)).collect::<Vec<_>>(),
+                "sources": ctx.refs_json(recs.get(&r).map(Vec::as_slice).unwrap_or(&[])),
+            }),
+        });
+    }
+}

@@ -335,6 +335,22 @@ pub struct Recovered {
     pub review: Vec<ReviewItem>,
     /// `run_info` key/value pairs (tool version, incident time, inputs and their SHA-256...).
     pub run_info: BTreeMap<String, String>,
+    /// Why records that share no key were joined (`record_links`).
+    #[serde(default)]
+    pub record_links: Vec<RecordLink>,
+}
+
+/// One join of two records into a row, with the evidence for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordLink {
+    pub entity: Entity,
+    pub row_id: String,
+    pub record: String,
+    pub joined_to: String,
+    pub kind: String,
+    pub weight: Option<f64>,
+    pub probability: Option<f64>,
+    pub detail: serde_json::Value,
 }
 
 impl Recovered {
