@@ -296,7 +296,7 @@ pub fn render_text(x: &Explanation) -> String {
                 for l in levels {
                     let _ = writeln!(
                         o,
-                        "      {:<14} {:<28} {:+.2}",
+                        "      {:<20} {:<34} {:+.2}",
                         l["comparison"].as_str().unwrap_or("?"),
                         l["level"].as_str().unwrap_or("?"),
                         l["weight"].as_f64().unwrap_or(0.0)

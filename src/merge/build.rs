@@ -446,7 +446,10 @@ pub(super) fn synthetic_id(
     };
     let key = match e {
         Entity::Business => pick(&["stripe_account", "email", "name"]),
-        Entity::Customer => pick(&["stripe_customer", "email", "phone", "name"]),
+        // Emails, phones and names are not a person's identity (families share an email,
+        // people share names): without a Stripe customer, the cluster's first record
+        // names the row.
+        Entity::Customer => pick(&["stripe_customer"]),
         Entity::Reservation => pick(&["reference"]),
         Entity::Payment => pick(&["processor_id", "attr.payment_intent", "attr.receipt_number"]),
     };
