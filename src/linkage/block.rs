@@ -175,6 +175,31 @@ fn apply(f: Func, v: &str, enc: &Encoders) -> Vec<String> {
     }
 }
 
+/// Every row's keys under one rule, in one allocation.
+struct Keys {
+    offsets: Vec<u32>,
+    data: Vec<u64>,
+}
+
+impl From<Vec<Vec<u64>>> for Keys {
+    fn from(per_row: Vec<Vec<u64>>) -> Keys {
+        let mut offsets = Vec::with_capacity(per_row.len() + 1);
+        let mut data = Vec::with_capacity(per_row.iter().map(Vec::len).sum());
+        offsets.push(0);
+        for ks in per_row {
+            data.extend(ks);
+            offsets.push(data.len() as u32);
+        }
+        Keys { offsets, data }
+    }
+}
+
+impl Keys {
+    fn of(&self, row: usize) -> &[u64] {
+        &self.data[self.offsets[row] as usize..self.offsets[row + 1] as usize]
+    }
+}
+
 /// A candidate pair (a < b) and every rule that finds it (bit per rule); it is counted
 /// once, under its first rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,8 +244,8 @@ pub fn candidates(
     cross_source_only: bool,
 ) -> (Vec<Candidate>, BlockStats) {
     let field_ix = |f: &str| table.fields.iter().position(|x| x == f);
-    // keys[rule][row]
-    let keys: Vec<Vec<Vec<u64>>> = rules
+    // keys[rule].of(row), flattened (a Vec per row would cost more than its keys).
+    let keys: Vec<Keys> = rules
         .iter()
         .map(|rule| {
             let ix: Vec<Option<usize>> = rule.fields().map(field_ix).collect();
@@ -240,15 +265,16 @@ pub fn candidates(
                         rule.keys(&vals, row.scope, enc)
                     },
                 )
-                .collect()
+                .collect::<Vec<Vec<u64>>>()
         })
+        .map(Keys::from)
         .collect();
     let mut stats = BlockStats::default();
     let mut all = Vec::new();
     for (r, rule) in rules.iter().enumerate() {
         let mut blocks: HashMap<u64, Vec<u32>> = HashMap::new();
-        for (row, ks) in keys[r].iter().enumerate() {
-            for k in ks {
+        for row in 0..table.rows.len() {
+            for k in keys[r].of(row) {
                 blocks.entry(*k).or_default().push(row as u32);
             }
         }
@@ -271,12 +297,12 @@ pub fn candidates(
                             continue;
                         }
                         // This rule's smallest shared key only, and no earlier rule.
-                        if common(&keys[r][a as usize], &keys[r][b as usize]) != Some(*key) {
+                        if common(keys[r].of(a as usize), keys[r].of(b as usize)) != Some(*key) {
                             continue;
                         }
                         let mut rules = 0u32;
                         for (q, kq) in keys.iter().enumerate() {
-                            if common(&kq[a as usize], &kq[b as usize]).is_some() {
+                            if common(kq.of(a as usize), kq.of(b as usize)).is_some() {
                                 rules |= 1 << q;
                             }
                         }

@@ -112,6 +112,26 @@ pub fn sample_u(
     (counts, taken)
 }
 
+/// The first E-step's guess, so EM starts from people rather than from whatever latent
+/// split the data offers (two people with one surname and emails made of it are a
+/// split too): a pair whose present comparisons mostly agree (their best two levels)
+/// is likely a match.
+fn seed(comps: &[Comparison], p: &Pattern, mask: &[bool]) -> f64 {
+    let (mut present, mut agree) = (0, 0);
+    for (c, &l) in p.iter().enumerate() {
+        if l > 0 && !mask[c] {
+            present += 1;
+            let disagree = l as usize == labels(comps[c].kind).len();
+            agree += (l <= 2 && !disagree) as usize;
+        }
+    }
+    if present > 0 && agree * 2 > present {
+        0.95
+    } else {
+        0.01
+    }
+}
+
 /// One EM session (Splink's training): the pairs one blocking rule finds, with the
 /// comparisons on the rule's own fields masked (the rule chose the pairs for agreeing
 /// on them, so they say nothing here). m of every unmasked comparison, the session's
@@ -158,7 +178,11 @@ fn session(
                     lu += u[c][l as usize - 1].ln();
                 }
             }
-            let post = 1.0 / (1.0 + (lu - lm).exp());
+            let post = if it == 0 {
+                seed(comps, p, mask)
+            } else {
+                1.0 / (1.0 + (lu - lm).exp())
+            };
             matched += n * post;
             for (c, &l) in p.iter().enumerate() {
                 if l > 0 && !mask[c] {
@@ -331,7 +355,7 @@ mod tests {
 
     #[test]
     fn em_separates_matches_from_non_matches() {
-        let comps: Vec<Comparison> = ["a", "b", "c"]
+        let comps: Vec<Comparison> = ["a", "b", "c", "d"]
             .iter()
             .map(|f| Comparison {
                 field: f.to_string(),
@@ -339,14 +363,22 @@ mod tests {
                 tf: false,
             })
             .collect();
-        // Blocked on a: 100 matches agree on b and c, 900 non-matches mostly disagree.
+        // Blocked on a: 100 matches mostly agree on b, c and d; 900 non-matches mostly
+        // disagree.
         let mut on_a = HashMap::new();
-        on_a.insert(vec![1, 1, 1], 100);
-        on_a.insert(vec![1, 1, 2], 20);
-        on_a.insert(vec![1, 2, 1], 20);
-        on_a.insert(vec![1, 2, 2], 860);
-        let u = vec![vec![0.03, 0.97]; 3];
-        let masks = vec![vec![true, false, false]];
+        for (p, n) in [
+            ([1, 1, 1, 1], 80),
+            ([1, 1, 1, 2], 10),
+            ([1, 1, 2, 1], 10),
+            ([1, 2, 2, 2], 800),
+            ([1, 1, 2, 2], 40),
+            ([1, 2, 1, 2], 30),
+            ([1, 2, 2, 1], 30),
+        ] {
+            on_a.insert(p.to_vec(), n);
+        }
+        let u = vec![vec![0.03, 0.97]; 4];
+        let masks = vec![vec![true, false, false, false]];
         let model = fit(
             &comps,
             &[on_a.clone()],
@@ -358,15 +390,13 @@ mod tests {
             1000,
             &Settings::default(),
         );
-        assert!(
-            (model.rules[0].lambda - 0.1).abs() < 0.03,
-            "{}",
-            model.rules[0].lambda
-        );
+        let lambda = model.rules[0].lambda;
+        assert!((lambda - 0.1).abs() < 0.03, "{lambda}");
         assert!(model.weight(1, 1) > 3.0 && model.weight(1, 2) < -2.0);
-        let all_agree = model.prior_bits() + (0..3).map(|c| model.weight(c, 1)).sum::<f64>();
-        let a_only =
-            model.prior_bits() + model.weight(0, 1) + model.weight(1, 2) + model.weight(2, 2);
+        let all_agree = model.prior_bits() + (0..4).map(|c| model.weight(c, 1)).sum::<f64>();
+        let a_only = model.prior_bits()
+            + model.weight(0, 1)
+            + (1..4).map(|c| model.weight(c, 2)).sum::<f64>();
         assert!(probability(all_agree) > 0.9, "{}", probability(all_agree));
         assert!(probability(a_only) < 0.1, "{}", probability(a_only));
     }

@@ -136,6 +136,22 @@ impl Tf {
     }
 }
 
+/// Levels of a pair, 3 bits per comparison (at most 21 comparisons, 7 levels each).
+fn pack(levels: &[u8]) -> u64 {
+    levels
+        .iter()
+        .enumerate()
+        .fold(0, |p, (c, &l)| p | (u64::from(l) << (3 * c)))
+}
+
+fn level_of(p: u64, c: usize) -> u8 {
+    ((p >> (3 * c)) & 7) as u8
+}
+
+fn unpack(p: u64, n: usize) -> Pattern {
+    (0..n).map(|c| level_of(p, c)).collect()
+}
+
 /// Every pair a scope holds (across sources only, for `link_only`): the space the prior
 /// is a share of.
 fn total_pairs(rows: &[Row], cross_only: bool) -> f64 {
@@ -226,9 +242,10 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         |a, b| rows[a].group != rows[b].group && (!cross_only || rows[a].source != rows[b].source),
         levels,
     );
-    let patterns: Vec<Pattern> = pairs
+    // Each pair's levels packed into a u64, 3 bits per comparison.
+    let patterns: Vec<u64> = pairs
         .par_iter()
-        .map(|c| levels(c.a as usize, c.b as usize))
+        .map(|c| pack(&levels(c.a as usize, c.b as usize)))
         .collect();
     // Training sessions: every pair a rule finds, whichever rule it is counted under.
     let nrules = rules.len();
@@ -237,13 +254,13 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         .zip(&patterns)
         .fold(
             || (vec![HashMap::new(); nrules], HashMap::new()),
-            |(mut s, mut all): (Vec<HashMap<Pattern, u64>>, HashMap<Pattern, u64>), (c, p)| {
+            |(mut s, mut all): (Vec<HashMap<u64, u64>>, HashMap<u64, u64>), (c, &p)| {
                 for (r, sess) in s.iter_mut().enumerate() {
                     if c.rules & (1 << r) != 0 {
-                        *sess.entry(p.clone()).or_default() += 1;
+                        *sess.entry(p).or_default() += 1;
                     }
                 }
-                *all.entry(p.clone()).or_default() += 1;
+                *all.entry(p).or_default() += 1;
                 (s, all)
             },
         )
@@ -261,6 +278,12 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
                 (s, all)
             },
         );
+    let nc = comps.len();
+    let unpacked = |m: HashMap<u64, u64>| -> HashMap<Pattern, u64> {
+        m.into_iter().map(|(p, n)| (unpack(p, nc), n)).collect()
+    };
+    let sessions: Vec<HashMap<Pattern, u64>> = sessions.into_iter().map(unpacked).collect();
+    let all = unpacked(all);
     let masks: Vec<Vec<bool>> = rules
         .iter()
         .map(|r| {
@@ -291,11 +314,13 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
     let scored: Vec<cluster::Scored> = pairs
         .par_iter()
         .zip(&patterns)
-        .map(|(c, p)| {
+        .map(|(c, &p)| {
             let bits = prior
-                + p.iter()
-                    .enumerate()
-                    .map(|(k, &l)| model.weight(k, l) + tf_bits(k, c.a as usize, l))
+                + (0..nc)
+                    .map(|k| {
+                        let l = level_of(p, k);
+                        model.weight(k, l) + tf_bits(k, c.a as usize, l)
+                    })
                     .sum::<f64>();
             cluster::Scored {
                 a: c.a,
@@ -335,14 +360,19 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
                 ),
                 weight: prior,
             }];
-            evidence.extend(patterns[i].iter().enumerate().map(|(c, &l)| Evidence {
-                comparison: comps[c].field.clone(),
-                level: match l {
-                    0 => "missing".into(),
-                    _ => model.comparisons[c].1[l as usize - 1].label.to_string(),
-                },
-                weight: model.weight(c, l) + tf_bits(c, s.a as usize, l),
-            }));
+            evidence.extend(
+                unpack(patterns[i], nc)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(c, l)| Evidence {
+                        comparison: comps[c].field.clone(),
+                        level: match l {
+                            0 => "missing".into(),
+                            _ => model.comparisons[c].1[l as usize - 1].label.to_string(),
+                        },
+                        weight: model.weight(c, l) + tf_bits(c, s.a as usize, l),
+                    }),
+            );
             Link {
                 a: s.a,
                 b: s.b,

@@ -89,7 +89,7 @@ impl Default for Settings {
             ambiguity_bits: 1.0,
             max_block_size: 1000,
             u_sample_pairs: 200_000,
-            em_iterations: 30,
+            em_iterations: 100,
             seed: 7,
         }
     }
@@ -129,6 +129,9 @@ impl Settings {
                 "linkage needs at least one blocking rule (else every pair would be compared)"
                     .into(),
             );
+        }
+        if self.comparisons.len() > 21 {
+            return Err("at most 21 comparisons".into());
         }
         if self.blocking.len() > 32 {
             return Err("at most 32 blocking rules".into());

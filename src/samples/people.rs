@@ -117,8 +117,8 @@ fn zipf(rng: &mut ChaCha8Rng, n: usize) -> usize {
 fn surname(rng: &mut ChaCha8Rng) -> String {
     // Common surnames Zipf-weighted, most of them drawn evenly from a long tail (the
     // commonest real surname is about 1% of people).
-    let k = if rng.gen_bool(0.3) {
-        zipf(rng, 500)
+    let k = if rng.gen_bool(0.1) {
+        zipf(rng, 5000)
     } else {
         rng.gen_range(0..40 * 40 * 40)
     };
@@ -173,7 +173,16 @@ pub fn generate(records: usize, seed: u64) -> (Table, Vec<u32>) {
     let mut truth = Vec::with_capacity(records);
     let mut person = 0u32;
     while rows.len() < records {
-        let given = GIVEN[zipf(&mut rng, GIVEN.len())].to_string();
+        // Given names: a common list (Zipf and even), and a long tail of rarer ones.
+        let given = match rng.gen_range(0..10) {
+            0..=2 => GIVEN[zipf(&mut rng, GIVEN.len())].to_string(),
+            3..=5 => GIVEN[rng.gen_range(0..GIVEN.len())].to_string(),
+            _ => format!(
+                "{}{}",
+                SYL[rng.gen_range(0..SYL.len())],
+                SYL[rng.gen_range(0..SYL.len())]
+            ),
+        };
         let family = surname(&mut rng);
         let dob = format!(
             "{}{:02}{:02}",
@@ -202,7 +211,7 @@ pub fn generate(records: usize, seed: u64) -> (Table, Vec<u32>) {
             8 => 3,
             _ => 4,
         };
-        let mut people = vec![(given.clone(), person)];
+        let mut people = vec![(given.clone(), person, dob.clone())];
         if family_of {
             let other = GIVEN
                 .iter()
@@ -211,9 +220,15 @@ pub fn generate(records: usize, seed: u64) -> (Table, Vec<u32>) {
                 .choose(&mut rng)
                 .map(|g| g.to_string())
                 .unwrap_or_default();
-            people.push((other, person + 1));
+            let their_dob = format!(
+                "{}{:02}{:02}",
+                rng.gen_range(1940..2006),
+                rng.gen_range(1..13),
+                rng.gen_range(1..29)
+            );
+            people.push((other, person + 1, their_dob));
         }
-        for (g, who) in &people {
+        for (g, who, dob) in &people {
             for copy in 0..copies {
                 let mut name = format!("{g} {family}");
                 let mut em = Some(email.clone());
