@@ -155,6 +155,7 @@ fn linkage_bench(a: LinkageArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
         (None, true) => bail!("say what to link: --records N, or --csv FILE..."),
     };
     let prepared = started.elapsed().as_secs_f64();
+    let input_peak = salvage::samples::bench::peak_rss_mib();
     let sp = ui.spinner("linking");
     let t0 = Instant::now();
     let out = linkage::link(&table, &settings).map_err(|e| anyhow::anyhow!(e))?;
@@ -163,7 +164,7 @@ fn linkage_bench(a: LinkageArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let (p, r, f1) = salvage::samples::people::pairwise(&out.cluster, &truth);
     let peak = salvage::samples::bench::peak_rss_mib();
     println!("linkage bench: {what}");
-    println!("  input            {prepared:>8.2} s");
+    println!("  input            {prepared:>8.2} s   ({input_peak} MiB held after reading)");
     println!(
         "  link             {link_s:>8.2} s   ({} candidate pairs, {} joins, {} ambiguous)",
         out.stats.candidate_pairs, out.stats.joins, out.stats.ambiguous

@@ -95,30 +95,35 @@ pub fn cluster(
     }
     let ng = first_row.len();
     // Per group pair: the best pair and whether any pair across scored too low.
-    let mut edges: HashMap<(u32, u32), (usize, f64)> = HashMap::new();
+    // (group a, group b, pair, bits), the best pair of each group pair (sorted, not
+    // hashed: a third of the memory at a million pairs).
+    let mut edges: Vec<(u32, u32, u32, f64)> = Vec::new();
     let mut forbid: Vec<Vec<u32>> = vec![Vec::new(); ng];
     for (i, p) in pairs.iter().enumerate() {
         let (ga, gb) = (row_group[p.a as usize], row_group[p.b as usize]);
         if ga == gb {
             continue;
         }
-        let key = (ga.min(gb), ga.max(gb));
         if p.bits < cross_bits {
             forbid[ga as usize].push(gb);
             forbid[gb as usize].push(ga);
         }
-        let e = edges.entry(key).or_insert((i, p.bits));
-        if p.bits > e.1 {
-            *e = (i, p.bits);
-        }
+        edges.push((ga.min(gb), ga.max(gb), i as u32, p.bits));
     }
+    edges.sort_unstable_by(|x, y| {
+        (x.0, x.1)
+            .cmp(&(y.0, y.1))
+            .then(y.3.total_cmp(&x.3))
+            .then(x.2.cmp(&y.2))
+    });
+    edges.dedup_by(|later, first| (later.0, later.1) == (first.0, first.1));
     let forbidden = |x: u32, y: u32, forbid: &[Vec<u32>]| forbid[x as usize].contains(&y);
     // Ambiguity: a group's two best candidates cannot be one and fit about equally.
     let mut best: Vec<Vec<(u32, f64, usize)>> = vec![Vec::new(); ng];
-    for (&(ga, gb), &(i, bits)) in &edges {
+    for &(ga, gb, i, bits) in &edges {
         if bits >= threshold_bits {
-            best[ga as usize].push((gb, bits, i));
-            best[gb as usize].push((ga, bits, i));
+            best[ga as usize].push((gb, bits, i as usize));
+            best[gb as usize].push((ga, bits, i as usize));
         }
     }
     let mut ambiguous_group = vec![false; ng];
@@ -152,10 +157,10 @@ pub fn cluster(
         }
     }
     let mut order: Vec<(u32, u32, usize, f64)> = edges
-        .iter()
-        .filter(|(_, &(_, bits))| bits >= threshold_bits)
-        .filter(|(&(a, b), _)| !ambiguous_group[a as usize] && !ambiguous_group[b as usize])
-        .map(|(&(a, b), &(i, bits))| (a, b, i, bits))
+        .into_iter()
+        .filter(|e| e.3 >= threshold_bits)
+        .filter(|e| !ambiguous_group[e.0 as usize] && !ambiguous_group[e.1 as usize])
+        .map(|(a, b, i, bits)| (a, b, i as usize, bits))
         .collect();
     order.sort_by(|x, y| y.3.total_cmp(&x.3).then((x.0, x.1).cmp(&(y.0, y.1))));
     let mut uf = Uf {

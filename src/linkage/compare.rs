@@ -16,6 +16,73 @@ pub struct Prepared {
     pub alt: Box<str>,
 }
 
+impl Prepared {
+    pub fn view(&self) -> View<'_> {
+        View {
+            s: &self.s,
+            alt: &self.alt,
+        }
+    }
+}
+
+/// A prepared value as compared, borrowed from a [`Column`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct View<'a> {
+    pub s: &'a str,
+    pub alt: &'a str,
+}
+
+/// One comparison's prepared values for every row, in one buffer (a million rows of
+/// two small strings each would otherwise be two million allocations).
+#[derive(Debug, Default)]
+pub struct Column {
+    buf: String,
+    /// Per row: (start, end of s, end of alt); alt equal to s is stored once.
+    spans: Vec<(u32, u32, u32)>,
+}
+
+const MISSING: u32 = u32::MAX;
+
+impl Column {
+    pub fn push(&mut self, p: Option<Prepared>) {
+        match p {
+            None => self.spans.push((MISSING, 0, 0)),
+            Some(p) => {
+                let start = self.buf.len() as u32;
+                self.buf.push_str(&p.s);
+                let s_end = self.buf.len() as u32;
+                if p.alt != p.s {
+                    self.buf.push_str(&p.alt);
+                }
+                self.spans.push((start, s_end, self.buf.len() as u32));
+            }
+        }
+    }
+
+    pub fn get(&self, row: usize) -> Option<View<'_>> {
+        let (start, s_end, alt_end) = self.spans[row];
+        if start == MISSING {
+            return None;
+        }
+        let s = &self.buf[start as usize..s_end as usize];
+        let alt = if alt_end == s_end {
+            s
+        } else {
+            &self.buf[s_end as usize..alt_end as usize]
+        };
+        Some(View { s, alt })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.iter().all(|s| s.0 == MISSING)
+    }
+
+    /// The present values' main forms.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        (0..self.spans.len()).filter_map(|i| self.get(i).map(|v| v.s))
+    }
+}
+
 /// Lowercase, accents dropped, punctuation to spaces, whitespace collapsed.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -161,7 +228,7 @@ fn initials_fit(a: &str, b: &str) -> bool {
 }
 
 /// The level (1-based) of a pair of present values.
-pub fn level(kind: Kind, a: &Prepared, b: &Prepared) -> u8 {
+pub fn level(kind: Kind, a: View<'_>, b: View<'_>) -> u8 {
     match kind {
         Kind::Exact => {
             if a.s == b.s {
@@ -193,7 +260,7 @@ pub fn level(kind: Kind, a: &Prepared, b: &Prepared) -> u8 {
             if a.alt == b.alt {
                 return 2;
             }
-            let (fa, fb) = (fold(&a.s), fold(&b.s));
+            let (fa, fb) = (fold(a.s), fold(b.s));
             let jw = strsim::jaro_winkler(&fa, &fb).max(strsim::jaro_winkler(&a.alt, &b.alt));
             if jw >= 0.92 {
                 3
@@ -212,8 +279,8 @@ pub fn level(kind: Kind, a: &Prepared, b: &Prepared) -> u8 {
             if a.alt == b.alt {
                 return 2;
             }
-            let split = |p: &Prepared| -> (String, String) {
-                let (l, d) = p.alt.rsplit_once('@').unwrap_or((&p.alt, ""));
+            let split = |p: View<'_>| -> (String, String) {
+                let (l, d) = p.alt.rsplit_once('@').unwrap_or((p.alt, ""));
                 (l.to_string(), d.to_string())
             };
             let ((la, da), (lb, db)) = (split(a), split(b));
@@ -273,7 +340,7 @@ mod tests {
 
     fn lv(kind: Kind, a: &str, b: &str) -> &'static str {
         let (a, b) = (prepare(kind, a).unwrap(), prepare(kind, b).unwrap());
-        labels(kind)[level(kind, &a, &b) as usize - 1]
+        labels(kind)[level(kind, a.view(), b.view()) as usize - 1]
     }
 
     #[test]

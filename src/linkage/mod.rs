@@ -21,7 +21,7 @@ pub mod settings;
 
 pub use settings::{Comparison, Kind, LinkType, Settings};
 
-use compare::Prepared;
+use compare::Column;
 use estimate::{Model, Pattern};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -102,19 +102,27 @@ pub struct Linkage {
     pub stats: Stats,
 }
 
+fn hash_str(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
 /// Term frequencies of one comparison's exact values.
 struct Tf {
-    counts: HashMap<Box<str>, u32>,
+    /// Keyed by the value's hash: a million names cost a million u64s, not strings.
+    counts: HashMap<u64, u32>,
     total: f64,
     /// Chance that two random present values are equal: Σ count² / total².
     u_exact: f64,
 }
 
 impl Tf {
-    fn build(prep: &[Option<Prepared>]) -> Tf {
-        let mut counts: HashMap<Box<str>, u32> = HashMap::new();
-        for p in prep.iter().flatten() {
-            *counts.entry(p.s.clone()).or_default() += 1;
+    fn build(prep: &Column) -> Tf {
+        let mut counts: HashMap<u64, u32> = HashMap::new();
+        for s in prep.values() {
+            *counts.entry(hash_str(s)).or_default() += 1;
         }
         let total: f64 = counts.values().map(|&c| c as f64).sum();
         let u_exact = if total > 0.0 {
@@ -131,7 +139,7 @@ impl Tf {
 
     /// Bits to add when two rows agree exactly on `v`.
     fn adjust(&self, v: &str) -> f64 {
-        let c = self.counts.get(v).copied().unwrap_or(1) as f64;
+        let c = self.counts.get(&hash_str(v)).copied().unwrap_or(1) as f64;
         (self.u_exact / (c / self.total)).log2().clamp(-10.0, 10.0)
     }
 }
@@ -176,18 +184,23 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
     let n = table.rows.len();
     let comps = &settings.comparisons;
     let field_ix = |f: &str| table.fields.iter().position(|x| x == f);
-    let prep: Vec<Vec<Option<Prepared>>> = comps
+    let prep: Vec<Column> = comps
         .iter()
         .map(|c| {
             let ix = field_ix(&c.field);
-            table
-                .rows
-                .par_iter()
-                .map(|r| {
-                    ix.and_then(|i| r.values[i].as_deref())
-                        .and_then(|v| compare::prepare(c.kind, v))
-                })
-                .collect()
+            let mut col = Column::default();
+            // In chunks: parallel preparation without holding every row's strings.
+            for chunk in table.rows.chunks(1 << 16) {
+                let part: Vec<Option<compare::Prepared>> = chunk
+                    .par_iter()
+                    .map(|r| {
+                        ix.and_then(|i| r.values[i].as_deref())
+                            .and_then(|v| compare::prepare(c.kind, v))
+                    })
+                    .collect();
+                part.into_iter().for_each(|p| col.push(p));
+            }
+            col
         })
         .collect();
     let mut stats = Stats {
@@ -195,7 +208,7 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         empty_comparisons: comps
             .iter()
             .zip(&prep)
-            .filter(|(_, p)| p.iter().all(Option::is_none))
+            .filter(|(_, p)| p.is_empty())
             .map(|(c, _)| c.field.clone())
             .collect(),
         ..Stats::default()
@@ -209,7 +222,7 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         comps
             .iter()
             .zip(&prep)
-            .map(|(c, p)| match (&p[a], &p[b]) {
+            .map(|(c, p)| match (p.get(a), p.get(b)) {
                 (Some(x), Some(y)) => compare::level(c.kind, x, y),
                 _ => 0,
             })
@@ -305,8 +318,8 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         settings,
     );
     let tf_bits = |c: usize, a: usize, l: u8| -> f64 {
-        match (&tfs[c], l, &prep[c][a]) {
-            (Some(tf), 1, Some(p)) => tf.adjust(&p.s),
+        match (&tfs[c], l, prep[c].get(a)) {
+            (Some(tf), 1, Some(p)) => tf.adjust(p.s),
             _ => 0.0,
         }
     };
