@@ -240,10 +240,10 @@ pub fn level(kind: Kind, a: View<'_>, b: View<'_>) -> u8 {
         Kind::Text => {
             if a.s == b.s {
                 1
-            } else if edits(&a.s, &b.s) <= 1 {
+            } else if edits(a.s, b.s) <= 1 {
                 2
             } else {
-                let jw = strsim::jaro_winkler(&a.s, &b.s);
+                let jw = strsim::jaro_winkler(a.s, b.s);
                 if jw >= 0.92 {
                     3
                 } else if jw >= 0.8 {
@@ -261,7 +261,7 @@ pub fn level(kind: Kind, a: View<'_>, b: View<'_>) -> u8 {
                 return 2;
             }
             let (fa, fb) = (fold(a.s), fold(b.s));
-            let jw = strsim::jaro_winkler(&fa, &fb).max(strsim::jaro_winkler(&a.alt, &b.alt));
+            let jw = strsim::jaro_winkler(&fa, &fb).max(strsim::jaro_winkler(a.alt, b.alt));
             if jw >= 0.92 {
                 3
             } else if initials_fit(&fa, &fb) {
@@ -299,7 +299,7 @@ pub fn level(kind: Kind, a: View<'_>, b: View<'_>) -> u8 {
                 1
             } else if a.alt == b.alt {
                 2
-            } else if a.alt.len() == b.alt.len() && edits(&a.alt, &b.alt) <= 1 {
+            } else if a.alt.len() == b.alt.len() && edits(a.alt, b.alt) <= 1 {
                 3
             } else {
                 4
@@ -308,9 +308,9 @@ pub fn level(kind: Kind, a: View<'_>, b: View<'_>) -> u8 {
         Kind::Date => {
             if a.s == b.s || (a.alt == b.alt && !a.alt.is_empty()) {
                 1
-            } else if a.alt.len() == b.alt.len() && edits(&a.alt, &b.alt) <= 1 {
+            } else if a.alt.len() == b.alt.len() && edits(a.alt, b.alt) <= 1 {
                 2
-            } else if a.alt.len() == 8 && b.alt.len() == 8 && swapped(&a.alt, &b.alt) {
+            } else if a.alt.len() == 8 && b.alt.len() == 8 && swapped(a.alt, b.alt) {
                 3
             } else {
                 4
