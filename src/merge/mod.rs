@@ -49,7 +49,7 @@ use finish::finish_rows;
 use identity::key_value;
 use integrity::{drop_dangling_references, drop_orphans, resolve_id_collisions};
 use linked::{resolve, Linked, GLOBAL};
-use payments::{link_loose_payments, link_through_payments};
+use payments::{link_customers_through_payments, link_loose_payments, link_through_payments};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -142,6 +142,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
                 .map(|&i| biz_of(&records[i].record, &mut biz).unwrap_or(GLOBAL))
                 .collect();
             disambiguate_customers(records, &c_idx, &mut c_scope, &mut biz);
+            place_by_references(records, &c_idx, &mut c_scope, &mut biz);
             let mut cust = Linked::build(Entity::Customer, records, &c_idx, c_scope);
             let id_key = identity::keys(Entity::Customer)
                 .iter()
@@ -313,6 +314,11 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
 
     link_loose_payments(records, &mut pay, &rec_biz);
     link_through_payments(records, &mut pay, &mut resv);
+    let through_bookings = link_customers_through_payments(records, &mut pay, &mut resv, &mut cust);
+    out.run_info.insert(
+        "linkage.customer.through_bookings".into(),
+        through_bookings.to_string(),
+    );
 
     let c_groups = cust.groups();
     let c_rows = build_rows(&ctx, Entity::Customer, &c_groups, &cust, |ri, _| Links {
@@ -586,5 +592,53 @@ fn shared_emails(
                 "sources": ctx.refs_json(recs.get(&r).map(Vec::as_slice).unwrap_or(&[])),
             }),
         });
+    }
+}
+
+/// A customer record that names no business (a platform account's Stripe customer, a
+/// backup table of people without a business column) belongs to the business its
+/// bookings and payments name, by its app id or Stripe customer, when they all agree.
+fn place_by_references(
+    records: &[StoredRecord],
+    c_idx: &[usize],
+    c_scope: &mut [usize],
+    biz: &mut Linked,
+) {
+    if !c_scope.contains(&GLOBAL) {
+        return;
+    }
+    let keys = [
+        ("customer_id", "id"),
+        ("customer.stripe_customer", "stripe_customer"),
+    ];
+    let mut votes: HashMap<(&str, String), Option<usize>> = HashMap::new();
+    for r in records
+        .iter()
+        .filter(|r| matches!(r.record.entity, Entity::Reservation | Entity::Payment))
+    {
+        let Some(b) = resolve(&r.record, Entity::Business, biz, GLOBAL) else {
+            continue;
+        };
+        for (field, key) in keys {
+            if let Some(v) = r.record.get(field).and_then(|v| key_value(key, v)) {
+                let e = votes.entry((key, v)).or_insert(Some(b));
+                if *e != Some(b) {
+                    *e = None;
+                }
+            }
+        }
+    }
+    for (node, &ri) in c_idx.iter().enumerate() {
+        if c_scope[node] != GLOBAL {
+            continue;
+        }
+        let rec = &records[ri].record;
+        let placed = keys.iter().find_map(|(_, key)| {
+            let v = rec.get(key).and_then(|v| key_value(key, v))?;
+            votes.get(&(*key, v)).copied().flatten()
+        });
+        if let Some(b) = placed {
+            c_scope[node] = b;
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! Linking payments: a payment mail without Stripe ids to its one payment, and
-//! reservations through the payments that name them.
+//! Linking payments: a payment mail without Stripe ids to its one payment, reservations
+//! through the payments that name them, and Stripe customers through the bookings their
+//! payments paid.
 
 use super::identity;
 use super::identity::keys;
@@ -155,4 +156,120 @@ pub(super) fn link_through_payments(records: &[StoredRecord], pay: &mut Linked, 
             }
         }
     }
+}
+
+/// A Stripe customer that no app row names (a returning person who paid under a new
+/// address) is the app customer whose bookings its payments paid: the app's own rows say
+/// who booked, the payment says which Stripe customer paid. It joins when every booking
+/// its payments name belongs to one customer, the names do not disagree, and no app id
+/// forbids it (two app ids never join). Returns how many joined.
+pub(super) fn link_customers_through_payments(
+    records: &[StoredRecord],
+    pay: &mut Linked,
+    resv: &mut Linked,
+    cust: &mut Linked,
+) -> usize {
+    use super::identity::key_value;
+    // Reservation cluster -> the app customer id its records name (when they agree).
+    let mut booked_by: HashMap<usize, Option<String>> = HashMap::new();
+    for g in resv.groups() {
+        let root = resv.clusters.find(g[0]);
+        for ri in g.iter().filter_map(|&n| resv.nodes[n]) {
+            if let Some(c) = records[ri]
+                .record
+                .get("customer_id")
+                .and_then(|v| key_value("id", v))
+            {
+                let e = booked_by.entry(root).or_insert(Some(c.clone()));
+                if e.as_deref() != Some(c.as_str()) {
+                    *e = None;
+                }
+            }
+        }
+    }
+    // Stripe customer -> the app customer id its payments' bookings name.
+    let mut votes: HashMap<String, Option<String>> = HashMap::new();
+    for g in pay.groups() {
+        for ri in g.iter().filter_map(|&n| pay.nodes[n]) {
+            let r = &records[ri];
+            let Some(s) = r
+                .record
+                .get("customer.stripe_customer")
+                .and_then(|v| key_value("stripe_customer", v))
+            else {
+                continue;
+            };
+            let Some(booking) =
+                super::linked::resolve(&r.record, Entity::Reservation, resv, GLOBAL)
+            else {
+                continue;
+            };
+            let Some(Some(c)) = booked_by.get(&booking).cloned() else {
+                continue;
+            };
+            let vote = Some(c);
+            let e = votes.entry(s).or_insert(vote.clone());
+            if *e != vote {
+                *e = None;
+            }
+        }
+    }
+    let mut votes: Vec<(String, String)> = votes
+        .into_iter()
+        .filter_map(|(s, v)| Some((s, v?)))
+        .collect();
+    votes.sort();
+    let mut pairs = Vec::new();
+    // Both keys are global (an app id, a Stripe customer id): no scope needed.
+    for (s, c) in votes {
+        if let (Some(a), Some(b)) = (
+            cust.lookup(Entity::Customer, "stripe_customer", &Value::text(s), GLOBAL),
+            cust.lookup(Entity::Customer, "id", &Value::text(c), GLOBAL),
+        ) {
+            if a != b {
+                pairs.push((a, b));
+            }
+        }
+    }
+    if pairs.is_empty() {
+        return 0;
+    }
+    // The names of the clusters involved, in one pass.
+    use crate::linkage::{compare, Kind};
+    let wanted: std::collections::HashSet<usize> =
+        pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    let mut names: HashMap<usize, Vec<compare::Prepared>> = HashMap::new();
+    for n in 0..cust.nodes.len() {
+        let r = cust.clusters.find(n);
+        if !wanted.contains(&r) {
+            continue;
+        }
+        if let Some(p) = cust.nodes[n]
+            .and_then(|ri| records[ri].record.get("name")?.render())
+            .and_then(|s| compare::prepare(Kind::Name, &s))
+        {
+            names.entry(r).or_default().push(p);
+        }
+    }
+    let else_level = compare::labels(Kind::Name).len() as u8;
+    let agree = |a: &[compare::Prepared], b: &[compare::Prepared]| {
+        a.is_empty()
+            || b.is_empty()
+            || a.iter().any(|x| {
+                b.iter()
+                    .any(|y| compare::level(Kind::Name, x.view(), y.view()) < else_level)
+            })
+    };
+    let none = Vec::new();
+    let mut joined = 0;
+    for (a, b) in pairs {
+        let (na, nb) = (
+            names.get(&a).unwrap_or(&none),
+            names.get(&b).unwrap_or(&none),
+        );
+        if agree(na, nb) && cust.clusters.union(a, b) {
+            joined += 1;
+        }
+    }
+    joined
 }

@@ -1144,3 +1144,56 @@ fn amount_disagreement_goes_to_review() {
         .iter()
         .any(|r| r.row_id == "6" && r.reason == "conflict:amount"));
 }
+
+#[test]
+fn a_stripe_customer_is_the_app_customer_whose_booking_it_paid() {
+    use Entity::*;
+    use SourceKind::*;
+    let s = "2026-11-20T14:30:00Z";
+    let mut records = incident();
+    // José came back under a new address: a second Stripe customer on the platform (no
+    // business, no app id), whose charge paid booking BK-1 (customer 7's).
+    records.push(rec(
+        Stripe,
+        Customer,
+        "stripe:platform/cus_NEW",
+        s,
+        &[
+            ("stripe_customer", t("cus_NEW")),
+            ("email", t("jose.muller@newmail.example")),
+            ("name", t("Jose Muller")),
+        ],
+    ));
+    records.push(rec(
+        Stripe,
+        Payment,
+        "stripe:acct_1/ch_9",
+        s,
+        &[
+            ("processor_id", t("ch_9")),
+            ("amount", Value::Int(1000)),
+            ("currency", t("usd")),
+            ("status", t("succeeded")),
+            ("business.stripe_account", t("acct_1")),
+            ("customer.stripe_customer", t("cus_NEW")),
+            ("reservation.reference", t("BK-1")),
+        ],
+    ));
+    let out = merge(&records, &settings());
+    assert!(
+        out.customers
+            .iter()
+            .all(|c| c.text("stripe_customer") != Some("cus_NEW") || c.id == "7"),
+        "cus_NEW is customer 7: {:?}",
+        out.customers
+            .iter()
+            .map(|c| (&c.id, c.text("stripe_customer")))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        out.run_info
+            .get("linkage.customer.through_bookings")
+            .map(String::as_str),
+        Some("1")
+    );
+}
