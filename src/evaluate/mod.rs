@@ -111,6 +111,10 @@ pub struct TableScore {
     pub evidenced_f1: f64,
     /// Accuracy of each contract column over matched pairs.
     pub columns: Vec<ColumnScore>,
+    /// Up to 50 duplicate rows: (recovered row id, the truth row id it duplicates).
+    pub duplicate_examples: Vec<(String, String)>,
+    /// Up to 50 phantom rows (recovered row ids).
+    pub phantom_examples: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -641,6 +645,22 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
         let m = &t.matching[ei];
         let duplicates = m.iter().filter(|x| matches!(x, Some((_, false)))).count();
         let phantoms = m.iter().filter(|x| x.is_none()).count();
+        let duplicate_examples: Vec<(String, String)> = m
+            .iter()
+            .enumerate()
+            .filter_map(|(ri, x)| match x {
+                Some((ti, false)) => Some((t.rec[ei][ri].id.clone(), t.truth[ei][*ti].id.clone())),
+                _ => None,
+            })
+            .take(50)
+            .collect();
+        let phantom_examples: Vec<String> = m
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.is_none())
+            .map(|(ri, _)| t.rec[ei][ri].id.clone())
+            .take(50)
+            .collect();
         let (nt, nr) = (t.truth[ei].len(), t.rec[ei].len());
         let precision = ratio(matched, nr);
         let recall = ratio(matched, nt);
@@ -723,6 +743,8 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
                 duplicates as f64 / nt as f64
             },
             phantoms,
+            duplicate_examples,
+            phantom_examples,
             precision,
             recall,
             f1,

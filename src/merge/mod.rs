@@ -49,7 +49,7 @@ use finish::finish_rows;
 use identity::key_value;
 use integrity::{drop_dangling_references, drop_orphans, resolve_id_collisions};
 use linked::{resolve, Linked, GLOBAL};
-use payments::{link_customers_through_payments, link_loose_payments, link_through_payments};
+use payments::{link_customers_through_bookings, link_loose_payments, link_through_payments};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -314,7 +314,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
 
     link_loose_payments(records, &mut pay, &rec_biz);
     link_through_payments(records, &mut pay, &mut resv);
-    let through_bookings = link_customers_through_payments(records, &mut pay, &mut resv, &mut cust);
+    let through_bookings = link_customers_through_bookings(records, &mut pay, &mut resv, &mut cust);
     out.run_info.insert(
         "linkage.customer.through_bookings".into(),
         through_bookings.to_string(),

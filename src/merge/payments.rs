@@ -158,12 +158,13 @@ pub(super) fn link_through_payments(records: &[StoredRecord], pay: &mut Linked, 
     }
 }
 
-/// A Stripe customer that no app row names (a returning person who paid under a new
-/// address) is the app customer whose bookings its payments paid: the app's own rows say
-/// who booked, the payment says which Stripe customer paid. It joins when every booking
-/// its payments name belongs to one customer, the names do not disagree, and no app id
-/// forbids it (two app ids never join). Returns how many joined.
-pub(super) fn link_customers_through_payments(
+/// A customer no app row names (a Stripe customer a returning person paid under with a
+/// new address, the address a booking mail went to) is the app customer whose bookings
+/// it paid for or was written about: the app's own rows say who booked; a charge says
+/// which Stripe customer paid, a mail which customer it went to. It joins when every
+/// booking names one customer, the names do not disagree, and no app id forbids it (two
+/// app ids never join). Returns how many joined.
+pub(super) fn link_customers_through_bookings(
     records: &[StoredRecord],
     pay: &mut Linked,
     resv: &mut Linked,
@@ -187,45 +188,75 @@ pub(super) fn link_customers_through_payments(
             }
         }
     }
-    // Stripe customer -> the app customer id its payments' bookings name.
-    let mut votes: HashMap<String, Option<String>> = HashMap::new();
-    for g in pay.groups() {
-        for ri in g.iter().filter_map(|&n| pay.nodes[n]) {
-            let r = &records[ri];
-            let Some(s) = r
-                .record
-                .get("customer.stripe_customer")
-                .and_then(|v| key_value("stripe_customer", v))
-            else {
-                continue;
-            };
-            let Some(booking) =
-                super::linked::resolve(&r.record, Entity::Reservation, resv, GLOBAL)
-            else {
-                continue;
-            };
-            let Some(Some(c)) = booked_by.get(&booking).cloned() else {
-                continue;
-            };
-            let vote = Some(c);
-            let e = votes.entry(s).or_insert(vote.clone());
-            if *e != vote {
-                *e = None;
-            }
+    // The customer record of each source record (a mail or a charge that names a
+    // customer and a booking at once), as a cluster.
+    let mut by_ref: HashMap<&str, Option<usize>> = HashMap::new();
+    for n in 0..cust.nodes.len() {
+        let Some(ri) = cust.nodes[n] else { continue };
+        let root = cust.root_of(n);
+        let e = by_ref
+            .entry(records[ri].record.source_ref.as_str())
+            .or_insert(Some(root));
+        if *e != Some(root) {
+            *e = None;
         }
     }
-    let mut votes: Vec<(String, String)> = votes
+    let mut resv_of: HashMap<usize, usize> = HashMap::new();
+    for n in 0..resv.nodes.len() {
+        if let Some(ri) = resv.nodes[n] {
+            resv_of.insert(ri, n);
+        }
+    }
+    // Customer cluster -> the app customer id the bookings it paid for or booked name.
+    let mut votes: HashMap<usize, Option<String>> = HashMap::new();
+    let payers = pay.nodes.iter().filter_map(|n| *n);
+    let bookers = resv.nodes.iter().filter_map(|n| *n);
+    for ri in payers.chain(bookers).collect::<Vec<_>>() {
+        let r = &records[ri];
+        if let Some(c) = r.record.get("customer_id").and_then(|v| key_value("id", v)) {
+            // A record that names its customer by app id and by Stripe customer (a
+            // charge's metadata) says they are one.
+            let stripe = r
+                .record
+                .get("customer.stripe_customer")
+                .and_then(|v| cust.lookup(Entity::Customer, "stripe_customer", v, GLOBAL));
+            if let Some(who) = stripe {
+                let vote = Some(c);
+                let e = votes.entry(who).or_insert(vote.clone());
+                if *e != vote {
+                    *e = None;
+                }
+            }
+            continue;
+        }
+        let who = r
+            .record
+            .get("customer.stripe_customer")
+            .and_then(|v| cust.lookup(Entity::Customer, "stripe_customer", v, GLOBAL))
+            .or_else(|| by_ref.get(r.record.source_ref.as_str()).copied().flatten());
+        let Some(who) = who else { continue };
+        let booking = match r.record.entity {
+            Entity::Reservation => resv_of.get(&ri).map(|&n| resv.clusters.find(n)),
+            _ => super::linked::resolve(&r.record, Entity::Reservation, resv, GLOBAL),
+        };
+        let Some(Some(c)) = booking.and_then(|b| booked_by.get(&b).cloned()) else {
+            continue;
+        };
+        let vote = Some(c);
+        let e = votes.entry(who).or_insert(vote.clone());
+        if *e != vote {
+            *e = None;
+        }
+    }
+    let mut votes: Vec<(usize, String)> = votes
         .into_iter()
         .filter_map(|(s, v)| Some((s, v?)))
         .collect();
     votes.sort();
     let mut pairs = Vec::new();
-    // Both keys are global (an app id, a Stripe customer id): no scope needed.
-    for (s, c) in votes {
-        if let (Some(a), Some(b)) = (
-            cust.lookup(Entity::Customer, "stripe_customer", &Value::text(s), GLOBAL),
-            cust.lookup(Entity::Customer, "id", &Value::text(c), GLOBAL),
-        ) {
+    for (a, c) in votes {
+        // An app id is global: no scope needed.
+        if let Some(b) = cust.lookup(Entity::Customer, "id", &Value::text(c), GLOBAL) {
             if a != b {
                 pairs.push((a, b));
             }
