@@ -75,6 +75,8 @@ pub struct Ambiguity {
     pub row: u32,
     /// (candidate row, probability), best first.
     pub candidates: Vec<(u32, f64)>,
+    /// Per candidate: the evidence of the pair (row, candidate).
+    pub evidence: Vec<Vec<Evidence>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -360,38 +362,44 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
     stats.refused_cross = out.refused_cross;
     stats.refused_exclusive = out.refused_exclusive;
     stats.ambiguous = out.ambiguous.len() as u64;
+    let evidence_of = |a: u32, b: u32, found_by: Option<usize>| -> Vec<Evidence> {
+        let mut ev = vec![Evidence {
+            comparison: "prior".into(),
+            level: match found_by {
+                Some(r) => format!(
+                    "two records of one scope (found by `{}`)",
+                    settings.blocking[r]
+                ),
+                None => "two records of one scope".into(),
+            },
+            weight: prior,
+        }];
+        ev.extend(
+            levels(a as usize, b as usize)
+                .into_iter()
+                .enumerate()
+                .map(|(c, l)| Evidence {
+                    comparison: comps[c].field.clone(),
+                    level: match l {
+                        0 => "missing".into(),
+                        _ => model.comparisons[c].1[l as usize - 1].label.to_string(),
+                    },
+                    weight: model.weight(c, l) + tf_bits(c, a as usize, l),
+                }),
+        );
+        ev
+    };
     let links = out
         .joins
         .iter()
         .map(|&i| {
             let s = scored[i];
-            let mut evidence = vec![Evidence {
-                comparison: "prior".into(),
-                level: format!(
-                    "two records of one scope (found by `{}`)",
-                    settings.blocking[pairs[i].first_rule()]
-                ),
-                weight: prior,
-            }];
-            evidence.extend(
-                unpack(patterns[i], nc)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(c, l)| Evidence {
-                        comparison: comps[c].field.clone(),
-                        level: match l {
-                            0 => "missing".into(),
-                            _ => model.comparisons[c].1[l as usize - 1].label.to_string(),
-                        },
-                        weight: model.weight(c, l) + tf_bits(c, s.a as usize, l),
-                    }),
-            );
             Link {
                 a: s.a,
                 b: s.b,
                 probability: estimate::probability(s.bits),
                 bits: s.bits,
-                evidence,
+                evidence: evidence_of(s.a, s.b, Some(pairs[i].first_rule())),
             }
         })
         .collect();
@@ -400,6 +408,7 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         .into_iter()
         .map(|(row, c)| Ambiguity {
             row,
+            evidence: c.iter().map(|&(r, _)| evidence_of(row, r, None)).collect(),
             candidates: c
                 .into_iter()
                 .map(|(r, bits)| (r, estimate::probability(bits)))

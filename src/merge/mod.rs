@@ -476,11 +476,12 @@ fn people_links(
     for (ri, cands, joined) in &p.ambiguous {
         let candidates: Vec<serde_json::Value> = cands
             .iter()
-            .map(|(c, prob)| {
+            .map(|(c, prob, evidence)| {
                 serde_json::json!({
                     "row_id": row_of(*c),
                     "record": records[*c].record.source_ref,
                     "probability": prob,
+                    "evidence": evidence,
                 })
             })
             .collect();

@@ -19,9 +19,9 @@ pub struct Joined {
     pub link: Link,
 }
 
-/// A record two people fit about equally: (record, [(candidate record, probability)],
-/// whether it was joined to the first).
-pub type Doubtful = (usize, Vec<(usize, f64)>, bool);
+/// A record two people fit about equally: (record, [(candidate record, probability,
+/// the pair's evidence)], whether it was joined to the first).
+pub type Doubtful = (usize, Vec<(usize, f64, Vec<linkage::Evidence>)>, bool);
 
 /// What the people pass did, for the summary, the report and `record_links`.
 #[derive(Debug, Default)]
@@ -177,7 +177,11 @@ pub fn link(
         let joined = clusters.union(members[a.row as usize], members[best as usize]);
         out.ambiguous.push((
             rec(a.row),
-            a.candidates.into_iter().map(|(r, p)| (rec(r), p)).collect(),
+            a.candidates
+                .into_iter()
+                .zip(a.evidence)
+                .map(|((r, p), ev)| (rec(r), p, ev))
+                .collect(),
             joined,
         ));
     }
