@@ -50,26 +50,20 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
 
 /// The settings the generated records are linked with, as a user would write them.
 fn generated_settings() -> Settings {
-    let c = |field: &str, kind, tf| Comparison {
-        field: field.into(),
-        kind,
-        tf,
-    };
-    Settings {
-        blocking: vec![
-            "email_local(email)".into(),
-            "phone(phone)".into(),
-            "first(name) & last(name)".into(),
-            "soundex(last(name)) & dob".into(),
-        ],
-        comparisons: vec![
-            c("name", Kind::Name, true),
-            c("email", Kind::Email, true),
-            c("phone", Kind::Phone, false),
-            c("dob", Kind::Date, false),
-        ],
-        ..Settings::default()
-    }
+    let mut s = Settings::people();
+    s.blocking = vec![
+        "email_local(email)".into(),
+        "phone(phone)".into(),
+        "first(name) & last(name)".into(),
+        "soundex(last(name)) & dob".into(),
+    ];
+    // The people defaults (name, email, phone with term frequencies), and the birth date.
+    s.comparisons.push(Comparison {
+        field: "dob".into(),
+        kind: Kind::Date,
+        tf: false,
+    });
+    s
 }
 
 fn read_csvs(

@@ -121,6 +121,26 @@ impl Linked {
         self.redirect.get(&r).copied().unwrap_or(r)
     }
 
+    /// Source ref -> the cluster of the record with that ref (None when records of one
+    /// ref are in several clusters): the customer a mail or a charge was about.
+    pub(super) fn by_source_ref<'r>(
+        &mut self,
+        records: &'r [StoredRecord],
+    ) -> HashMap<&'r str, Option<usize>> {
+        let mut by_ref: HashMap<&str, Option<usize>> = HashMap::new();
+        for n in 0..self.nodes.len() {
+            let Some(ri) = self.nodes[n] else { continue };
+            let root = self.root_of(n);
+            let e = by_ref
+                .entry(records[ri].record.source_ref.as_str())
+                .or_insert(Some(root));
+            if *e != Some(root) {
+                *e = None;
+            }
+        }
+        by_ref
+    }
+
     /// Indexes the lookup-only keys (a customer's email) once the clusters are final: a
     /// value names the one cluster that shows it; a value several clusters show (a
     /// family's email) names none. Returns the shared values with the clusters showing them.

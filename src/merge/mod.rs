@@ -348,17 +348,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     // The customer of a reservation or payment: its hard keys first, then the customer
     // record of the same source record (the mail or charge that named both: it was
     // linked as a person), then an email only one customer shows.
-    let mut cust_by_ref: HashMap<&str, Option<usize>> = HashMap::new();
-    for node in 0..cust.nodes.len() {
-        let Some(ri) = cust.nodes[node] else { continue };
-        let root = cust.root_of(node);
-        let e = cust_by_ref
-            .entry(records[ri].record.source_ref.as_str())
-            .or_insert(Some(root));
-        if *e != Some(root) {
-            *e = None;
-        }
-    }
+    let cust_by_ref = cust.by_source_ref(records);
     let rec_cust: Vec<Option<usize>> = records
         .iter()
         .enumerate()

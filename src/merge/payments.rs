@@ -190,17 +190,7 @@ pub(super) fn link_customers_through_bookings(
     }
     // The customer record of each source record (a mail or a charge that names a
     // customer and a booking at once), as a cluster.
-    let mut by_ref: HashMap<&str, Option<usize>> = HashMap::new();
-    for n in 0..cust.nodes.len() {
-        let Some(ri) = cust.nodes[n] else { continue };
-        let root = cust.root_of(n);
-        let e = by_ref
-            .entry(records[ri].record.source_ref.as_str())
-            .or_insert(Some(root));
-        if *e != Some(root) {
-            *e = None;
-        }
-    }
+    let by_ref = cust.by_source_ref(records);
     let mut resv_of: HashMap<usize, usize> = HashMap::new();
     for n in 0..resv.nodes.len() {
         if let Some(ri) = resv.nodes[n] {
