@@ -12,6 +12,7 @@
 use super::compare::{labels, level_count};
 use super::settings::{Comparison, Settings};
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -84,30 +85,52 @@ pub fn sample_u(
     n: usize,
     settings: &Settings,
     ok: impl Fn(usize, usize) -> bool,
-    levels: impl Fn(usize, usize) -> Pattern,
+    levels: impl Fn(usize, usize) -> Pattern + Sync,
 ) -> (Vec<Vec<f64>>, usize) {
     let mut counts: Vec<Vec<f64>> = comps
         .iter()
         .map(|c| vec![1.0; level_count(c.kind) - 1])
         .collect();
+    // The pairs are drawn in order from the seeded generator, then compared in parallel.
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(settings.seed);
-    let mut taken = 0;
+    let mut drawn = Vec::with_capacity(settings.u_sample_pairs);
     if n >= 2 {
         let mut tries = 0;
-        while taken < settings.u_sample_pairs && tries < settings.u_sample_pairs * 4 {
+        while drawn.len() < settings.u_sample_pairs && tries < settings.u_sample_pairs * 4 {
             tries += 1;
             let (a, b) = (rng.gen_range(0..n), rng.gen_range(0..n));
-            if a == b || !ok(a, b) {
-                continue;
-            }
-            taken += 1;
-            for (c, &l) in levels(a, b).iter().enumerate() {
-                if l > 0 {
-                    counts[c][l as usize - 1] += 1.0;
-                }
+            if a != b && ok(a, b) {
+                drawn.push((a, b));
             }
         }
     }
+    let taken = drawn.len();
+    // Integer counts in f64 add exactly in any order: the result does not depend on how
+    // rayon splits the work.
+    let zeros: Vec<Vec<f64>> = counts.iter().map(|v| vec![0.0; v.len()]).collect();
+    let add = |mut a: Vec<Vec<f64>>, b: Vec<Vec<f64>>| {
+        for (x, y) in a.iter_mut().zip(b) {
+            for (p, q) in x.iter_mut().zip(y) {
+                *p += q;
+            }
+        }
+        a
+    };
+    let tally = drawn
+        .par_iter()
+        .fold(
+            || zeros.clone(),
+            |mut t, &(a, b)| {
+                for (c, &l) in levels(a, b).iter().enumerate() {
+                    if l > 0 {
+                        t[c][l as usize - 1] += 1.0;
+                    }
+                }
+                t
+            },
+        )
+        .reduce(|| zeros.clone(), add);
+    counts = add(counts, tally);
     counts.iter_mut().for_each(|v| normalise(v));
     (counts, taken)
 }

@@ -183,6 +183,8 @@ fn total_pairs(rows: &[Row], cross_only: bool) -> f64 {
 /// Links the rows of `table`.
 pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
     settings.validate()?;
+    let started = std::time::Instant::now();
+    let lap = |what: &str| tracing::debug!("linkage: {what} at {:.2?}", started.elapsed());
     let n = table.rows.len();
     let comps = &settings.comparisons;
     let field_ix = |f: &str| table.fields.iter().position(|x| x == f);
@@ -236,7 +238,9 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         .map(|r| block::Rule::parse(r))
         .collect::<Result<_, _>>()?;
     let cross_only = settings.link_type == LinkType::LinkOnly;
+    lap("prepared");
     let (pairs, bstats) = block::candidates(table, &rules, settings.max_block_size, cross_only);
+    lap("blocked");
     stats.candidate_pairs = pairs.len() as u64;
     stats.pairs_per_rule = bstats.pairs_per_rule;
     stats.oversized_blocks = bstats.oversized_blocks;
@@ -257,6 +261,7 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         |a, b| rows[a].group != rows[b].group && (!cross_only || rows[a].source != rows[b].source),
         levels,
     );
+    lap("sampled u");
     // Each pair's levels packed into a u64, 3 bits per comparison.
     let patterns: Vec<u64> = pairs
         .par_iter()
@@ -319,6 +324,7 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         random_pairs,
         settings,
     );
+    lap("estimated");
     let tf_bits = |c: usize, a: usize, l: u8| -> f64 {
         match (&tfs[c], l, prep[c].get(a)) {
             (Some(tf), 1, Some(p)) => tf.adjust(p.s),
@@ -350,6 +356,7 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         (p / (1.0 - p)).log2()
     };
     stats.pairs_above_threshold = scored.iter().filter(|s| s.bits >= threshold_bits).count() as u64;
+    lap("scored");
     let out = cluster::cluster(
         rows,
         &scored,
@@ -358,6 +365,7 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
         settings.ambiguity_bits,
         cross_only,
     );
+    lap("clustered");
     stats.joins = out.joins.len() as u64;
     stats.refused_cross = out.refused_cross;
     stats.refused_exclusive = out.refused_exclusive;
