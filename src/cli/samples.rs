@@ -44,6 +44,10 @@ pub struct CalibrateArgs {
     /// Where to write the table.
     #[arg(long, default_value = "src/merge/calibration.tsv")]
     pub out: PathBuf,
+    /// Write nothing: for each flavour, fit on the others and print how the confidence
+    /// holds on the one held out (ECE per table).
+    #[arg(long)]
+    pub leave_one_out: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,10 +115,36 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Calibrate(a) => {
             let work = tempfile::tempdir()?;
             let sp = ui.spinner("calibrate");
-            let flavours = [Flavour::Bookly, Flavour::Tablehop];
-            let table =
-                samples::calibrate::measure(a.businesses, &a.seeds, &flavours, work.path())?;
+            let flavours = [
+                Flavour::Bookly,
+                Flavour::Tablehop,
+                Flavour::Kelpie,
+                Flavour::Pedalry,
+            ];
+            let each =
+                samples::calibrate::measure_each(a.businesses, &a.seeds, &flavours, work.path())?;
             sp.finish_and_clear();
+            if a.leave_one_out {
+                let seeds: Vec<String> = a.seeds.iter().map(|s| s.to_string()).collect();
+                println!(
+                    "leave one flavour out: {} businesses, seeds {}",
+                    a.businesses,
+                    seeds.join(",")
+                );
+                print!(
+                    "{}",
+                    samples::calibrate::render_held_out(&samples::calibrate::leave_one_out(&each))
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut table = samples::calibrate::Table::new();
+            for (_, t) in &each {
+                for (sig, (n, c)) in t {
+                    let e = table.entry(sig.clone()).or_insert((0, 0));
+                    e.0 += n;
+                    e.1 += c;
+                }
+            }
             let seeds: Vec<String> = a.seeds.iter().map(|s| s.to_string()).collect();
             let how = format!(
                 "salvage samples calibrate --businesses {} --seeds {} (every sample app)",

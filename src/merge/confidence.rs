@@ -74,11 +74,45 @@ pub fn parse_table(text: &str) -> HashMap<String, (u64, u64)> {
 
 /// The calibrated confidence of a row with this evidence.
 pub fn score(e: Entity, ev: &Evidence) -> f64 {
-    match table().get(&ev.signature(e)) {
+    score_with(table(), e, ev)
+}
+
+/// The confidence a calibration `table` gives this evidence (the shipped table, or one
+/// fitted on other data to test how it holds).
+pub fn score_with(table: &HashMap<String, (u64, u64)>, e: Entity, ev: &Evidence) -> f64 {
+    match table.get(&ev.signature(e)) {
         Some(&(rows, correct)) if rows >= MIN_ROWS => {
             ((correct as f64 + 0.5) / (rows as f64 + 1.0)).clamp(0.01, 0.995)
         }
         _ => prior(e, ev),
+    }
+}
+
+impl Evidence {
+    /// The evidence a signature says (the inverse of [`Evidence::signature`]).
+    pub fn from_signature(sig: &str) -> Option<(Entity, Evidence)> {
+        let mut it = sig.split('|');
+        let e = Entity::parse(it.next()?)?;
+        let kinds = it.next()?;
+        let id = it.next()?;
+        let problems = it.next()?;
+        let stub = kinds == "stub";
+        Some((
+            e,
+            Evidence {
+                kinds: if stub {
+                    Vec::new()
+                } else {
+                    kinds.split(',').filter_map(SourceKind::parse).collect()
+                },
+                has_app_id: id == "id",
+                problems: match problems {
+                    "ok" => Vec::new(),
+                    p => p.split(',').map(str::to_string).collect(),
+                },
+                stub,
+            },
+        ))
     }
 }
 
@@ -114,6 +148,13 @@ pub fn prior(e: Entity, ev: &Evidence) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signature_reads_back() {
+        let sig = "reservation|email,stripe|noid|conflict:amount,status_unknown";
+        let (e, ev) = Evidence::from_signature(sig).unwrap();
+        assert_eq!(ev.signature(e), sig);
+    }
 
     #[test]
     fn signatures_are_stable() {
