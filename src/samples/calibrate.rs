@@ -70,6 +70,9 @@ pub struct HeldOut {
     pub tables: Vec<(String, u64, f64)>,
     /// Rows whose signature the fitted table had not seen often enough (scored by prior).
     pub unseen_rows: u64,
+    /// The signatures that miss most (rows × |confidence − accuracy|): (signature, rows,
+    /// confidence, accuracy).
+    pub worst: Vec<(String, u64, f64, f64)>,
 }
 
 /// ECE over (confidence, rows, correct) groups, 10 equal-width bins.
@@ -113,6 +116,7 @@ pub fn leave_one_out(each: &[(Flavour, Table)]) -> Vec<HeldOut> {
             let mut all = Vec::new();
             let mut per: BTreeMap<String, Vec<(f64, u64, u64)>> = BTreeMap::new();
             let mut unseen = 0;
+            let mut worst = Vec::new();
             for (sig, &(n, c)) in rows {
                 let Some((e, ev)) = Evidence::from_signature(sig) else {
                     continue;
@@ -121,6 +125,7 @@ pub fn leave_one_out(each: &[(Flavour, Table)]) -> Vec<HeldOut> {
                     unseen += n;
                 }
                 let conf = score_with(&fit, e, &ev);
+                worst.push((sig.clone(), n, conf, c as f64 / n.max(1) as f64));
                 all.push((conf, n, c));
                 per.entry(e.table().to_string())
                     .or_default()
@@ -135,6 +140,12 @@ pub fn leave_one_out(each: &[(Flavour, Table)]) -> Vec<HeldOut> {
                     .map(|(t, g)| (t, g.iter().map(|x| x.1).sum(), ece(&g)))
                     .collect(),
                 unseen_rows: unseen,
+                worst: {
+                    let miss = |w: &(String, u64, f64, f64)| w.1 as f64 * (w.2 - w.3).abs();
+                    worst.sort_by(|a, b| miss(b).total_cmp(&miss(a)));
+                    worst.truncate(5);
+                    worst
+                },
             }
         })
         .collect()
@@ -165,6 +176,19 @@ pub fn render_held_out(results: &[HeldOut]) -> String {
             t("payments"),
             100.0 * r.unseen_rows as f64 / r.rows.max(1) as f64
         );
+    }
+    for r in results {
+        let _ = writeln!(
+            s,
+            "\n{} held out, the signatures that miss most:",
+            r.flavour
+        );
+        for (sig, n, conf, acc) in &r.worst {
+            let _ = writeln!(
+                s,
+                "  {sig:<58} {n:>6} rows  confidence {conf:.3}  right {acc:.3}"
+            );
+        }
     }
     s
 }
