@@ -307,7 +307,7 @@ pub fn render_text(x: &Explanation) -> String {
     } else if x.records.len() > 1 {
         let _ = writeln!(
             o,
-            "\n(this file keeps no record_links: joined by shared keys)"
+            "\n(no similarity join: its records share an app id or Stripe ids, or are identical)"
         );
     }
     let _ = writeln!(o, "\nvalues:");

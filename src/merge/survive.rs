@@ -54,6 +54,23 @@ pub fn trust(e: Entity, col: &str, kind: SourceKind) -> u8 {
 /// (an importer offers only the kinds the app stores).
 fn rank(e: Entity, col: &str, v: &Value) -> u8 {
     match (e, col, v) {
+        // States only move forward: at one moment, the source that shows the later state
+        // of the lifecycle knows more (a Dashboard export still says succeeded while the
+        // API's charge is disputed).
+        (Entity::Payment, "status", Value::Text(s)) => match s.as_str() {
+            "pending" => 0,
+            "failed" | "succeeded" => 1,
+            "partially_refunded" => 2,
+            "refunded" => 3,
+            "disputed" => 4,
+            _ => 0,
+        },
+        (Entity::Reservation, "status", Value::Text(s)) => match s.as_str() {
+            "pending" => 0,
+            "confirmed" => 1,
+            "cancelled" | "completed" | "no_show" => 2,
+            _ => 0,
+        },
         (Entity::Payment, "processor_id", Value::Text(id)) => {
             match super::identity::stripe_kind(id) {
                 Some("checkout_session") => 3,
@@ -117,7 +134,7 @@ pub fn choose(e: Entity, col: &str, cands: &[Candidate]) -> Choice {
     }
     let key = |x: &Tally| {
         if state {
-            (x.3.clone(), x.1, 0, x.4, x.2.len())
+            (x.3.clone(), x.1, rank(e, col, &x.0), x.4, x.2.len())
         } else {
             (Some(String::new()), x.1, rank(e, col, &x.0), x.4, x.2.len())
         }
@@ -168,6 +185,18 @@ mod tests {
         let ch = choose(Entity::Reservation, "status", &cands);
         assert_eq!(ch.value, Value::text("cancelled"));
         assert!(!ch.conflict);
+    }
+
+    #[test]
+    fn at_one_moment_the_later_state_wins_and_is_a_conflict() {
+        // The Dashboard export (with the app's id in its metadata) still says succeeded;
+        // the API's charge, read at the same moment, is disputed.
+        let mut export = c("succeeded", SourceKind::Stripe, "2026-11-20T14:30:00Z");
+        export.has_app_id = true;
+        let api = c("disputed", SourceKind::Stripe, "2026-11-20T14:30:00Z");
+        let ch = choose(Entity::Payment, "status", &[export, api]);
+        assert_eq!(ch.value, Value::text("disputed"));
+        assert!(ch.conflict);
     }
 
     #[test]
