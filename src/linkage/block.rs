@@ -269,6 +269,7 @@ pub fn candidates(
         })
         .map(Keys::from)
         .collect();
+    tracing::debug!("linkage: blocking keys built");
     let mut stats = BlockStats::default();
     let mut all = Vec::new();
     for (r, rule) in rules.iter().enumerate() {
