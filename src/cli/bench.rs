@@ -103,9 +103,9 @@ fn read_csvs(
             let next = truth_ids.len() as u32;
             truth.push(*truth_ids.entry(label).or_insert(next));
             table.rows.push(Row {
-                values: rec
-                    .iter()
-                    .map(|v| (!v.is_empty()).then(|| v.to_string()))
+                // A short row (the reader is flexible) has its missing columns empty.
+                values: (0..headers.len())
+                    .map(|i| rec.get(i).filter(|v| !v.is_empty()).map(str::to_string))
                     .collect(),
                 source: source as u32,
                 group: table.rows.len() as u32,

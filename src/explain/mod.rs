@@ -4,14 +4,12 @@
 //! comparison), which value of each column won and which lost, what the confidence was read
 //! from, the review items that name the row, and the rows that refer to it.
 
+use crate::claims::Entity;
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
-
-/// The contract's tables that hold rows.
-const TABLES: [&str; 4] = ["businesses", "customers", "reservations", "payments"];
 
 /// One claimed value of a column.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -64,13 +62,14 @@ fn table_exists(db: &Connection, t: &str) -> bool {
 
 /// Explains row `id` of `table` (`customers`, or `customer`: the entity's name works too).
 pub fn explain(recovered: &Path, table: &str, id: &str) -> Result<Explanation> {
-    let table = TABLES
+    let tables = Entity::ALL.map(Entity::table);
+    let table = tables
         .iter()
         .find(|t| **t == table || t.trim_end_matches('s') == table)
         .ok_or_else(|| {
             Error::Other(format!(
                 "{table:?} is not a table of recovered.sqlite; use one of {}",
-                TABLES.join(", ")
+                tables.join(", ")
             ))
         })?
         .to_string();
@@ -211,7 +210,7 @@ pub fn explain(recovered: &Path, table: &str, id: &str) -> Result<Explanation> {
     };
     let mut referred_by = Vec::new();
     if !fk.is_empty() {
-        for t in TABLES {
+        for t in Entity::ALL.map(Entity::table) {
             let has = db.prepare(&format!("SELECT {fk} FROM {t} LIMIT 0")).is_ok();
             if !has {
                 continue;

@@ -183,6 +183,17 @@ fn total_pairs(rows: &[Row], cross_only: bool) -> f64 {
 /// Links the rows of `table`.
 pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
     settings.validate()?;
+    if let Some(i) = table
+        .rows
+        .iter()
+        .position(|r| r.values.len() != table.fields.len())
+    {
+        return Err(format!(
+            "row {i} has {} values for {} fields",
+            table.rows[i].values.len(),
+            table.fields.len()
+        ));
+    }
     let started = std::time::Instant::now();
     let lap = |what: &str| tracing::debug!("linkage: {what} at {:.2?}", started.elapsed());
     let n = table.rows.len();
