@@ -46,6 +46,74 @@ impl WorkspacePaths {
     pub fn merged(&self) -> PathBuf {
         self.dir.join("merged.sqlite")
     }
+    /// The note `salvage run` leaves instead of a second copy of its output: which
+    /// `recovered.sqlite` holds this workspace's merge, with its size and modification time.
+    pub fn merged_ref(&self) -> PathBuf {
+        self.dir.join("merged.ref")
+    }
+
+    /// Records that `recovered` (just written by `salvage run`) is this workspace's merge,
+    /// instead of copying it (gigabytes at a large incident). A `merged.sqlite` from an
+    /// earlier `salvage merge` is removed so it is never read in place of the newer run.
+    pub fn refer_to_merged(&self, recovered: &Path) -> Result<()> {
+        let stamp = file_stamp(recovered)?;
+        let abs = std::fs::canonicalize(recovered).map_err(|e| Error::read(recovered, e))?;
+        let note = serde_json::json!({ "path": abs, "size": stamp.0, "modified_ns": stamp.1 });
+        crate::util::fsx::write_atomic(&self.merged_ref(), note.to_string().as_bytes())?;
+        match std::fs::remove_file(self.merged()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Write {
+                path: self.merged(),
+                source: e,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The file that holds this workspace's merge: `merged.sqlite` (from `salvage merge`),
+    /// else the `recovered.sqlite` that `salvage run` named, if it is unchanged since. An
+    /// error says which command to run when there is none.
+    pub fn merged_file(&self) -> Result<PathBuf> {
+        let merged = self.merged();
+        if merged.is_file() {
+            return Ok(merged);
+        }
+        let again = format!(
+            "run `salvage merge --workspace {}` (or `salvage run` again)",
+            self.dir.display()
+        );
+        let Ok(text) = std::fs::read_to_string(self.merged_ref()) else {
+            return Err(Error::input(
+                &self.dir,
+                format!("nothing merged yet; {again}"),
+            ));
+        };
+        let note: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::input(self.merged_ref(), format!("unreadable ({e}); {again}")))?;
+        let path = PathBuf::from(note["path"].as_str().unwrap_or_default());
+        let want = (note["size"].as_u64(), note["modified_ns"].as_u64());
+        match file_stamp(&path) {
+            Ok((size, ns)) if want == (Some(size), Some(ns)) => Ok(path),
+            Ok(_) => Err(Error::input(
+                &path,
+                format!("changed since `salvage run` wrote it, so it is no longer this workspace's merge; {again}"),
+            )),
+            Err(_) => Err(Error::input(
+                &path,
+                format!("gone since `salvage run` wrote it; {again}"),
+            )),
+        }
+    }
+}
+
+/// A file's size and modification time in nanoseconds: enough to tell that it changed.
+fn file_stamp(path: &Path) -> Result<(u64, u64)> {
+    let m = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
+    let ns = m
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as u64);
+    Ok((m.len(), ns))
 }
 
 /// How one source's import went.
@@ -331,6 +399,35 @@ mod tests {
 
     fn hidden(_: &str) -> indicatif::ProgressBar {
         indicatif::ProgressBar::hidden()
+    }
+
+    /// `salvage run` names its recovered.sqlite as the workspace's merge instead of
+    /// copying it; once that file changes, the workspace says so rather than reading it.
+    #[test]
+    fn the_merge_is_read_from_recovered_sqlite_until_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = WorkspacePaths::new(&dir.path().join("workspace"));
+        std::fs::create_dir_all(&paths.dir).unwrap();
+        assert!(paths
+            .merged_file()
+            .unwrap_err()
+            .to_string()
+            .contains("nothing merged yet"));
+        let recovered = dir.path().join("recovered.sqlite");
+        std::fs::write(&recovered, b"rows").unwrap();
+        std::fs::write(paths.merged(), b"older merge").unwrap();
+        paths.refer_to_merged(&recovered).unwrap();
+        assert!(!paths.merged().exists(), "the older merge is gone");
+        assert_eq!(
+            paths.merged_file().unwrap(),
+            std::fs::canonicalize(&recovered).unwrap()
+        );
+        std::fs::write(&recovered, b"rows someone edited").unwrap();
+        let e = paths.merged_file().unwrap_err().to_string();
+        assert!(
+            e.contains("changed since `salvage run`") && e.contains("salvage merge"),
+            "{e}"
+        );
     }
 
     #[test]

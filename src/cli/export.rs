@@ -17,14 +17,7 @@ pub struct Args {
 
 pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
     let paths = WorkspacePaths::new(&a.workspace);
-    if !paths.merged().is_file() {
-        anyhow::bail!(
-            "{}: nothing merged yet; run `salvage merge --workspace {}` first",
-            a.workspace.display(),
-            a.workspace.display()
-        );
-    }
-    let mut rec = salvage::export::sqlite::read(&paths.merged())?;
+    let mut rec = salvage::export::sqlite::read(&paths.merged_file()?)?;
     rec.run_info.insert(
         "exported_at".into(),
         salvage::util::time::format_utc(chrono::Utc::now()),

@@ -19,6 +19,8 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let sp = ui.spinner("merge");
     let rec = pipeline::merge(&ws)?;
     salvage::export::sqlite::write(&rec, &paths.merged())?;
+    // A note from an earlier `salvage run` would now name an older merge.
+    let _ = std::fs::remove_file(paths.merged_ref());
     sp.finish_and_clear();
     super::run::print_tables(&rec);
     Ok(ExitCode::SUCCESS)

@@ -19,14 +19,7 @@ pub struct Args {
 pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
     let paths = WorkspacePaths::new(&a.workspace);
     let ws = Workspace::open_existing(&paths.claims())?;
-    if !paths.merged().is_file() {
-        anyhow::bail!(
-            "{}: nothing merged yet; run `salvage merge --workspace {}` first",
-            a.workspace.display(),
-            a.workspace.display()
-        );
-    }
-    let rec = salvage::export::sqlite::read(&paths.merged())?;
+    let rec = salvage::export::sqlite::read(&paths.merged_file()?)?;
     let report = salvage::report::build(&rec, ws.sources()?, &ws.skips()?);
     salvage::report::write(&report, &a.out)?;
     println!(

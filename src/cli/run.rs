@@ -78,14 +78,9 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         t.elapsed(),
         pipeline::memory_note()
     );
-    // The workspace keeps the merge result too (for `salvage export` / `report` later).
-    let t = Instant::now();
-    salvage::util::fsx::copy_atomic(&recovered, &paths.merged())?;
-    tracing::info!(
-        "export: copied to {} in {:.1?}",
-        paths.merged().display(),
-        t.elapsed()
-    );
+    // `salvage export` / `report` later read the merge from recovered.sqlite itself,
+    // while it is unchanged: the workspace notes which file, rather than a second copy.
+    paths.refer_to_merged(&recovered)?;
     let t = Instant::now();
     let selected = |name: &str| only.is_empty() || only.contains(&name);
     let mut sources = ws.sources()?;

@@ -421,6 +421,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         out.rows_mut(e)
             .sort_by(|a, b| (a.id.len(), &a.id).cmp(&(b.id.len(), &b.id)));
     }
+    out.provenance.sort_by_row();
     out.run_info
         .insert("incident_at".into(), settings.incident_at.clone());
     out

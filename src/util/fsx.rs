@@ -89,18 +89,6 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Copies `src` to `dest` atomically.
-pub fn copy_atomic(src: &Path, dest: &Path) -> Result<()> {
-    let mut out = AtomicFile::create(dest)?;
-    let mut input = open_input(src)?;
-    std::io::copy(&mut input, out.file()).map_err(|e| Error::Write {
-        path: dest.to_path_buf(),
-        source: e,
-    })?;
-    out.commit()?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
