@@ -18,6 +18,8 @@ pub(super) struct Ctx<'a> {
     pub(super) rec_strs: Vec<Option<(StrId, Option<StrId>)>>,
     /// Rows a source says were deleted (or merged into another): not exported.
     pub(super) deleted: std::collections::HashSet<(Entity, String)>,
+    /// How the app closes bookings whose slot has passed, from its backup.
+    pub(super) closure: super::closure::ClosureHabit,
 }
 
 impl Ctx<'_> {

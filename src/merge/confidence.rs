@@ -139,15 +139,40 @@ pub fn prior(e: Entity, ev: &Evidence) -> f64 {
             "status_unknown" => 0.3,
             // Nothing says what became of a booking whose slot ended: even odds.
             "slot_ended_unclosed" => 0.5,
-            _ => 0.8,
+            // A state replayed from the app's habit carries the habit's odds, in tenths
+            // (`status_inferred:p8`, see merge::closure).
+            p => odds_token(p).unwrap_or(0.8),
         };
     }
     p.clamp(0.01, 0.995)
 }
 
+/// The odds an evidence token carries in tenths (`status_inferred:p8` -> 0.85).
+fn odds_token(problem: &str) -> Option<f64> {
+    let (_, tenth) = problem.rsplit_once(":p")?;
+    let tenth: u8 = tenth.parse().ok().filter(|t| *t <= 9)?;
+    Some((f64::from(tenth) + 0.5) / 10.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replayed_state_carries_its_odds() {
+        let ev = |problem: &str| Evidence {
+            kinds: vec![SourceKind::Backup],
+            has_app_id: true,
+            problems: vec![problem.into()],
+            stub: false,
+        };
+        let p9 = prior(Entity::Reservation, &ev("status_inferred:p9"));
+        let p2 = prior(Entity::Reservation, &ev("slot_ended_unclosed:p2"));
+        assert!((p9 - 0.93 * 0.95).abs() < 1e-9, "{p9}");
+        assert!((p2 - 0.93 * 0.25).abs() < 1e-9, "{p2}");
+        assert_eq!(odds_token("conflict:amount"), None);
+        assert_eq!(odds_token("x:p10"), None);
+    }
 
     #[test]
     fn a_signature_reads_back() {

@@ -262,8 +262,8 @@ pub(super) fn finish_row(
             }
         })
         .collect();
-    if e == Entity::Reservation && slot_ended_unclosed(ctx, &b.row) {
-        b.evidence.problems.push("slot_ended_unclosed".into());
+    if e == Entity::Reservation {
+        replay_closure(ctx, b, out);
     }
     let conf = confidence::score(e, &b.evidence);
     b.row.evidence = Some(b.evidence.signature(e));
@@ -379,19 +379,57 @@ pub(super) fn apply_rules(
     }
 }
 
-/// A booking still `confirmed` although its slot ended before the incident, with no rule
-/// of the app to close it: what became of it (completed, no-show) no surviving source
-/// says, so the state is the evidence's age, not a fact (lower confidence).
-pub(super) fn slot_ended_unclosed(ctx: &Ctx<'_>, row: &Row) -> bool {
+/// A booking still `confirmed` although its slot ended at least a day before the
+/// incident, with no rule of the app to close it: how long ago it ended, in seconds.
+/// What became of it (completed, no-show) no surviving source says.
+pub(super) fn slot_ended_unclosed(ctx: &Ctx<'_>, row: &Row) -> Option<i64> {
     if row.text("status") != Some("confirmed") {
-        return false;
+        return None;
     }
-    let Some(now) = crate::util::time::parse_any(&ctx.settings.incident_at, None) else {
-        return false;
-    };
+    let now = crate::util::time::parse_any(&ctx.settings.incident_at, None)?;
     let end = ["ends_at", "starts_at"].iter().find_map(|c| {
         row.text(c)
             .and_then(|t| crate::util::time::parse_any(t, None))
+    })?;
+    let age = (now - end).num_seconds();
+    (age > 24 * 3600).then_some(age)
+}
+
+/// Replays the app's closing habit (see [`super::closure`]) on a booking whose slot ended
+/// unclosed: it takes the state the backup shows such bookings end in, with the habit's
+/// odds in its evidence, and goes to the review queue as `status_inferred`. Where the
+/// backup cannot tell, it stays `confirmed`, flagged `slot_ended_unclosed`.
+fn replay_closure(ctx: &Ctx<'_>, b: &mut Building, out: &mut Recovered) {
+    let Some(age) = slot_ended_unclosed(ctx, &b.row) else {
+        return;
+    };
+    let Some(est) = ctx.closure.estimate(b.row.text("business_id"), age) else {
+        b.evidence.problems.push("slot_ended_unclosed".into());
+        return;
+    };
+    b.evidence.problems.push(est.token());
+    let Some(state) = est.closed_as() else {
+        return;
+    };
+    let basis = est.basis(super::closure::band_words(age));
+    derive(
+        ctx,
+        b,
+        "status",
+        Value::text(state),
+        "derived:closure_habit",
+        Some(basis.clone()),
+    );
+    out.review.push(ReviewItem {
+        entity: Entity::Reservation,
+        row_id: b.row.id.clone(),
+        reason: "status_inferred".into(),
+        confidence: None,
+        details: serde_json::json!({
+            "why": format!("every source still says 'confirmed' although the slot ended before the incident; '{state}' is how this app's past bookings ended"),
+            "chosen": state,
+            "basis": basis,
+            "sources": ctx.refs_json(&b.recs),
+        }),
     });
-    end.is_some_and(|t| t + chrono::Duration::hours(24) < now)
 }

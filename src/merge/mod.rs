@@ -30,6 +30,7 @@ pub mod survive;
 
 mod build;
 mod business;
+mod closure;
 mod finish;
 mod integrity;
 mod linked;
@@ -184,6 +185,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         settings,
         rec_strs: vec![None; records.len()],
         deleted: Default::default(),
+        closure: closure::ClosureHabit::learn(records),
     };
     let mut res_customer: HashMap<String, Option<Value>> = HashMap::new();
     // Each entity is built (in parallel) and finished (in order) before the next, so only
