@@ -72,6 +72,25 @@ pub struct Evaluation {
     /// Rows grouped by table, supporting sources and confidence: which kinds of row are
     /// right how often (the data a calibration is fitted on).
     pub by_evidence: Vec<EvidenceGroup>,
+    /// Whether the review queue holds the rows a person should see.
+    pub review: ReviewScore,
+}
+
+/// The review queue against the truth: a queue worth reading holds mostly wrong rows,
+/// and the rows it leaves out are mostly right. A row is wrong as for calibration.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReviewScore {
+    /// Recovered rows with at least one review item.
+    pub queued_rows: usize,
+    pub queued_wrong: usize,
+    /// queued_wrong / queued_rows.
+    pub queued_wrong_share: f64,
+    pub unqueued_rows: usize,
+    pub unqueued_right: usize,
+    /// unqueued_right / unqueued_rows.
+    pub unqueued_right_share: f64,
+    /// Of all wrong rows, the share the queue holds.
+    pub wrong_caught_share: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -636,6 +655,8 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
     let mut tables = Vec::new();
     let mut predictions: Vec<(f64, bool)> = Vec::new();
     let signatures = read_signatures(&rc);
+    let queued = read_queued(&rc);
+    let mut review = ReviewScore::default();
     let mut groups: std::collections::BTreeMap<(String, String, u64), (usize, usize)> =
         Default::default();
     for e in Entity::ALL {
@@ -719,6 +740,13 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
                 _ => false,
             };
             predictions.push((conf, ok));
+            if queued.contains(&(e.table().to_string(), r.id.clone())) {
+                review.queued_rows += 1;
+                review.queued_wrong += !ok as usize;
+            } else {
+                review.unqueued_rows += 1;
+                review.unqueued_right += ok as usize;
+            }
             let sig = signatures
                 .get(&(e.table().to_string(), r.id.clone()))
                 .cloned()
@@ -760,6 +788,19 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
         tables,
         calibration: calibration(&predictions),
         money: t.money(),
+        review: ReviewScore {
+            queued_wrong_share: if review.queued_rows == 0 {
+                0.0
+            } else {
+                ratio(review.queued_wrong, review.queued_rows)
+            },
+            unqueued_right_share: ratio(review.unqueued_right, review.unqueued_rows),
+            wrong_caught_share: ratio(
+                review.queued_wrong,
+                review.queued_wrong + review.unqueued_rows - review.unqueued_right,
+            ),
+            ..review
+        },
         by_evidence: groups
             .into_iter()
             .map(|((table, signature, c), (rows, correct))| EvidenceGroup {
@@ -779,6 +820,17 @@ fn read_signatures(c: &Connection) -> HashMap<(String, String), String> {
     let mut out = HashMap::new();
     if let Ok(mut st) = c.prepare("SELECT table_name, row_id, signature FROM row_evidence") {
         if let Ok(rows) = st.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?))) {
+            out.extend(rows.flatten());
+        }
+    }
+    out
+}
+
+/// The rows the review queue names, as (table, row id).
+fn read_queued(c: &Connection) -> std::collections::HashSet<(String, String)> {
+    let mut out = std::collections::HashSet::new();
+    if let Ok(mut st) = c.prepare("SELECT DISTINCT table_name, row_id FROM review_queue") {
+        if let Ok(rows) = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))) {
             out.extend(rows.flatten());
         }
     }
@@ -913,6 +965,16 @@ pub fn render_text(ev: &Evaluation) -> String {
         );
     }
     let _ = writeln!(s, "  (correct = {})", c.rule);
+    let r = &ev.review;
+    let _ = writeln!(
+        s,
+        "\nreview queue: holds {} rows, {:.1}% of them wrong; of the {} rows it leaves out, {:.1}% are right; it holds {:.1}% of the wrong rows",
+        r.queued_rows,
+        r.queued_wrong_share * 100.0,
+        r.unqueued_rows,
+        r.unqueued_right_share * 100.0,
+        r.wrong_caught_share * 100.0
+    );
     s
 }
 
@@ -1114,6 +1176,33 @@ INSERT INTO businesses VALUES ('rec_y','lumen hair studio',NULL,'acct_A',0.9,'st
         // rec_y (0.9) is the match; its name differs in case, so it is not correct.
         assert_eq!(col(b, "name"), 0.0);
         assert_eq!(ev.calibration.correct, 0);
+    }
+
+    /// The queue is scored against the truth: what it holds that is wrong, what it leaves
+    /// out that is right.
+    #[test]
+    fn the_review_queue_is_scored() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = db(dir.path(), "t.sqlite", TRUTH);
+        let r = db(
+            dir.path(),
+            "r.sqlite",
+            r#"
+INSERT INTO businesses VALUES ('1','Lumen Hair Studio',NULL,NULL,0.9,'backup');
+INSERT INTO businesses VALUES ('2','Wrong Name',NULL,NULL,0.9,'backup');
+INSERT INTO businesses VALUES ('9','Nobody',NULL,NULL,0.4,'email');
+CREATE TABLE review_queue (table_name TEXT, row_id TEXT, reason TEXT, confidence REAL, details TEXT);
+INSERT INTO review_queue VALUES ('businesses','9','low_confidence',0.4,NULL);
+INSERT INTO review_queue VALUES ('businesses','9','conflict:name',0.4,NULL);
+"#,
+        );
+        let ev = evaluate(&t, &r).unwrap();
+        let q = &ev.review;
+        assert_eq!((q.queued_rows, q.queued_wrong), (1, 1));
+        assert_eq!((q.unqueued_rows, q.unqueued_right), (2, 1));
+        assert_eq!(q.queued_wrong_share, 1.0);
+        assert_eq!(q.wrong_caught_share, 0.5);
+        assert!(render_text(&ev).contains("review queue: holds 1 rows"));
     }
 
     #[test]
