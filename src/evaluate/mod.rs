@@ -91,6 +91,8 @@ pub struct ReviewScore {
     pub unqueued_right_share: f64,
     /// Of all wrong rows, the share the queue holds.
     pub wrong_caught_share: f64,
+    /// Per reason: rows queued for it, and how many of them are wrong.
+    pub by_reason: std::collections::BTreeMap<String, (usize, usize)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -740,9 +742,14 @@ pub fn evaluate(truth: &Path, recovered: &Path) -> Result<Evaluation> {
                 _ => false,
             };
             predictions.push((conf, ok));
-            if queued.contains(&(e.table().to_string(), r.id.clone())) {
+            if let Some(reasons) = queued.get(&(e.table().to_string(), r.id.clone())) {
                 review.queued_rows += 1;
                 review.queued_wrong += !ok as usize;
+                for reason in reasons {
+                    let n = review.by_reason.entry(reason.clone()).or_default();
+                    n.0 += 1;
+                    n.1 += !ok as usize;
+                }
             } else {
                 review.unqueued_rows += 1;
                 review.unqueued_right += ok as usize;
@@ -826,12 +833,14 @@ fn read_signatures(c: &Connection) -> HashMap<(String, String), String> {
     out
 }
 
-/// The rows the review queue names, as (table, row id).
-fn read_queued(c: &Connection) -> std::collections::HashSet<(String, String)> {
-    let mut out = std::collections::HashSet::new();
-    if let Ok(mut st) = c.prepare("SELECT DISTINCT table_name, row_id FROM review_queue") {
-        if let Ok(rows) = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))) {
-            out.extend(rows.flatten());
+/// The rows the review queue names, as (table, row id), with their reasons.
+fn read_queued(c: &Connection) -> HashMap<(String, String), std::collections::BTreeSet<String>> {
+    let mut out: HashMap<_, std::collections::BTreeSet<String>> = HashMap::new();
+    if let Ok(mut st) = c.prepare("SELECT table_name, row_id, reason FROM review_queue") {
+        if let Ok(rows) = st.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?))) {
+            for (k, reason) in rows.flatten() {
+                out.entry(k).or_default().insert(reason);
+            }
         }
     }
     out
@@ -975,6 +984,13 @@ pub fn render_text(ev: &Evaluation) -> String {
         r.unqueued_right_share * 100.0,
         r.wrong_caught_share * 100.0
     );
+    for (reason, (rows, wrong)) in &r.by_reason {
+        let _ = writeln!(
+            s,
+            "  {reason:<28} {rows:>7} rows  {:>5.1}% wrong",
+            *wrong as f64 * 100.0 / (*rows).max(1) as f64
+        );
+    }
     s
 }
 
@@ -1202,6 +1218,7 @@ INSERT INTO review_queue VALUES ('businesses','9','conflict:name',0.4,NULL);
         assert_eq!((q.unqueued_rows, q.unqueued_right), (2, 1));
         assert_eq!(q.queued_wrong_share, 1.0);
         assert_eq!(q.wrong_caught_share, 0.5);
+        assert_eq!(q.by_reason["conflict:name"], (1, 1));
         assert!(render_text(&ev).contains("review queue: holds 1 rows"));
     }
 

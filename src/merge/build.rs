@@ -20,6 +20,8 @@ pub(super) struct Ctx<'a> {
     pub(super) deleted: std::collections::HashSet<(Entity, String)>,
     /// How the app closes bookings whose slot has passed, from its backup.
     pub(super) closure: super::closure::ClosureHabit,
+    /// Bookings given a state by that habit, per state (for run_info).
+    pub(super) closed_by_habit: std::collections::BTreeMap<&'static str, usize>,
 }
 
 impl Ctx<'_> {

@@ -71,6 +71,31 @@ pub(super) struct Estimate {
 }
 
 impl Estimate {
+    /// The odds for a booking already seen still open at an age whose habit is `seen`:
+    /// it is one of the bookings the app had not closed by then, so its chance to be open
+    /// now is the share open now among those open then (the habit closes, never reopens).
+    pub fn given_open(&self, seen: &Estimate) -> Estimate {
+        if seen.open <= 0.0 {
+            return *self;
+        }
+        let open = (self.open / seen.open).min(1.0);
+        let closed = self.completed + self.no_show;
+        let (completed, no_show) = if closed > 0.0 {
+            (
+                (1.0 - open) * self.completed / closed,
+                (1.0 - open) * self.no_show / closed,
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        Estimate {
+            open,
+            completed,
+            no_show,
+            ..*self
+        }
+    }
+
     /// The likeliest state: `None` when it is to stay open (`confirmed`).
     pub fn closed_as(&self) -> Option<&'static str> {
         if self.open >= self.completed && self.open >= self.no_show {
@@ -161,6 +186,20 @@ impl ClosureHabit {
         h
     }
 
+    /// The app-wide habit per age band, as run_info shows it: past bookings still open,
+    /// completed and no-show at the snapshot.
+    pub fn summary(&self) -> serde_json::Value {
+        let band = |t: &Tally| serde_json::json!([t.open, t.completed, t.no_show]);
+        serde_json::json!({
+            "open_completed_no_show": {
+                "1-3 days": band(&self.app[0]),
+                "3-14 days": band(&self.app[1]),
+                "14+ days": band(&self.app[2]),
+            },
+            "businesses": self.by_business.len(),
+        })
+    }
+
     /// The habit for a booking of `business` whose slot ended `age_secs` before the
     /// incident, or `None` when the backup holds too few past bookings of that age.
     pub fn estimate(&self, business: Option<&str>, age_secs: i64) -> Option<Estimate> {
@@ -232,6 +271,11 @@ mod tests {
         // A business the backup does not know gets the app's odds.
         let new = h.estimate(Some("9"), month).unwrap();
         assert!((new.completed - 36.0 / 48.0).abs() < 1e-9, "{new:?}");
+        // A booking seen still open three weeks after its slot is one the habit left open.
+        let seen = h.estimate(Some("1"), 21 * DAY).unwrap();
+        let later = one.given_open(&seen);
+        assert_eq!(later.closed_as(), None, "{later:?}");
+        assert_eq!(later.open, 1.0);
         // No past bookings of that age: nothing to say.
         assert_eq!(h.estimate(Some("1"), 2 * DAY), None);
         assert_eq!(h.estimate(Some("1"), 3600), None);

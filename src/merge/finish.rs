@@ -263,7 +263,7 @@ pub(super) fn finish_row(
         })
         .collect();
     if e == Entity::Reservation {
-        replay_closure(ctx, b, out);
+        replay_closure(ctx, b);
     }
     let conf = confidence::score(e, &b.evidence);
     b.row.evidence = Some(b.evidence.signature(e));
@@ -387,26 +387,44 @@ pub(super) fn slot_ended_unclosed(ctx: &Ctx<'_>, row: &Row) -> Option<i64> {
         return None;
     }
     let now = crate::util::time::parse_any(&ctx.settings.incident_at, None)?;
-    let end = ["ends_at", "starts_at"].iter().find_map(|c| {
+    let age = (now - slot_end(row)?).num_seconds();
+    (age > 24 * 3600).then_some(age)
+}
+
+/// When a booking's slot ended (its start where no end is known).
+fn slot_end(row: &Row) -> Option<crate::util::time::Timestamp> {
+    ["ends_at", "starts_at"].iter().find_map(|c| {
         row.text(c)
             .and_then(|t| crate::util::time::parse_any(t, None))
-    })?;
-    let age = (now - end).num_seconds();
-    (age > 24 * 3600).then_some(age)
+    })
 }
 
 /// Replays the app's closing habit (see [`super::closure`]) on a booking whose slot ended
 /// unclosed: it takes the state the backup shows such bookings end in, with the habit's
-/// odds in its evidence, and goes to the review queue as `status_inferred`. Where the
+/// odds in its evidence (provenance `derived:closure_habit`). Where the
 /// backup cannot tell, it stays `confirmed`, flagged `slot_ended_unclosed`.
-fn replay_closure(ctx: &Ctx<'_>, b: &mut Building, out: &mut Recovered) {
+fn replay_closure(ctx: &mut Ctx<'_>, b: &mut Building) {
     let Some(age) = slot_ended_unclosed(ctx, &b.row) else {
         return;
     };
-    let Some(est) = ctx.closure.estimate(b.row.text("business_id"), age) else {
+    let business = b.row.text("business_id");
+    let Some(mut est) = ctx.closure.estimate(business, age) else {
         b.evidence.problems.push("slot_ended_unclosed".into());
         return;
     };
+    // A source that saw it still open after its slot had ended (a backup taken weeks
+    // later) says it is one of the bookings the app leaves open that long.
+    let seen_age = b
+        .provenance
+        .iter()
+        .find(|p| p.column == "status" && p.chosen)
+        .and_then(|p| ctx.origin(p).2)
+        .and_then(|t| crate::util::time::parse_any(t, None))
+        .zip(slot_end(&b.row))
+        .map(|(seen, end)| (seen - end).num_seconds());
+    if let Some(seen) = seen_age.and_then(|a| ctx.closure.estimate(business, a)) {
+        est = est.given_open(&seen);
+    }
     b.evidence.problems.push(est.token());
     let Some(state) = est.closed_as() else {
         return;
@@ -418,18 +436,9 @@ fn replay_closure(ctx: &Ctx<'_>, b: &mut Building, out: &mut Recovered) {
         "status",
         Value::text(state),
         "derived:closure_habit",
-        Some(basis.clone()),
+        Some(basis),
     );
-    out.review.push(ReviewItem {
-        entity: Entity::Reservation,
-        row_id: b.row.id.clone(),
-        reason: "status_inferred".into(),
-        confidence: None,
-        details: serde_json::json!({
-            "why": format!("every source still says 'confirmed' although the slot ended before the incident; '{state}' is how this app's past bookings ended"),
-            "chosen": state,
-            "basis": basis,
-            "sources": ctx.refs_json(&b.recs),
-        }),
-    });
+    // Counted for run_info, not queued: the odds are in the row's confidence, and a
+    // booking the habit is unsure of is queued as low_confidence like any other row.
+    *ctx.closed_by_habit.entry(state).or_default() += 1;
 }

@@ -186,6 +186,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         rec_strs: vec![None; records.len()],
         deleted: Default::default(),
         closure: closure::ClosureHabit::learn(records),
+        closed_by_habit: Default::default(),
     };
     let mut res_customer: HashMap<String, Option<Value>> = HashMap::new();
     // Each entity is built (in parallel) and finished (in order) before the next, so only
@@ -424,6 +425,16 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
             .sort_by(|a, b| (a.id.len(), &a.id).cmp(&(b.id.len(), &b.id)));
     }
     out.provenance.sort_by_row();
+    // Never silent: how many bookings the replay closed by the app's habit, and whether
+    // the backup could tell the habit at all.
+    out.run_info.insert(
+        "replay.closure_habit".into(),
+        serde_json::json!({
+            "closed": ctx.closed_by_habit,
+            "habit": ctx.closure.summary(),
+        })
+        .to_string(),
+    );
     out.run_info
         .insert("incident_at".into(), settings.incident_at.clone());
     out

@@ -1197,3 +1197,76 @@ fn a_stripe_customer_is_the_app_customer_whose_booking_it_paid() {
         Some("1")
     );
 }
+
+/// With no rule to close bookings, a booking whose slot ended after the backup takes the
+/// state the backup shows such bookings end in, and says so in provenance and run_info.
+#[test]
+fn a_past_booking_takes_the_apps_closing_habit_from_the_backup() {
+    use Entity::*;
+    use SourceKind::*;
+    let snap = "2026-08-22T03:00:00Z";
+    let mut recs = vec![rec(
+        Backup,
+        Business,
+        "backup:shops#1",
+        snap,
+        &[("id", t("1")), ("name", t("Lumen"))],
+    )];
+    for i in 0..30 {
+        let status = if i < 27 { "completed" } else { "confirmed" };
+        recs.push(rec(
+            Backup,
+            Reservation,
+            &format!("backup:bookings#{i}"),
+            snap,
+            &[
+                ("id", t(&i.to_string())),
+                ("business_id", t("1")),
+                ("starts_at", t("2026-07-01T10:00:00Z")),
+                ("ends_at", t("2026-07-01T11:00:00Z")),
+                ("status", t(status)),
+            ],
+        ));
+    }
+    // After the backup, only a confirmation mail: the slot ended weeks before the incident.
+    recs.push(rec(
+        Email,
+        Reservation,
+        "email:<new@x>",
+        "2026-10-01T09:00:00Z",
+        &[
+            ("id", t("99")),
+            ("business_id", t("1")),
+            ("starts_at", t("2026-10-20T10:00:00Z")),
+            ("ends_at", t("2026-10-20T11:00:00Z")),
+            ("status", t("confirmed")),
+        ],
+    ));
+    let mut s = settings();
+    s.rules.completed_hours_after_end = None;
+    let out = merge(&recs, &s);
+    let r = out.reservations.iter().find(|r| r.id == "99").unwrap();
+    assert_eq!(r.text("status"), Some("completed"));
+    assert!(
+        r.evidence
+            .as_deref()
+            .unwrap()
+            .contains("status_inferred:p9"),
+        "{r:?}"
+    );
+    assert!(out.provenance.iter().any(|p| p.row_id == "99"
+        && p.column == "status"
+        && p.chosen
+        && p.source_ref
+            .starts_with("derived:closure_habit(backup: past bookings 14+ days")));
+    // A booking the backup saw still open seven weeks after its slot is one the app
+    // leaves open: it stays confirmed.
+    let open = out.reservations.iter().find(|r| r.id == "28").unwrap();
+    assert_eq!(open.text("status"), Some("confirmed"));
+    assert!(open
+        .evidence
+        .as_deref()
+        .unwrap()
+        .contains("slot_ended_unclosed:p9"));
+    assert!(out.run_info["replay.closure_habit"].contains("\"completed\":"));
+}
