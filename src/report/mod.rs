@@ -35,6 +35,8 @@ pub struct TableSummary {
     pub mean_confidence: f64,
     /// Rows per confidence decile (`0.9-1.0` -> 812).
     pub confidence_histogram: Vec<usize>,
+    /// The same deciles over the rows each kind of source supports.
+    pub confidence_by_kind: BTreeMap<String, Vec<usize>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,13 +96,18 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
         let mut by_sources = BTreeMap::new();
         let mut by_kind = BTreeMap::new();
         let mut hist = vec![0usize; 10];
+        let mut by_kind_hist: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut sum = 0.0;
         for r in rows {
+            let decile = ((r.confidence * 10.0) as usize).min(9);
             *by_sources.entry(r.sources_text()).or_insert(0) += 1;
             for k in &r.sources {
                 *by_kind.entry(k.as_str().to_string()).or_insert(0) += 1;
+                by_kind_hist
+                    .entry(k.as_str().to_string())
+                    .or_insert_with(|| vec![0; 10])[decile] += 1;
             }
-            hist[((r.confidence * 10.0) as usize).min(9)] += 1;
+            hist[decile] += 1;
             sum += r.confidence;
         }
         tables.push(TableSummary {
@@ -114,6 +121,7 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
                 (sum / rows.len() as f64 * 1000.0).round() / 1000.0
             },
             confidence_histogram: hist,
+            confidence_by_kind: by_kind_hist,
         });
     }
 
