@@ -50,8 +50,32 @@ pub struct BusinessInfo {
     pub columns: HashMap<String, String>,
 }
 
+/// A row of a `[lookups]` table as pass 1 read it: table, columns (shared), values.
+pub type LookupRow = (String, Rc<[String]>, Vec<Option<String>>);
+
+/// The rows of one `[lookups]` table, by key.
+#[derive(Default)]
+pub struct LookupTable {
+    columns: Option<ColumnIndex>,
+    rows: HashMap<String, Vec<Option<String>>>,
+    /// Keys held by more than one row: a reference through them names no row.
+    ambiguous: std::collections::HashSet<String>,
+}
+
+impl LookupTable {
+    fn get(&self, key: &str, column: &str) -> Option<&str> {
+        if self.ambiguous.contains(key) {
+            return None;
+        }
+        let i = self.columns.as_ref()?.get(column)?;
+        self.rows.get(key)?.get(i)?.as_deref()
+    }
+}
+
 pub struct Converter<'m> {
     pub mapping: &'m Mapping,
+    /// `[lookups]` by name.
+    lookups: HashMap<String, LookupTable>,
     pub mapping_path: &'m Path,
     pub observed_at: String,
     pub businesses: HashMap<String, BusinessInfo>,
@@ -70,6 +94,7 @@ impl<'m> Converter<'m> {
             mapping_path,
             observed_at,
             businesses: HashMap::new(),
+            lookups: HashMap::new(),
             default_zone: mapping.timezone.as_deref().and_then(time::parse_zone),
             cache: HashMap::new(),
             seen: std::collections::HashSet::new(),
@@ -102,6 +127,41 @@ impl<'m> Converter<'m> {
         self.businesses.insert(id, info);
     }
 
+    /// Keeps the rows of lookup `name` (read in pass 1) by their `key` column.
+    pub fn add_lookup<'r>(
+        &mut self,
+        name: &str,
+        key: &str,
+        rows: impl Iterator<Item = &'r LookupRow>,
+    ) {
+        let mut t = LookupTable::default();
+        for (_, cols, values) in rows {
+            if t.columns
+                .as_ref()
+                .is_none_or(|c| c.columns.as_slice() != &cols[..])
+            {
+                if !t.rows.is_empty() {
+                    // Another column layout of the same table (a second COPY block):
+                    // keep what was read under the first.
+                    continue;
+                }
+                t.columns = Some(ColumnIndex::new(cols));
+            }
+            let Some(k) = t
+                .columns
+                .as_ref()
+                .and_then(|c| c.get(key))
+                .and_then(|i| values[i].clone())
+            else {
+                continue;
+            };
+            if t.rows.insert(k.clone(), values.clone()).is_some() {
+                t.ambiguous.insert(k);
+            }
+        }
+        self.lookups.insert(name.to_string(), t);
+    }
+
     fn index(&mut self, row: &Row<'_>) -> Rc<ColumnIndex> {
         if let Some(ix) = self.cache.get(row.table) {
             if ix.columns.as_slice() == row.columns {
@@ -124,8 +184,20 @@ impl<'m> Converter<'m> {
     ) -> Result<(Record, Vec<Skip>), Skip> {
         let idx = self.index(row);
         let trim = self.mapping.trim_values;
+        let lookups = &self.lookups;
         let get = |c: &str| -> Option<&str> {
-            let v = idx.get(c).and_then(|i| row.values[i].as_deref())?;
+            let v = match super::mapping::ColumnPath::parse(c) {
+                None => idx.get(c).and_then(|i| row.values[i].as_deref())?,
+                // A column of another table, reached by key (checked by validate).
+                Some(path) => {
+                    let path = path.ok()?;
+                    let mut v = idx.get(path.start).and_then(|i| row.values[i].as_deref())?;
+                    for (l, col) in path.hops {
+                        v = lookups.get(l)?.get(v.trim(), col)?;
+                    }
+                    v
+                }
+            };
             if trim {
                 Some(v.trim()).filter(|v| !v.is_empty())
             } else {
@@ -210,7 +282,24 @@ impl<'m> Converter<'m> {
         let mut has_money = false;
         let mut partial: Vec<Skip> = Vec::new();
         for (field, cols) in &em.fields {
-            let Some(raw) = joined(cols) else { continue };
+            let Some(raw) = joined(cols) else {
+                // A reference that names no row of its lookup is counted, not dropped
+                // in silence.
+                for c in cols.names() {
+                    if let Some(Ok(p)) = super::mapping::ColumnPath::parse(c) {
+                        if let Some(v) = get(p.start) {
+                            partial.push(skip(
+                                "unresolved_reference",
+                                format!(
+                                    "{}#{id}: {} = {v:?} leads to no value through {c:?}; {field} not imported",
+                                    row.table, p.start
+                                ),
+                            ));
+                        }
+                    }
+                }
+                continue;
+            };
             let raw = raw.as_str();
             let col = cols.names().join("+");
             let mut val: String = raw.to_string();

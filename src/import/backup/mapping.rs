@@ -55,6 +55,11 @@ pub struct Mapping {
     /// with `", "` between values, fixed-width exports); an all-blank value is NULL.
     #[serde(default)]
     pub trim_values: bool,
+    /// Tables other rows take values from by key, over as many hops as the schema needs
+    /// (`[lookups.session] table = "class_sessions", key = "id"`; a field then reads
+    /// `"session_id->session.studio_id"`). See [`ColumnPath`].
+    #[serde(default)]
+    pub lookups: BTreeMap<String, Lookup>,
     /// Optional: a backup that holds only people (a contact list) names its business by
     /// `constants.business_id` or a column.
     pub business: Option<EntityMap>,
@@ -116,6 +121,62 @@ pub struct EntityMap {
 
 fn yes() -> bool {
     true
+}
+
+/// A table other rows reach by key: its rows are read before the mapped tables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lookup {
+    pub table: String,
+    /// The column the referring rows hold the value of (usually the primary key).
+    pub key: String,
+}
+
+impl Lookup {
+    pub fn table_name(&self) -> &str {
+        self.table
+            .rsplit('.')
+            .next()
+            .unwrap_or(&self.table)
+            .trim_matches('"')
+    }
+}
+
+/// A column reached through other tables: `start->lookup.column(->lookup.column)*`, e.g.
+/// `session_id->session.class_type_id->class_type.name`: the row's `session_id` finds a
+/// row of lookup `session` by its key, whose `class_type_id` finds a row of `class_type`,
+/// whose `name` is the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnPath<'a> {
+    pub start: &'a str,
+    pub hops: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> ColumnPath<'a> {
+    /// The path a column name spells, or `None` for a plain column. `Err` says what is
+    /// malformed.
+    pub fn parse(c: &'a str) -> Option<std::result::Result<Self, String>> {
+        if !c.contains("->") {
+            return None;
+        }
+        let mut parts = c.split("->").map(str::trim);
+        let start = parts.next().unwrap_or_default();
+        let mut hops = Vec::new();
+        for p in parts {
+            match p.split_once('.') {
+                Some((l, col)) if !l.is_empty() && !col.is_empty() => hops.push((l, col)),
+                _ => {
+                    return Some(Err(format!(
+                        "{c:?}: each step after `->` is `lookup.column` (got {p:?})"
+                    )))
+                }
+            }
+        }
+        if start.is_empty() {
+            return Some(Err(format!("{c:?}: the path starts with no column")));
+        }
+        Some(Ok(ColumnPath { start, hops }))
+    }
 }
 
 /// One column or several.
@@ -435,7 +496,41 @@ impl Mapping {
             check(format!("[{e}].id"), &em.id, &cols, &table)?;
             for (f, c) in &em.fields {
                 for c in c.names() {
-                    check(format!("[{e}].fields.{f}"), c, &cols, &table)?;
+                    let key = format!("[{e}].fields.{f}");
+                    match ColumnPath::parse(c) {
+                        None => check(key, c, &cols, &table)?,
+                        Some(Err(why)) => {
+                            return Err(Error::config(path, format!("{key} = {why}")))
+                        }
+                        Some(Ok(p)) => {
+                            check(key.clone(), p.start, &cols, &table)?;
+                            for (l, col) in p.hops {
+                                let Some(lk) = self.lookups.get(l) else {
+                                    return Err(Error::config(
+                                        path,
+                                        format!(
+                                            "{key} = {c:?}: no [lookups.{l}] (the lookups are: {}). Add one: [lookups.{l}] table = \"...\", key = \"id\"",
+                                            if self.lookups.is_empty() { "none".to_string() } else { self.lookups.keys().cloned().collect::<Vec<_>>().join(", ") }
+                                        ),
+                                    ));
+                                };
+                                let Some(name) = summary.resolve(lk.table_name()) else {
+                                    return Err(Error::config(
+                                        path,
+                                        format!(
+                                            "[lookups.{l}].table = {:?}: the backup has no such table (it has: {}). Fix the table name",
+                                            lk.table,
+                                            tables.join(", ")
+                                        ),
+                                    ));
+                                };
+                                let lcols =
+                                    summary.tables[name].columns.clone().unwrap_or_default();
+                                check(format!("[lookups.{l}].key"), &lk.key, &lcols, name)?;
+                                check(key.clone(), col, &lcols, name)?;
+                            }
+                        }
+                    }
                 }
             }
             if let Some(c) = &em.deleted_column {

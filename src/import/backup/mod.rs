@@ -316,16 +316,37 @@ fn scan_archive(
 struct Pass1<'a> {
     table: String,
     rows: Vec<(Vec<String>, Vec<Option<String>>, String)>,
+    /// Tables that `[lookups]` name, and their rows as read: (table, columns, values).
+    lookup_tables: Vec<String>,
+    lookup_rows: Vec<convert::LookupRow>,
     skips: Vec<Skip>,
     progress: &'a indicatif::ProgressBar,
 }
 
+impl Pass1<'_> {
+    fn is_lookup(&self, t: &str) -> bool {
+        self.lookup_tables
+            .iter()
+            .any(|l| l == t || l.eq_ignore_ascii_case(t))
+    }
+}
+
 impl Visitor for Pass1<'_> {
     fn wants(&self, t: &str) -> bool {
-        t == self.table || t.eq_ignore_ascii_case(&self.table)
+        t == self.table || t.eq_ignore_ascii_case(&self.table) || self.is_lookup(t)
     }
     fn row(&mut self, r: Row<'_>) -> Result<()> {
-        self.rows.push((r.columns.to_vec(), r.values, r.location));
+        if self.is_lookup(r.table) {
+            let cols = match self.lookup_rows.last() {
+                Some((_, c, _)) if **c == *r.columns => c.clone(),
+                _ => r.columns.to_vec().into(),
+            };
+            self.lookup_rows
+                .push((r.table.to_string(), cols, r.values.clone()));
+        }
+        if r.table == self.table || r.table.eq_ignore_ascii_case(&self.table) {
+            self.rows.push((r.columns.to_vec(), r.values, r.location));
+        }
         Ok(())
     }
     fn skip(&mut self, t: Option<&str>, s: Skip) -> Result<()> {
@@ -418,6 +439,12 @@ pub fn import_input(
     let mut p1 = Pass1 {
         table: business_name,
         rows: Vec::new(),
+        lookup_tables: mapping
+            .lookups
+            .values()
+            .map(|l| l.table_name().to_string())
+            .collect(),
+        lookup_rows: Vec::new(),
         skips: Vec::new(),
         progress,
     };
@@ -446,7 +473,23 @@ pub fn import_input(
     };
 
     let mut conv = Converter::new(mapping, mapping_path, observed_at);
-    let Pass1 { rows, skips, .. } = p1;
+    let Pass1 {
+        rows,
+        skips,
+        lookup_rows,
+        ..
+    } = p1;
+    for (name, l) in &mapping.lookups {
+        let table = summary.resolve(l.table_name()).unwrap_or(l.table_name());
+        conv.add_lookup(
+            name,
+            &l.key,
+            lookup_rows
+                .iter()
+                .filter(|(t, _, _)| t == table || t.eq_ignore_ascii_case(table)),
+        );
+    }
+    drop(lookup_rows);
     for (cols, values, location) in &rows {
         conv.add_business(&Row {
             table: &business_table,

@@ -518,3 +518,100 @@ fields = { name = ["given_name", "surname"], "attr.postcode" = "postcode" }
     let e = Mapping::load(&mp).unwrap_err().to_string();
     assert!(e.contains("business_id") && e.contains("[customer"), "{e}");
 }
+
+/// A booking row that names neither its business nor its time reaches both through the
+/// session it belongs to, over two hops (`[lookups]`); a reference to no row is counted.
+#[test]
+fn fields_through_lookups_over_two_hops() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("csv");
+    std::fs::create_dir(&d).unwrap();
+    let w = |name: &str, body: &str| std::fs::write(d.join(name), body).unwrap();
+    w("studios.csv", "id,name\n1,Joga Kraków\n2,Tanec Brno\n");
+    w(
+        "class_types.csv",
+        "id,studio_id,title\n7,1,Vinyasa\n8,2,Salsa\n",
+    );
+    w(
+        "class_sessions.csv",
+        "id,class_type_id,starts_at\n70,7,2026-07-01T10:00:00Z\n80,8,2026-07-02T18:00:00Z\n",
+    );
+    w(
+        "spots.csv",
+        "id,session_id,state\na1,70,booked\na2,80,booked\na3,99,booked\n",
+    );
+    let mapping = r#"
+[lookups.session]
+table = "class_sessions"
+key = "id"
+[lookups.class_type]
+table = "class_types"
+key = "id"
+[business]
+table = "studios"
+id = "id"
+fields = { name = "name" }
+[reservation]
+table = "spots"
+id = "id"
+status = { booked = "confirmed" }
+[reservation.fields]
+status = "state"
+starts_at = "session_id->session.starts_at"
+service = "session_id->session.class_type_id->class_type.title"
+business_id = "session_id->session.class_type_id->class_type.studio_id"
+"#;
+    let mp = dir.path().join("backup.toml");
+    let m = Mapping::parse(mapping, &mp).unwrap();
+    let input = Input::detect(&d, None).unwrap();
+    let mut sink = VecSink::default();
+    import_input(
+        &input,
+        &m,
+        &mp,
+        Some("2026-08-22T03:00:00Z"),
+        "backup",
+        Path::new("incident.toml"),
+        &indicatif::ProgressBar::hidden(),
+        &mut sink,
+    )
+    .unwrap();
+    let a2 = find(&sink, "backup:spots#a2");
+    assert_eq!(text(a2, "business_id").as_deref(), Some("2"));
+    assert_eq!(text(a2, "service").as_deref(), Some("Salsa"));
+    assert_eq!(
+        text(a2, "starts_at").as_deref(),
+        Some("2026-07-02T18:00:00Z")
+    );
+    let a3 = find(&sink, "backup:spots#a3");
+    assert_eq!(text(a3, "business_id"), None);
+    let unresolved: Vec<_> = sink
+        .skips
+        .iter()
+        .filter(|k| k.kind == "unresolved_reference")
+        .collect();
+    assert_eq!(unresolved.len(), 3, "{unresolved:?}");
+    assert!(unresolved[0]
+        .reason
+        .contains("spots#a3: session_id = \"99\""));
+
+    // A path through a lookup the mapping does not declare is an error naming it.
+    let bad = mapping.replace("->class_type.title", "->klass.title");
+    let m = Mapping::parse(&bad, &mp).unwrap();
+    let e = import_input(
+        &input,
+        &m,
+        &mp,
+        Some("2026-08-22T03:00:00Z"),
+        "backup",
+        Path::new("incident.toml"),
+        &indicatif::ProgressBar::hidden(),
+        &mut VecSink::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("no [lookups.klass]") && e.contains("class_type, session"),
+        "{e}"
+    );
+}
