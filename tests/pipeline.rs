@@ -226,6 +226,24 @@ fn the_demo_from_the_readme() {
         assert!(t["f1"].as_f64().unwrap() >= floor, "{t}");
     }
     assert!(ev["calibration"]["ece"].as_f64().unwrap() < 0.05);
+    assert!(ev["review"]["unqueued_right_share"].as_f64().unwrap() > 0.95);
+    // The report again, from the workspace the run left (no second copy of
+    // recovered.sqlite in it), now with the truth: the reliability diagram.
+    assert!(!d.join("out/demo/workspace/merged.sqlite").exists());
+    let mut c = d.cmd();
+    c.args([
+        "report",
+        "--workspace",
+        "out/demo/workspace",
+        "--out",
+        "again",
+        "--truth",
+    ])
+    .arg(root().join("samples/demo/truth.sqlite"));
+    ok(c);
+    let html = std::fs::read_to_string(d.join("again/report.html")).unwrap();
+    assert!(html.contains("Reliability against the truth") && html.contains("<circle"));
+    assert!(html.contains("Confidence per table and source") && html.contains("<rect"));
     // The demo's inputs are read, never written.
     let status = std::process::Command::new("git")
         .args(["status", "--porcelain", "samples/demo"])

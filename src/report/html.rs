@@ -48,6 +48,38 @@ pub fn confidence_svg(deciles: &[usize], label: &str) -> String {
     svg
 }
 
+/// The reliability diagram as an inline SVG: one dot per confidence bin at (mean
+/// confidence, measured accuracy), its area by rows, against the diagonal a perfectly
+/// calibrated confidence would follow.
+pub fn reliability_svg(rel: &super::Reliability) -> String {
+    const S: f64 = 240.0;
+    const M: f64 = 30.0;
+    let total: usize = rel.bins.iter().map(|b| b.2).sum::<usize>().max(1);
+    let x = |v: f64| M + v.clamp(0.0, 1.0) * S;
+    let y = |v: f64| M + (1.0 - v.clamp(0.0, 1.0)) * S;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{w}\" role=\"img\" aria-label=\"reliability diagram\">\
+<rect x=\"{M}\" y=\"{M}\" width=\"{S}\" height=\"{S}\" fill=\"none\" stroke=\"#888\"/>\
+<line x1=\"{M}\" y1=\"{b}\" x2=\"{b}\" y2=\"{M}\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\
+<text x=\"{M}\" y=\"{t}\" font-size=\"11\">confidence 0 \u{2192} 1</text>\
+<text x=\"4\" y=\"{M}\" font-size=\"11\" transform=\"rotate(90 4 {M})\">right (measured)</text>",
+        w = S + 2.0 * M,
+        b = M + S,
+        t = S + 2.0 * M - 8.0,
+    );
+    for &(lo, hi, rows, conf, acc) in rel.bins.iter().filter(|b| b.2 > 0) {
+        let r = 3.0 + 12.0 * (rows as f64 / total as f64).sqrt();
+        let _ = write!(
+            svg,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{r:.1}\" fill=\"#2f6db5\" fill-opacity=\"0.6\"><title>{lo:.1}-{hi:.1}: {rows} rows, mean confidence {conf:.3}, right {acc:.3}</title></circle>",
+            x(conf),
+            y(acc)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 pub fn render(r: &Report) -> String {
     let mut h = String::with_capacity(64 * 1024);
     let title = r
@@ -119,6 +151,16 @@ td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:t
         h.push_str("</tr>");
     }
     h.push_str("</table>");
+
+    if let Some(rel) = &r.reliability {
+        let _ = write!(
+            h,
+            "<h2>Reliability against the truth</h2><p>Scored against <code>{}</code>: expected calibration error {:.4}. Each dot is a confidence bin at its mean confidence and the share of its rows that are right (area by rows); on the dashed diagonal, a confidence means what it says.</p>{}",
+            esc(&rel.truth),
+            rel.ece,
+            reliability_svg(rel)
+        );
+    }
 
     h.push_str("<h2>Sources</h2><table><tr><th>source</th><th>kind</th><th>records</th><th>claims</th><th>skipped</th><th>snapshot / export</th><th>SHA-256</th></tr>");
     for s in &r.sources {
@@ -239,5 +281,21 @@ mod tests {
         );
         // An empty table draws empty bars, not a division by zero.
         assert!(!confidence_svg(&[0; 10], "x").contains("NaN"));
+    }
+
+    #[test]
+    fn the_reliability_diagram_has_a_dot_per_bin_with_rows() {
+        let rel = crate::report::Reliability {
+            truth: "truth.sqlite".into(),
+            ece: 0.01,
+            bins: vec![
+                (0.0, 0.1, 0, 0.0, 0.0),
+                (0.8, 0.9, 30, 0.85, 0.8),
+                (0.9, 1.0, 900, 0.97, 0.98),
+            ],
+        };
+        let svg = reliability_svg(&rel);
+        assert_eq!(svg.matches("<circle").count(), 2);
+        assert!(svg.contains("0.9-1.0: 900 rows, mean confidence 0.970, right 0.980"));
     }
 }

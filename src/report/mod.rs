@@ -22,6 +22,19 @@ pub struct Report {
     pub review: ReviewSummary,
     pub by_business: Vec<BusinessSummary>,
     pub by_month: Vec<MonthSummary>,
+    /// Confidence against measured accuracy, when the report was made with a truth
+    /// (`salvage report --truth`, on generated incidents and trials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reliability: Option<Reliability>,
+}
+
+/// The reliability diagram's data: per confidence bin, rows, mean confidence, accuracy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reliability {
+    pub truth: String,
+    pub ece: f64,
+    /// (bin low, bin high, rows, mean confidence, accuracy)
+    pub bins: Vec<(f64, f64, usize, f64, f64)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -255,6 +268,7 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
         },
         by_business,
         by_month: months.into_values().collect(),
+        reliability: None,
     }
 }
 
