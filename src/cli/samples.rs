@@ -58,7 +58,7 @@ pub struct GenerateArgs {
     /// Random seed: the same seed gives the same incident, byte for byte.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Which sample app the wreckage comes from: bookly, tablehop, kelpie or pedalry.
+    /// Which sample app the wreckage comes from: bookly, tablehop, kelpie, pedalry or zenda.
     #[arg(long, default_value = "bookly")]
     pub flavour: String,
     /// How much each business holds: `current` (about 19 customers and 86 reservations a
@@ -83,7 +83,7 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Bench(a) => {
             let flavour = Flavour::parse(&a.flavour).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "--flavour {:?} is not a sample app; use bookly, tablehop, kelpie or pedalry",
+                    "--flavour {:?} is not a sample app; use bookly, tablehop, kelpie, pedalry or zenda",
                     a.flavour
                 )
             })?;
@@ -167,7 +167,7 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
         Command::Generate(a) => {
             let flavour = Flavour::parse(&a.flavour).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "--flavour {:?} is not a sample app; use bookly, tablehop, kelpie or pedalry",
+                    "--flavour {:?} is not a sample app; use bookly, tablehop, kelpie, pedalry or zenda",
                     a.flavour
                 )
             })?;

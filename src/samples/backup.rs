@@ -36,6 +36,9 @@ pub fn render(world: &World, out: &Path) -> Result<()> {
 /// PostgreSQL (restore with psql, dump with pg_dump). When PostgreSQL is missing (or
 /// `SALVAGE_NO_PG` is set), or that step fails, our own file stays and a warning is logged.
 pub fn render_with(world: &World, out: &Path, real_pg: bool) -> Result<()> {
+    if world.flavour == Flavour::Zenda {
+        return super::zenda::backup::render(world, out);
+    }
     let dest = out.join("backup").join("app.sql");
     let text = dump_text(world);
     write_atomic(&dest, text.as_bytes())?;
@@ -67,6 +70,7 @@ fn db_name(f: Flavour) -> &'static str {
         Flavour::Tablehop => "tablehop",
         Flavour::Kelpie => "kelpie_production",
         Flavour::Pedalry => "pedalry",
+        Flavour::Zenda => "zenda",
     }
 }
 
@@ -76,6 +80,7 @@ fn owner(f: Flavour) -> &'static str {
         Flavour::Tablehop => "tablehop_app",
         Flavour::Kelpie => "kelpie",
         Flavour::Pedalry => "pedalry",
+        Flavour::Zenda => "zenda",
     }
 }
 
@@ -1206,6 +1211,8 @@ pub fn dump_text(world: &World) -> String {
         Flavour::Tablehop => tablehop_schema(world, &mut rng),
         Flavour::Kelpie => super::kelpie::backup::schema(world, &mut rng),
         Flavour::Pedalry => super::pedalry::backup::schema(world, &mut rng),
+        // Zenda has its own writer (a directory archive, and its plain script).
+        Flavour::Zenda => return super::zenda::backup::plain_text(world),
     };
     write_dump(&schema, &key)
 }

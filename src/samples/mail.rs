@@ -40,6 +40,7 @@ pub fn app_domain(f: Flavour) -> &'static str {
         Flavour::Tablehop => "tablehop.com",
         Flavour::Kelpie => "mail.kelpie.dive",
         Flavour::Pedalry => "mail.pedalry.app",
+        Flavour::Zenda => "zenda.fit",
     }
 }
 
@@ -99,6 +100,9 @@ struct Ctx<'a> {
 
 /// Writes `out/mail/app.mbox`.
 pub fn render(world: &World, out: &Path) -> Result<()> {
+    if world.flavour == Flavour::Zenda {
+        return super::zenda::mail::render(world, out);
+    }
     let dest = out.join("mail").join("app.mbox");
     let mut f = crate::util::fsx::AtomicFile::create(&dest)?;
     {
@@ -123,6 +127,9 @@ pub fn write_mbox(world: &World, w: &mut dyn Write) -> std::io::Result<()> {
     }
     if world.flavour == Flavour::Pedalry {
         return super::pedalry::mail::write_mbox(world, w);
+    }
+    if world.flavour == Flavour::Zenda {
+        return super::zenda::mail::write_mbox(world, w);
     }
     let ctx = Ctx {
         world,
@@ -580,7 +587,9 @@ fn app_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>> {
     let tz = zone(b);
     let old = s.at < ctx.cutoff;
     let (subject, paras, rows, footer) = match ctx.world.flavour {
-        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => bookly(s.kind, old, b, c, r, v, tz),
+        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry | Flavour::Zenda => {
+            bookly(s.kind, old, b, c, r, v, tz)
+        }
         Flavour::Tablehop => tablehop(s.kind, old, b, c, r, v, tz),
     };
     let html_only = rng.gen_bool(0.2);
@@ -845,7 +854,7 @@ fn stripe_mail(ctx: &Ctx<'_>, s: &Spec, rng: &mut ChaCha8Rng) -> Option<Vec<u8>>
     // The charge's description, as Stripe shows it on the receipt.
     let res = p.reservation_id.and_then(|id| ctx.res.get(&id));
     let service = match (ctx.world.flavour, res) {
-        (Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry, Some(r)) => {
+        (Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry | Flavour::Zenda, Some(r)) => {
             format!("{} at {}", r.service, b.name)
         }
         (Flavour::Tablehop, Some(r)) => {
@@ -998,7 +1007,9 @@ pub(crate) mod tests {
     /// refund. Shared by the importer's tests.
     pub(crate) fn tiny_world(flavour: Flavour) -> World {
         let (c1, c2) = match flavour {
-            Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => ("BK-7Q2X9", "BK-3MZ8P"),
+            Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry | Flavour::Zenda => {
+                ("BK-7Q2X9", "BK-3MZ8P")
+            }
             Flavour::Tablehop => ("TH48213", "TH90017"),
         };
         let v =

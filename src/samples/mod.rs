@@ -4,6 +4,8 @@
 //! Output layout of `generate` (paths relative to `--out`):
 //! `incident.toml`, `truth.sqlite`, `backup/` (pg_dump), `stripe/` (API pages, Dashboard
 //! exports), `mail/` (mbox), `mappings/` (copies, unless the caller points at a mapping dir).
+//! Zenda's backup is a pg_dump directory archive (`backup/<name>/toc.dat`, see
+//! [`zenda::backup::ARCHIVE_DIR`]) and its mail a Maildir tree (`mail/<folder>/cur/`).
 
 pub mod backup;
 pub mod bench;
@@ -17,6 +19,7 @@ pub mod simulate;
 pub mod stripe;
 pub mod truth;
 pub mod world;
+pub mod zenda;
 
 use crate::error::{Error, Result};
 use crate::util::fsx::write_atomic;
@@ -103,6 +106,20 @@ pub fn mapping_files(flavour: world::Flavour) -> [(&'static str, &'static str); 
                 include_str!("../../mappings/pedalry/email.toml"),
             ),
         ],
+        world::Flavour::Zenda => [
+            (
+                "backup.toml",
+                include_str!("../../mappings/zenda/backup.toml"),
+            ),
+            (
+                "stripe.toml",
+                include_str!("../../mappings/zenda/stripe.toml"),
+            ),
+            (
+                "email.toml",
+                include_str!("../../mappings/zenda/email.toml"),
+            ),
+        ],
     }
 }
 
@@ -128,7 +145,7 @@ pub fn incident_toml(name: &str, w: &world::World, mapping_dir: &Path) -> String
          [[sources]]\n\
          name = \"nightly-backup\"\n\
          kind = \"backup\"\n\
-         path = \"backup/app.sql\"\n\
+         path = \"{backup_path}\"\n\
          mapping = {mb}\n\
          snapshot_at = \"{snapshot}\"\n\
          \n\
@@ -148,6 +165,10 @@ pub fn incident_toml(name: &str, w: &world::World, mapping_dir: &Path) -> String
          {rules}",
         flavour = w.flavour.name(),
         seed = w.seed,
+        backup_path = match w.flavour {
+            world::Flavour::Zenda => format!("backup/{}", zenda::backup::ARCHIVE_DIR),
+            _ => "backup/app.sql".to_string(),
+        },
         name = toml_str(name),
         snapshot = format_utc(w.backup_at),
         mb = m("backup.toml"),
@@ -163,6 +184,12 @@ pub fn incident_toml(name: &str, w: &world::World, mapping_dir: &Path) -> String
                 "# The app's own rules: a booking is `returned` only when the shop checks the\n\
                  # bikes in; nothing turns `booked` or `out` into done by itself.\n\
                  [rules]\n"
+            }
+            world::Flavour::Zenda => {
+                "# The app's own rules: a spot still `reserved` once its session has ended counts\n\
+                 # as attended (nobody took attendance).\n\
+                 [rules]\n\
+                 completed_hours_after_end = 0\n"
             }
             _ => {
                 "# The app's own rules: its nightly job marks a confirmed booking completed a few\n\
@@ -227,6 +254,10 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary> {
         .map(|(k, v)| format!("{k} {v}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let (n_customers, n_reservations, n_payments) = match w.zenda.as_deref() {
+        Some(z) => (z.members.len(), z.spots.len(), z.purchases.len()),
+        None => (w.customers.len(), w.reservations.len(), w.payments.len()),
+    };
     let lines = vec![
         format!("flavour: {}, seed: {}", w.flavour.name(), w.seed),
         format!(
@@ -235,15 +266,12 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary> {
             format_utc(w.backup_at)
         ),
         format!("businesses: {}", rec.businesses.len()),
-        format!(
-            "customers: {}",
-            count(rec.customers.len(), w.customers.len())
-        ),
+        format!("customers: {}", count(rec.customers.len(), n_customers)),
         format!(
             "reservations: {} ({statuses})",
-            count(rec.reservations.len(), w.reservations.len())
+            count(rec.reservations.len(), n_reservations)
         ),
-        format!("payments: {}", count(rec.payments.len(), w.payments.len())),
+        format!("payments: {}", count(rec.payments.len(), n_payments)),
         format!("truth: {}", out.join("truth.sqlite").display()),
         format!("incident: {}", out.join("incident.toml").display()),
     ];

@@ -613,7 +613,7 @@ fn business_name(
     used: &mut BTreeSet<String>,
 ) -> String {
     let base = match flavour {
-        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => {
+        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry | Flavour::Zenda => {
             let first = match (loc.country, rng.gen_bool(0.5)) {
                 ("FR", true) => *pick(rng, SALON_FIRST_FR),
                 ("DE", true) => *pick(rng, SALON_FIRST_DE),
@@ -693,7 +693,7 @@ fn slot(
 ) -> (Timestamp, Timestamp) {
     let mut date = date;
     let minutes_of_day = match flavour {
-        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => {
+        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry | Flavour::Zenda => {
             if date.weekday() == Weekday::Sun {
                 date += Duration::days(1);
             }
@@ -718,7 +718,7 @@ fn slot(
 
 fn party(rng: &mut ChaCha8Rng, flavour: Flavour) -> i64 {
     match flavour {
-        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => {
+        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry | Flavour::Zenda => {
             if rng.gen_bool(0.05) {
                 2
             } else {
@@ -741,7 +741,7 @@ fn reference(rng: &mut ChaCha8Rng, flavour: Flavour, used: &mut BTreeSet<String>
     const CODE: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     loop {
         let r = match flavour {
-            Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => {
+            Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry | Flavour::Zenda => {
                 let s: String = (0..5)
                     .map(|_| CODE[rng.gen_range(0..CODE.len())] as char)
                     .collect();
@@ -813,6 +813,7 @@ pub fn simulate_at(businesses: usize, seed: u64, flavour: Flavour, density: Dens
     let mut w = match flavour {
         Flavour::Kelpie => super::kelpie::simulate_at(businesses, seed, density),
         Flavour::Pedalry => super::pedalry::simulate_at(businesses, seed, density),
+        Flavour::Zenda => super::zenda::simulate_at(businesses, seed, density),
         _ => simulate_generic(businesses, seed, flavour, density),
     };
     super::habits::apply(&mut w);
@@ -866,7 +867,7 @@ fn simulate_generic(businesses: usize, seed: u64, flavour: Flavour, density: Den
         };
         let factor = rng.gen_range(0.8..1.3);
         let catalogue = match flavour {
-            Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => SALON_SERVICES,
+            Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry | Flavour::Zenda => SALON_SERVICES,
             Flavour::Tablehop => RESTO_SERVICES,
         };
         let mut services: Vec<Svc> = Vec::new();

@@ -57,7 +57,7 @@ struct Keys {
 fn keys(f: Flavour) -> Keys {
     match f {
         // Kelpie renders its own objects (`kelpie::stripe`); never asked.
-        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry => Keys {
+        Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry | Flavour::Zenda => Keys {
             business: "shop_id",
             customer: "client_id",
             code: "booking_ref",
@@ -128,6 +128,9 @@ pub fn render(world: &World, out: &Path) -> Result<()> {
     }
     if world.flavour == Flavour::Pedalry {
         return super::pedalry::stripe::render(world, out);
+    }
+    if world.flavour == Flavour::Zenda {
+        return super::zenda::stripe::render(world, out);
     }
     let dest = out.join("stripe");
     let tmp = out.join(".stripe.partial");
@@ -442,7 +445,7 @@ fn render_account(idx: &Index<'_>, b: &Business, root: &Path) -> Result<(i64, St
             }
         }
         let plain = match (world.flavour, res) {
-            (Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry, Some(r)) => {
+            (Flavour::Bookly | Flavour::Kelpie | Flavour::Pedalry | Flavour::Zenda, Some(r)) => {
                 format!("{} at {}", r.service, b.name)
             }
             (Flavour::Tablehop, Some(r)) => {

@@ -56,6 +56,9 @@ fn text(s: impl Into<String>) -> Value {
 
 /// The contract rows of `world` at its incident time.
 pub fn truth(world: &World) -> Recovered {
+    if world.flavour == Flavour::Zenda {
+        return super::zenda::truth(world);
+    }
     let t = world.incident_at;
     let backup = world.backup_at;
     let mut rec = Recovered::default();
@@ -358,7 +361,12 @@ pub fn write_aliases(world: &World, path: &Path) -> Result<()> {
         let mut ins = tx
             .prepare("INSERT INTO customer_aliases (customer_id, kind, value) VALUES (?1, ?2, ?3)")
             .map_err(err)?;
-        for (id, list) in super::habits::aliases(world) {
+        let aliases = if world.flavour == Flavour::Zenda {
+            super::zenda::aliases(world)
+        } else {
+            super::habits::aliases(world)
+        };
+        for (id, list) in aliases {
             if !live.contains(&id) {
                 continue;
             }

@@ -32,6 +32,13 @@ pub enum Flavour {
     /// shops and sandboxes; `bookings` with a code `PD-7K2QXM`, naive UTC times and minor
     /// units; `payments.stripe_ref` = `ch_` before 2024-03-01, `pi_` after.
     Pedalry,
+    /// Group-class studios (docs/trials/brief-3.md). A Connect platform with Custom
+    /// accounts and separate charges and transfers; `people` shared by all studios and
+    /// `studio_members` per studio (walk-ins, kids on a parent's login, merges); dated class
+    /// sessions in yearly partitions; `spots` (uuid) with an archive table; `purchases`
+    /// (uuid) in minor units whose Stripe object is a `ch_`, `cs_`, `in_` or `pi_` by era;
+    /// a pg_dump directory archive, a Maildir. Its world lives in [`World::zenda`].
+    Zenda,
 }
 
 impl Flavour {
@@ -41,6 +48,7 @@ impl Flavour {
             Flavour::Tablehop => "tablehop",
             Flavour::Kelpie => "kelpie",
             Flavour::Pedalry => "pedalry",
+            Flavour::Zenda => "zenda",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -49,6 +57,7 @@ impl Flavour {
             "tablehop" => Some(Flavour::Tablehop),
             "kelpie" => Some(Flavour::Kelpie),
             "pedalry" => Some(Flavour::Pedalry),
+            "zenda" => Some(Flavour::Zenda),
             _ => None,
         }
     }
@@ -68,6 +77,10 @@ pub struct World {
     /// The app's catalogue (kelpie only; the others copy the service name into the booking).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,
+    /// Zenda's own world (studios, people, members, sessions, spots, purchases): its
+    /// generic vectors above hold only the studios as businesses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zenda: Option<Box<super::zenda::Zenda>>,
 }
 
 fn is_false(b: &bool) -> bool {

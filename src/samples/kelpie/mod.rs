@@ -1021,6 +1021,7 @@ pub fn simulate_at(businesses: usize, seed: u64, density: Density) -> World {
         reservations,
         payments,
         services,
+        zenda: None,
     }
 }
 

@@ -879,6 +879,7 @@ pub fn simulate_at(businesses: usize, seed: u64, density: Density) -> World {
         reservations,
         payments,
         services: Vec::new(),
+        zenda: None,
     }
 }
 
