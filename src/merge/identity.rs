@@ -3,11 +3,12 @@
 //! Most keys are a record field as it stands (`id`, `stripe_account`, `email`,
 //! `reference`). A payment is different: Stripe names one payment by several ids — the
 //! PaymentIntent (`pi_`) is the payment, its Charges (`ch_`, `py_`) are attempts, a
-//! Checkout Session (`cs_`) wraps the PaymentIntent, the receipt number and the balance
+//! Checkout Session (`cs_`) wraps the PaymentIntent, an Invoice (`in_`) is paid by one (a
+//! subscription's monthly payment), the receipt number and the balance
 //! transaction belong to the charge — and an app stores whichever it had, in
 //! `processor_id` or in several columns. A payment's identity is the set of these ids;
 //! any one links. `processor_id` is read by its Stripe prefix; the `attr.payment_intent`,
-//! `attr.charge`, `attr.checkout_session`, `attr.receipt_number` and
+//! `attr.charge`, `attr.checkout_session`, `attr.invoice`, `attr.receipt_number` and
 //! `attr.balance_transaction` fields name the others (any importer may set them).
 //!
 //! Only the PaymentIntent is exclusive (a payment has one): two charges of one
@@ -54,6 +55,7 @@ pub fn keys(e: Entity) -> &'static [KeySpec] {
         k("payment_intent", false, true),
         k("charge", false, false),
         k("checkout_session", false, false),
+        k("invoice", false, false),
         k("receipt_number", false, false),
         k("balance_transaction", false, false),
         // An id of another processor (or of a Stripe object we do not know): as exclusive
@@ -78,6 +80,7 @@ pub fn stripe_kind(id: &str) -> Option<&'static str> {
         "pi" => "payment_intent",
         "ch" | "py" => "charge",
         "cs" => "checkout_session",
+        "in" => "invoice",
         "txn" => "balance_transaction",
         _ => return None,
     })
@@ -149,6 +152,8 @@ mod tests {
         let pi = payment(&[("processor_id", "pi_1")]);
         assert_eq!(named(&pi), [("payment_intent", "pi_1".to_string())]);
         let cs = payment(&[("processor_id", "cs_live_9")]);
+        let inv = payment(&[("processor_id", "in_1")]);
+        assert_eq!(named(&inv), [("invoice", "in_1".to_string())]);
         assert_eq!(named(&cs), [("checkout_session", "cs_live_9".to_string())]);
         let ch = payment(&[("processor_id", "ch_1"), ("attr.payment_intent", "pi_1")]);
         assert_eq!(

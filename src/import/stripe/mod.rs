@@ -500,6 +500,48 @@ mod tests {
         );
     }
 
+    /// A subscription's invoice is a payment the app may have stored by its `in_` id; the
+    /// invoice payment (API 2025-03 on) names the PaymentIntent that paid it.
+    #[test]
+    fn invoices_and_invoice_payments_link_an_invoice_to_its_payment() {
+        let dir = tempfile::tempdir().unwrap();
+        let inv = serde_json::json!({
+            "object": "invoice", "id": "in_1", "status": "paid", "amount_paid": 6900,
+            "currency": "gbp", "customer": "cus_1", "created": 1770104100, "metadata": {},
+            "parent": {"subscription_details": {"metadata": {"booking_id": "77"}}}
+        });
+        let unpaid = serde_json::json!({
+            "object": "invoice", "id": "in_2", "status": "open", "amount_paid": 0
+        });
+        let ip = serde_json::json!({
+            "object": "invoice_payment", "id": "inpay_1", "invoice": "in_1", "status": "paid",
+            "payment": {"type": "payment_intent", "payment_intent": "pi_9"}
+        });
+        write(
+            dir.path(),
+            "api/acct_1X/invoices/page-0001.json",
+            &page(vec![inv, unpaid]),
+        );
+        write(
+            dir.path(),
+            "api/acct_1X/invoice_payments/page-0001.json",
+            &page(vec![ip]),
+        );
+        let sink = run(dir.path(), &mapping("bookly"));
+        let by = |r: &str| sink.records.iter().find(|x| x.source_ref == r).unwrap();
+        let i = by("stripe:acct_1X/in_1#payment");
+        assert_eq!(text(i, "attr.invoice"), Some("in_1"));
+        // No PaymentIntent on the invoice object itself: it keeps its own money.
+        assert_eq!(i.get("amount"), Some(&Value::Int(6900)));
+        let p = by("stripe:acct_1X/inpay_1");
+        assert_eq!(text(p, "attr.invoice"), Some("in_1"));
+        assert_eq!(text(p, "attr.payment_intent"), Some("pi_9"));
+        assert!(sink
+            .skips
+            .iter()
+            .any(|k| k.kind == "unpaid_invoice" && k.reason.contains("in_2")));
+    }
+
     #[test]
     fn fixture_charge_in_a_list_page() {
         let fx =

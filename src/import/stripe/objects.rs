@@ -179,6 +179,8 @@ pub fn convert(m: &Mapping, place: &Place<'_>, value: &Json, out: &mut FileOut) 
         "payment_intent" => payment_intent(m, place, o, out),
         "refund" | "dispute" => fold(place, o, kind, out),
         "checkout.session" => checkout(m, place, o, out),
+        "invoice" => invoice(m, place, o, out),
+        "invoice_payment" => invoice_payment(place, o, out),
         "" => out.skip(
             place.location,
             "bad_object",
@@ -667,6 +669,96 @@ fn checkout_payment(
         _ => {}
     }
     r.set("customer.stripe_customer", id_of(o, "customer"));
+    out.records.push(r);
+}
+
+/// A paid invoice (a subscription's period, a one-off bill) is one payment: its id, the
+/// PaymentIntent or charge that paid it where the object says (API versions before
+/// 2025-03), the app's metadata (on the invoice, or on the subscription it bills). The
+/// money comes from the PaymentIntent; an invoice with none known keeps its own.
+fn invoice(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut FileOut) {
+    let Some(id) = s(o, "id") else {
+        out.skip(place.location, "bad_object", "an invoice without id");
+        return;
+    };
+    if s(o, "status") != Some("paid") || i(o, "amount_paid").unwrap_or(0) <= 0 {
+        out.skip(
+            place.location,
+            "unpaid_invoice",
+            format!(
+                "invoice {id} ({}) moved no money: no payment",
+                s(o, "status").unwrap_or("no status")
+            ),
+        );
+        return;
+    }
+    let mut r = Record::new(
+        Entity::Payment,
+        format!(
+            "{}#payment",
+            source_ref(place.account, id, place.ref_suffix)
+        ),
+        Some(place.observed_at.to_string()),
+    );
+    r.set("processor", "stripe");
+    r.set("attr.invoice", id);
+    let pi = id_of(o, "payment_intent");
+    r.set("attr.payment_intent", pi);
+    r.set("attr.charge", id_of(o, "charge"));
+    r.set(
+        "business.stripe_account",
+        place.account.or_else(|| destination_account(o)),
+    );
+    if pi.is_none() && id_of(o, "charge").is_none() {
+        r.set("amount", i(o, "amount_paid"));
+        r.set("currency", s(o, "currency").map(str::to_ascii_lowercase));
+        r.set("created_at", created(o));
+    }
+    // The app's keys sit on the invoice, or on the subscription it bills (copied into
+    // parent.subscription_details.metadata, or subscription_details.metadata before).
+    let own = obj(o, "metadata").filter(|md| !md.is_empty());
+    let sub = obj(o, "parent")
+        .and_then(|p| obj(p, "subscription_details"))
+        .or_else(|| obj(o, "subscription_details"))
+        .and_then(|d| obj(d, "metadata"));
+    let get = meta_get(own.or(sub));
+    links(m, &mut r, &get, None);
+    r.set("customer.stripe_customer", id_of(o, "customer"));
+    out.records.push(r);
+}
+
+/// An invoice payment (API 2025-03 and later) says which PaymentIntent or charge paid
+/// which invoice: the link between the two ids, no money of its own.
+fn invoice_payment(place: &Place<'_>, o: &Map<String, Json>, out: &mut FileOut) {
+    let (Some(id), Some(inv)) = (s(o, "id"), id_of(o, "invoice")) else {
+        out.skip(
+            place.location,
+            "bad_object",
+            "an invoice payment without id or invoice",
+        );
+        return;
+    };
+    if s(o, "status") != Some("paid") {
+        out.ignored.push("unpaid_invoice_payment");
+        return;
+    }
+    let pay = obj(o, "payment");
+    let pi = pay.and_then(|p| id_of(p, "payment_intent"));
+    let ch = pay.and_then(|p| id_of(p, "charge"));
+    if pi.is_none() && ch.is_none() {
+        out.ignored.push("invoice_payment_out_of_band");
+        return;
+    }
+    let mut r = Record::new(
+        Entity::Payment,
+        source_ref(place.account, id, place.ref_suffix),
+        Some(place.observed_at.to_string()),
+    );
+    r.set("processor", "stripe");
+    r.set("attr.invoice", inv);
+    r.set("attr.payment_intent", pi);
+    r.set("attr.charge", ch);
+    r.set("business.stripe_account", place.account);
     out.records.push(r);
 }
 
