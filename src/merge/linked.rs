@@ -31,9 +31,49 @@ pub(super) struct Linked {
     /// Cluster root -> the root it was merged into (a duplicate customer merged into a
     /// survivor): whatever names the duplicate names the survivor.
     pub(super) redirect: HashMap<usize, usize>,
+    /// Records whose app id was dropped because another business holds that id.
+    pub(super) foreign_ids: usize,
 }
 
 pub(super) const GLOBAL: usize = usize::MAX;
+
+/// An app id that a record of another business claims is not that row's: the backup
+/// says which business holds each id (rows do not move between businesses), so a Stripe
+/// or mail record placed in another business that names the id (a deploy that wrote the
+/// wrong id into metadata for a while) drops that id and is linked by its other keys.
+/// Only entities linked per business (customers) have scopes to compare.
+fn drop_foreign_ids(
+    records: &[StoredRecord],
+    idx: &[usize],
+    scope: &[usize],
+    rec_keys: &mut [Vec<(usize, String)>],
+    specs: &[super::link::KeySpec],
+) -> usize {
+    let Some(id_key) = specs.iter().position(|s| s.field == "id") else {
+        return 0;
+    };
+    let mut owner: HashMap<&str, usize> = HashMap::new();
+    for (node, &ri) in idx.iter().enumerate() {
+        if records[ri].kind != crate::claims::SourceKind::Backup || scope[node] == GLOBAL {
+            continue;
+        }
+        if let Some((_, v)) = rec_keys[node].iter().find(|(k, _)| *k == id_key) {
+            owner.entry(v.as_str()).or_insert(scope[node]);
+        }
+    }
+    let owner: HashMap<String, usize> =
+        owner.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut dropped = 0;
+    for (node, ks) in rec_keys.iter_mut().enumerate() {
+        if scope[node] == GLOBAL {
+            continue;
+        }
+        let before = ks.len();
+        ks.retain(|(k, v)| *k != id_key || owner.get(v).is_none_or(|&o| o == scope[node]));
+        dropped += before - ks.len();
+    }
+    dropped
+}
 
 impl Linked {
     pub(super) fn build(
@@ -51,12 +91,14 @@ impl Linked {
             named_keys: HashMap::new(),
             names: HashMap::new(),
             redirect: HashMap::new(),
+            foreign_ids: 0,
         };
         // Each record's identity keys, computed once.
-        let rec_keys: Vec<Vec<(usize, String)>> = idx
+        let mut rec_keys: Vec<Vec<(usize, String)>> = idx
             .iter()
             .map(|&ri| identity::keys_of(e, &records[ri].record))
             .collect();
+        l.foreign_ids = drop_foreign_ids(records, idx, &l.scope, &mut rec_keys, specs);
         for (node, ks) in rec_keys.iter().enumerate() {
             for (k, v) in ks {
                 if specs[*k].exclusive {

@@ -322,6 +322,11 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         "linkage.customer.through_bookings".into(),
         through_bookings.to_string(),
     );
+    // Stripe or mail records that named a customer id the backup gives another business.
+    out.run_info.insert(
+        "linkage.customer.foreign_ids_dropped".into(),
+        cust.foreign_ids.to_string(),
+    );
 
     let c_groups = cust.groups();
     let c_rows = build_rows(&ctx, Entity::Customer, &c_groups, &cust, |ri, _| Links {

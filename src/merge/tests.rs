@@ -1270,3 +1270,64 @@ fn a_past_booking_takes_the_apps_closing_habit_from_the_backup() {
         .contains("slot_ended_unclosed:p9"));
     assert!(out.run_info["replay.closure_habit"].contains("\"completed\":"));
 }
+
+/// A Stripe customer that names an app id the backup gives another business (metadata
+/// written wrong for a while) does not join that business's customer: its email and
+/// Stripe id stay off the row, and run_info counts the dropped id.
+#[test]
+fn an_app_id_claimed_from_another_business_is_not_that_customer() {
+    use Entity::*;
+    use SourceKind::*;
+    let b = "2026-08-22T03:00:00Z";
+    let s = "2026-11-20T14:30:00Z";
+    let shop = |id: &str, acct: &str| {
+        rec(
+            Backup,
+            Business,
+            &format!("backup:shops#{id}"),
+            b,
+            &[
+                ("id", t(id)),
+                ("name", t(&format!("Shop {id}"))),
+                ("stripe_account", t(acct)),
+            ],
+        )
+    };
+    let recs = vec![
+        shop("1", "acct_1"),
+        shop("2", "acct_2"),
+        rec(
+            Backup,
+            Customer,
+            "backup:members#7",
+            b,
+            &[
+                ("id", t("7")),
+                ("business_id", t("1")),
+                ("name", t("Joanna Nowak")),
+            ],
+        ),
+        rec(
+            Stripe,
+            Customer,
+            "stripe:acct_2/cus_L",
+            s,
+            &[
+                ("id", t("7")),
+                ("business.stripe_account", t("acct_2")),
+                ("name", t("Lucie Sedláčková")),
+                ("email", t("lucie@x.cz")),
+                ("stripe_customer", t("cus_L")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    let joanna = out.customers.iter().find(|c| c.id == "7").unwrap();
+    assert_eq!(joanna.text("business_id"), Some("1"));
+    assert_eq!(joanna.text("email"), None, "{joanna:?}");
+    assert!(out
+        .customers
+        .iter()
+        .any(|c| c.text("email") == Some("lucie@x.cz") && c.text("business_id") == Some("2")));
+    assert_eq!(out.run_info["linkage.customer.foreign_ids_dropped"], "1");
+}
