@@ -607,6 +607,21 @@ fn checkout(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut Fil
     }
 }
 
+/// A Stripe payment as seen through an object that wraps it (a Checkout Session, an
+/// Invoice): `<object ref>#payment`.
+fn wrapped_payment(place: &Place<'_>, id: &str) -> Record {
+    let mut r = Record::new(
+        Entity::Payment,
+        format!(
+            "{}#payment",
+            source_ref(place.account, id, place.ref_suffix)
+        ),
+        Some(place.observed_at.to_string()),
+    );
+    r.set("processor", "stripe");
+    r
+}
+
 /// The payment a Checkout Session wraps: its session id, its PaymentIntent and the
 /// reservation `client_reference_id` names. The charge gives the money; a session that
 /// was never paid (expired, open) is no payment.
@@ -629,15 +644,7 @@ fn checkout_payment(
         );
         return;
     }
-    let mut r = Record::new(
-        Entity::Payment,
-        format!(
-            "{}#payment",
-            source_ref(place.account, id, place.ref_suffix)
-        ),
-        Some(place.observed_at.to_string()),
-    );
-    r.set("processor", "stripe");
+    let mut r = wrapped_payment(place, id);
     if m.stores(StripeId::CheckoutSession) {
         r.set("processor_id", id);
     } else if m.stores(StripeId::PaymentIntent) {
@@ -692,15 +699,7 @@ fn invoice(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut File
         );
         return;
     }
-    let mut r = Record::new(
-        Entity::Payment,
-        format!(
-            "{}#payment",
-            source_ref(place.account, id, place.ref_suffix)
-        ),
-        Some(place.observed_at.to_string()),
-    );
-    r.set("processor", "stripe");
+    let mut r = wrapped_payment(place, id);
     r.set("attr.invoice", id);
     let pi = id_of(o, "payment_intent");
     r.set("attr.payment_intent", pi);
