@@ -45,6 +45,35 @@ fn calling_code(country: &str) -> Option<&'static str> {
         "MX" => "52",
         "BR" => "55",
         "IN" => "91",
+        "CZ" => "420",
+        "SK" => "421",
+        "GR" => "30",
+        "HU" => "36",
+        "RO" => "40",
+        "BG" => "359",
+        "HR" => "385",
+        "SI" => "386",
+        "RS" => "381",
+        "UA" => "380",
+        "LT" => "370",
+        "LV" => "371",
+        "EE" => "372",
+        "LU" => "352",
+        "IS" => "354",
+        "CY" => "357",
+        "MT" => "356",
+        "TR" => "90",
+        "IL" => "972",
+        "AE" => "971",
+        "ZA" => "27",
+        "KR" => "82",
+        "CN" => "86",
+        "HK" => "852",
+        "TW" => "886",
+        "AR" => "54",
+        "CL" => "56",
+        "CO" => "57",
+        "PE" => "51",
         _ => return None,
     })
 }
@@ -85,6 +114,9 @@ mod tests {
         assert_eq!(phone("0044 20 7946 0958", Some("DE")), "+442079460958");
         assert_eq!(phone("090-1234-5678", Some("JP")), "+819012345678");
         assert_eq!(phone("call me", Some("US")), "call me");
+        // Countries whose numbers have no trunk 0: the national number follows the code.
+        assert_eq!(phone("799 317 405", Some("CZ")), "+420799317405");
+        assert_eq!(phone("690 123 4567", Some("GR")), "+306901234567");
     }
 
     #[test]
