@@ -378,6 +378,19 @@ fn hello(locale: &str, name: &str) -> String {
     }
 }
 
+/// `Hi Zofia, you cancelled in time.`: the sentence goes on after a comma (Polish greets
+/// with `!`).
+fn after_hello(locale: &str, hi: &str, sentence: &str) -> String {
+    if locale == "pl" {
+        return format!("{hi} {sentence}");
+    }
+    let mut c = sentence.chars();
+    match c.next() {
+        Some(f) => format!("{hi} {}{}", f.to_lowercase(), c.as_str()),
+        None => hi.to_string(),
+    }
+}
+
 fn subject_prefix(locale: &str, kind: Kind) -> &'static str {
     match (locale, kind) {
         ("pl", Kind::Confirmed) => "Rezerwacja potwierdzona:",
@@ -807,7 +820,7 @@ fn spot_mail(cx: &Ctx<'_>, sp: &Spot, spec: &Spec) -> Option<Rendered> {
                     _ => "Late cancellation (less than 12 hours before class).".to_string(),
                 },
             };
-            paras.push(format!("{hi} {sentence}"));
+            paras.push(after_hello(l, &hi, &sentence));
             rows.push((label(l, "when"), when));
             rows.push((label(l, "where"), s.address.clone()));
         }

@@ -936,10 +936,17 @@ impl Ctx {
                 walkin_real = Some((rf, rl, email));
             }
             Who::App | Who::Kid => {
+                // A sibling's parent: a login made before this join.
+                let parents: Vec<usize> = sc
+                    .parents
+                    .iter()
+                    .copied()
+                    .filter(|&p| self.people[p].created_at < join)
+                    .collect();
                 let pi = match (&forced, who) {
                     (Some((p, _, _)), _) => *p,
-                    (None, Who::Kid) if !sc.parents.is_empty() && self.rng.gen_bool(0.25) => {
-                        *pick(&mut self.rng, &sc.parents)
+                    (None, Who::Kid) if !parents.is_empty() && self.rng.gen_bool(0.25) => {
+                        *pick(&mut self.rng, &parents)
                     }
                     (None, _) => self
                         .reuse_person(&s, join)
@@ -1421,7 +1428,7 @@ impl Ctx {
                     } else {
                         (brand.clone(), last4.clone())
                     };
-                    let ch = self.id("ch");
+                    let ch = format!("ch_1{}", alnum(&mut self.rng, 23));
                     let code = decline_code(&mut self.rng);
                     self.legacy_declines.push(LegacyDecline {
                         studio_id: s.id,
@@ -1445,7 +1452,8 @@ impl Ctx {
             if at > self.t {
                 return None;
             }
-            let ch = self.id("ch");
+            // Charges API ids (`ch_1…`), not an intent's (`ch_3…`).
+            let ch = format!("ch_1{}", alnum(&mut self.rng, 23));
             let md = if self.rng.gen_bool(0.05) {
                 None
             } else {
@@ -2533,7 +2541,20 @@ impl Ctx {
                 }
             }
         }
-        // Anonymisation follows the erasure of the login.
+        // Anonymisation follows the erasure of the login. (Siblings on one login would
+        // both become `Anonymised` under UNIQUE (studio_id, person_id, first_name): such
+        // logins are not erased.)
+        let mut rows_of: HashMap<(i64, i64), usize> = HashMap::new();
+        for m in &self.members {
+            if let Some(p) = m.person_id {
+                *rows_of.entry((m.studio_id, p)).or_insert(0) += 1;
+            }
+        }
+        for ((_, p), n) in rows_of {
+            if n > 1 {
+                self.people[p as usize - 1].deleted_at = None;
+            }
+        }
         for m in &mut self.members {
             if let Some(p) = m.person_id {
                 if let Some(d) = self.people[p as usize - 1].deleted_at {

@@ -770,3 +770,45 @@ fn stats() {
         );
     }
 }
+
+/// What the backup holds is consistent as a database: every key it names exists at the
+/// snapshot (pg_restore builds the foreign keys after the data).
+#[test]
+fn backup_keys_hold_at_the_snapshot() {
+    let w = simulate(40, 5);
+    let z = of(&w);
+    let b = w.backup_at;
+    let people: BTreeSet<i64> = z
+        .people
+        .iter()
+        .filter(|p| p.created_at <= b)
+        .map(|p| p.id)
+        .collect();
+    let members: BTreeSet<i64> = z
+        .members
+        .iter()
+        .filter(|m| m.created_at <= b)
+        .map(|m| m.id)
+        .collect();
+    let mut unique = BTreeSet::new();
+    for m in z.members.iter().filter(|m| m.created_at <= b) {
+        if let Some(p) = m.person_id {
+            assert!(people.contains(&p), "member {} names person {p}", m.id);
+            assert!(
+                unique.insert((m.studio_id, p, m.name_at(b).0)),
+                "UNIQUE (studio_id, person_id, first_name): {m:?}"
+            );
+        }
+        if let Some(s) = m.merged_by(b) {
+            assert!(members.contains(&s));
+        }
+    }
+    for sp in z.spots.iter().filter(|s| s.created_at <= b) {
+        assert!(members.contains(&sp.member_id));
+    }
+    for p in z.purchases.iter().filter(|p| p.created_at <= b) {
+        if let Some(m) = p.member_id {
+            assert!(members.contains(&z.owner_at(m, b)));
+        }
+    }
+}
