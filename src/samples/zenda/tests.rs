@@ -812,3 +812,27 @@ fn backup_keys_hold_at_the_snapshot() {
         }
     }
 }
+
+/// Phones as typed (`601-234-567`, `0048601234567`, `777123456`, `0151 23456789`,
+/// `07700 900123`) normalise back to the truth's E.164 with the studio's country.
+#[test]
+fn typed_phones_normalise_back() {
+    let w = small(3);
+    let z = of(&w);
+    let mut national = 0;
+    for m in &z.members {
+        let (Some(typed), Some(e164)) = (&m.phone, &m.phone_e164) else {
+            continue;
+        };
+        let country = &z.studio(m.studio_id).country;
+        assert_eq!(
+            &crate::merge::normalize::phone(typed, Some(country)),
+            e164,
+            "{typed} ({country})"
+        );
+        if !typed.starts_with('+') {
+            national += 1;
+        }
+    }
+    assert!(national > 0);
+}
