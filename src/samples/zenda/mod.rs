@@ -1243,7 +1243,11 @@ pub fn aliases(w: &World) -> BTreeMap<i64, Vec<(&'static str, String)>> {
         })
         .collect();
     for m in &z.members {
-        if m.anonymised_at.is_some_and(|a| a <= t) || m.merged_by(t).is_some() {
+        let live = m.created_at <= t
+            && m.merged_by(t).is_none()
+            && m.anonymised_at.is_none_or(|a| a > t)
+            && !z.studio(m.studio_id).internal();
+        if !live {
             continue;
         }
         let mut v: Vec<(&'static str, String)> = Vec::new();

@@ -1019,9 +1019,9 @@ impl Ctx {
             *pl = (*pl).max(last);
         }
         if let Some((rf, rl, email)) = walkin_real {
-            // A walk-in who later signs up in the app (~28 % of walk-ins: ~7 % of members);
+            // A walk-in who later signs up in the app (~40 % of walk-ins: ~7 % of members);
             // half of those after 2022-06 are linked ("merged") into the app row.
-            if !internal && self.rng.gen_bool(0.28) {
+            if !internal && self.rng.gen_bool(0.4) {
                 let at = last + Duration::days(self.rng.gen_range(1..90));
                 if at < sc.end - Duration::days(2) && at < self.t {
                     let pi = match &email {
@@ -1099,7 +1099,7 @@ impl Ctx {
     /// An existing login of the same country (and kind of tenant) made before `at`
     /// (~7.5 %).
     fn reuse_person(&mut self, s: &Studio, at: Timestamp) -> Option<usize> {
-        if !self.rng.gen_bool(0.085) {
+        if !self.rng.gen_bool(0.13) {
             return None;
         }
         let n = self.people_by_country.get(&pool(s))?.len();
@@ -1380,13 +1380,31 @@ impl Ctx {
         Some(i)
     }
 
-    /// Ensures the person has a Stripe customer by `at`.
+    /// Ensures the person has a Stripe customer by `at`. Before 2024-01-15 an address
+    /// change did not reach Stripe: ~3 % of those customers keep a stale one.
     fn customer(&mut self, pi: usize, at: Timestamp) -> String {
         if let Some((c, _)) = &self.people[pi].stripe_customer {
             return c.clone();
         }
         let id = format!("cus_{}", alnum(&mut self.rng, 14));
         self.people[pi].stripe_customer = Some((id.clone(), at - Duration::seconds(2)));
+        let p = &self.people[pi];
+        if at < resync_since() && p.emails.len() == 1 && self.rng.gen_bool(0.08) {
+            let ch = uniform_time(&mut self.rng, at + Duration::days(3), resync_since());
+            let full = p.full_name.clone();
+            let (g, f) = full.split_once(' ').unwrap_or((&full, ""));
+            let new = format!(
+                "{}.{}{}@{}",
+                names::fold(g),
+                names::fold(f),
+                self.rng.gen_range(1..99),
+                pick(&mut self.rng, &["gmail.com", "outlook.com", "icloud.com"])
+            );
+            if ch <= self.t && !self.emails.contains(&new) {
+                self.emails.insert(new.clone());
+                self.people[pi].emails.push((new, ch));
+            }
+        }
         id
     }
 
@@ -1596,6 +1614,7 @@ impl Ctx {
         };
         let cash = at < terminal_since() || self.rng.gen_bool(cash_p);
         // ~1 %: staff entered it, then voided it and entered it again.
+        let mut at = at;
         if self.rng.gen_bool(0.01) {
             self.purchases.push(Purchase {
                 id: uuid4(&mut self.rng),
@@ -1610,12 +1629,13 @@ impl Ctx {
                     PMethod::Terminal
                 },
                 amount,
-                created_at: at - Duration::minutes(3),
-                outcome: Outcome::Void(at - Duration::minutes(1)),
+                created_at: at,
+                outcome: Outcome::Void(at + Duration::minutes(2)),
                 live: !s.internal(),
-                started_at: at - Duration::minutes(3),
+                started_at: at,
                 ..Default::default()
             });
+            at += Duration::minutes(3);
         }
         let pi = self.purchases.len();
         let mut p = Purchase {
@@ -1988,7 +2008,8 @@ impl Ctx {
                 None => {
                     let pp = pass_price(price.max(100), &s.currency);
                     let before = Duration::minutes(self.rng.gen_range(2..15));
-                    match self.buy_pass(sc, mi, pp, bt - before) {
+                    let at = (bt - before).max(self.members[mi].created_at);
+                    match self.buy_pass(sc, mi, pp, at) {
                         Some((p, paid)) if paid <= bt + Duration::minutes(30) => {
                             st.pass = Some(p);
                             pass_used = Some(p);
@@ -2451,7 +2472,7 @@ impl Ctx {
             let s = self.studios[si].clone();
             let at = uniform_time(
                 &mut self.rng,
-                era_c1().max(s.created_at),
+                era_c1().max(self.members[mi].created_at),
                 self.t - Duration::days(1),
             );
             let amount = if s.currency == "PLN" { 200 } else { 1500 };
