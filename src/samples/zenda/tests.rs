@@ -606,6 +606,13 @@ fn mail_is_a_maildir_of_the_templates() {
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     let mut templates: BTreeSet<String> = BTreeSet::new();
     let mut subjects: Vec<String> = Vec::new();
+    let names: BTreeSet<&str> = z
+        .studios
+        .iter()
+        .flat_map(|s| {
+            std::iter::once(s.name.as_str()).chain(s.former_names.iter().map(|f| f.name.as_str()))
+        })
+        .collect();
     for folder in ["[Gmail].All Mail", "INBOX", "Receipts"] {
         for sub in ["cur", "new"] {
             for e in std::fs::read_dir(root.join(folder).join(sub)).unwrap() {
@@ -613,6 +620,7 @@ fn mail_is_a_maildir_of_the_templates() {
                 let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
                 let from = m.from().unwrap().first().unwrap();
                 assert_eq!(from.address(), Some("noreply@zenda.fit"));
+                assert!(names.contains(from.name().unwrap_or_default()), "{from:?}");
                 let date = m.date().unwrap();
                 assert_eq!(date.tz_hour, 0);
                 let at = chrono::DateTime::from_timestamp(date.to_timestamp(), 0).unwrap();
@@ -685,6 +693,12 @@ fn local_formats_are_the_briefs() {
         .unwrap();
     assert_eq!(mail::paid_when("cs", nine), "12. dubna 2025 v 9:14");
     assert_eq!(mail::paid_when("de", nine), "12. April 2025, 09:14");
+    assert_eq!(
+        mail::display_name("Jóga Vinohrady"),
+        "=?UTF-8?Q?J=C3=B3ga_Vinohrady?="
+    );
+    assert_eq!(mail::display_name("Core & Flow"), "\"Core & Flow\"");
+    assert_eq!(mail::display_name("Studio Mantra"), "Studio Mantra");
     assert_eq!(mail::money(4500, "PLN", "pl"), "45,00\u{a0}zł");
     assert_eq!(mail::money(120000, "PLN", "pl"), "1\u{a0}200,00\u{a0}zł");
     assert_eq!(mail::money(25000, "CZK", "cs"), "250\u{a0}Kč");
