@@ -1314,7 +1314,7 @@ impl Ctx {
         times.sort();
         let person = self.members[mi].person_id.map(|p| p as usize - 1);
         let benefit_p = match s.country.as_str() {
-            "PL" | "CZ" => 0.28,
+            "PL" | "CZ" => 0.32,
             "DE" | "AT" => 0.15,
             _ => 0.0,
         };
