@@ -38,6 +38,8 @@ fn calling_code(country: &str) -> Option<&'static str> {
         "FI" => "358",
         "PT" => "351",
         "PL" => "48",
+        "CZ" => "420",
+        "GR" => "30",
         "JP" => "81",
         "AU" => "61",
         "NZ" => "64",
@@ -113,6 +115,8 @@ mod tests {
         assert_eq!(phone("030 1234567", Some("DE")), "+49301234567");
         assert_eq!(phone("0044 20 7946 0958", Some("DE")), "+442079460958");
         assert_eq!(phone("090-1234-5678", Some("JP")), "+819012345678");
+        assert_eq!(phone("777123456", Some("CZ")), "+420777123456");
+        assert_eq!(phone("6912345678", Some("GR")), "+306912345678");
         assert_eq!(phone("call me", Some("US")), "call me");
         // Countries whose numbers have no trunk 0: the national number follows the code.
         assert_eq!(phone("799 317 405", Some("CZ")), "+420799317405");

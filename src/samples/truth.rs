@@ -366,8 +366,10 @@ pub fn write_aliases(world: &World, path: &Path) -> Result<()> {
         } else {
             super::habits::aliases(world)
         };
+        let zenda = world.flavour == Flavour::Zenda;
         for (id, list) in aliases {
-            if !live.contains(&id) {
+            // Zenda's aliases name only its truth customers already.
+            if !zenda && !live.contains(&id) {
                 continue;
             }
             for (kind, value) in list {

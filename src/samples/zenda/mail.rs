@@ -378,6 +378,19 @@ fn hello(locale: &str, name: &str) -> String {
     }
 }
 
+/// `Hi Zofia, you cancelled in time.`: the sentence goes on after a comma (Polish greets
+/// with `!`).
+fn after_hello(locale: &str, hi: &str, sentence: &str) -> String {
+    if locale == "pl" {
+        return format!("{hi} {sentence}");
+    }
+    let mut c = sentence.chars();
+    match c.next() {
+        Some(f) => format!("{hi} {}{}", f.to_lowercase(), c.as_str()),
+        None => hi.to_string(),
+    }
+}
+
 fn subject_prefix(locale: &str, kind: Kind) -> &'static str {
     match (locale, kind) {
         ("pl", Kind::Confirmed) => "Rezerwacja potwierdzona:",
@@ -807,7 +820,7 @@ fn spot_mail(cx: &Ctx<'_>, sp: &Spot, spec: &Spec) -> Option<Rendered> {
                     _ => "Late cancellation (less than 12 hours before class).".to_string(),
                 },
             };
-            paras.push(format!("{hi} {sentence}"));
+            paras.push(after_hello(l, &hi, &sentence));
             rows.push((label(l, "when"), when));
             rows.push((label(l, "where"), s.address.clone()));
         }
@@ -1136,6 +1149,44 @@ fn uuid(rng: &mut ChaCha8Rng) -> String {
     super::sim::uuid4(rng)
 }
 
+/// A display name as Zenda's mailer writes it: plain ASCII as is (quoted when it holds
+/// specials), anything else as RFC 2047 `Q` encoded words (`=?UTF-8?Q?J=C3=B3ga_Vinohrady?=`),
+/// each at most 75 characters.
+pub(crate) fn display_name(name: &str) -> String {
+    if name.is_ascii() {
+        let special = name.chars().any(|c| "()<>[]:;@\\,.\"&".contains(c));
+        return if special {
+            format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+        } else {
+            name.to_string()
+        };
+    }
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    for ch in name.chars() {
+        let mut enc = String::new();
+        if ch == ' ' {
+            enc.push('_');
+        } else if ch.is_ascii_alphanumeric() || "!*+-/".contains(ch) {
+            enc.push(ch);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in ch.encode_utf8(&mut buf).bytes() {
+                enc.push_str(&format!("={b:02X}"));
+            }
+        }
+        if cur.len() + enc.len() > 75 - 12 {
+            words.push(format!("=?UTF-8?Q?{cur}?="));
+            cur.clear();
+        }
+        cur.push_str(&enc);
+    }
+    if !cur.is_empty() {
+        words.push(format!("=?UTF-8?Q?{cur}?="));
+    }
+    words.join("\r\n ")
+}
+
 /// The RFC 822 bytes of a rendered mail.
 fn build(r: Rendered, rng: &mut ChaCha8Rng) -> (String, Vec<u8>) {
     let ses = r.at >= ses_since();
@@ -1150,10 +1201,13 @@ fn build(r: Rendered, rng: &mut ChaCha8Rng) -> (String, Vec<u8>) {
     };
     let date = r.at.format("%a, %d %b %Y %H:%M:%S +0000").to_string();
     let mut m = MessageBuilder::new()
-        .from(Address::new_address(
-            Some(r.from_name.clone()),
-            "noreply@zenda.fit".to_string(),
-        ))
+        .header(
+            "From",
+            Raw::new(format!(
+                "{} <noreply@zenda.fit>",
+                display_name(&r.from_name)
+            )),
+        )
         .reply_to(Address::new_address(None::<String>, r.reply_to.clone()))
         .to(Address::new_address(
             None::<String>,

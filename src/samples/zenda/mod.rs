@@ -23,22 +23,36 @@
 //! 1,600 studios generate in minutes.
 //!
 //! What the generator simplifies or leaves out (see also each renderer's doc):
-//! * one world, no replay of the app's code: the `spots_archive` job, merges, nightly
-//!   transfers and dunning are computed from the events, not run;
-//! * the `audit_log` table is dumped without data (as the brief's `--exclude-table-data`);
-//!   `passes`, `memberships` and `member_credits` carry only the columns the brief names
-//!   plus a few obvious ones;
+//! * one world, no replay of the app's code: the nightly `spots_archive` job, merges,
+//!   Stripe's Smart Retries (+3, +8, +14 days), Checkout expiry (24 h), the nightly
+//!   transfers (net of refunds and disputes, no platform fee withheld) and the monthly
+//!   exports (as of the 3rd of the next month) follow fixed rules computed from the events;
 //! * sessions exist only where someone booked them, plus three weeks of empty future ones
-//!   (a real timetable has many empty past sessions);
+//!   (a real timetable has many empty past sessions); a spot's pass entry is taken at
+//!   booking (or promotion), passes hold 10 entries for 90 days, prices are fixed per
+//!   class and currency;
+//! * `audit_log` is dumped without data (as the brief's `--exclude-table-data`);
+//!   `passes`, `memberships` and `member_credits` carry the columns the brief names plus a
+//!   few obvious ones; dump ids, OIDs and the row order (creation order, no MVCC
+//!   reshuffling) are invented; `-j 4` changes nothing in the files;
+//! * a merge re-points `spots` and `purchases` without touching `updated_at`; a staff edit
+//!   of a member's last name (married names) leaves `people.full_name` as registered;
+//!   logins shared by siblings at one studio are never erased (both rows would become
+//!   `Anonymised` under the brief's UNIQUE (studio_id, person_id, first_name));
 //! * the truth's `reservations.service` is the class type's name at the incident (not a
-//!   session's `title_override`), `reference` is NULL (Zenda has no booking code), and
-//!   `processor` is `cash` or `bank_transfer` for money Stripe never saw;
-//! * an erased person's members come back as `Anonymised` with no email or phone;
-//! * Stripe: only the platform's live objects are rendered; the Custom accounts' own
-//!   copies of transfers and payouts and everything in test mode are left out; Smart
-//!   Retries, Checkout expiry and nightly transfers follow simple fixed rules;
-//! * mail: Gmail labels are three folders (`[Gmail].All Mail`, `INBOX`, `Receipts`); no
-//!   bounces, newsletters or Stripe mails (Stripe receipts were off).
+//!   session's `title_override`), `reference` is NULL (Zenda has no booking code),
+//!   `processor` is `cash` or `bank_transfer` for money Stripe never saw, an erased
+//!   person's members come back as `Anonymised` with no email or phone, and `sources` is
+//!   approximate;
+//! * Stripe: only the platform's live objects; the Custom accounts' own copies of
+//!   transfers (`py_`) and payouts, and everything in test mode, are left out; accounts
+//!   carry no metadata (the brief names none) but the studio's URL; a Checkout intent is
+//!   created 30 s after its session;
+//! * mail: Gmail's labels are three folders (`[Gmail].All Mail`, `INBOX`, `Receipts`); no
+//!   bounces, newsletters or Stripe mails (Stripe receipts went to buyers, not the BCC);
+//!   the HTML part is one simple layout;
+//! * the rates are the brief's only roughly (e.g. walk-in signups ~5 % of members, stale
+//!   Stripe addresses ~2 %); at most six internal tenants whatever the size.
 //!
 //! Deterministic: one `ChaCha8Rng` from the seed, consumed in a fixed order.
 
@@ -1243,7 +1257,11 @@ pub fn aliases(w: &World) -> BTreeMap<i64, Vec<(&'static str, String)>> {
         })
         .collect();
     for m in &z.members {
-        if m.anonymised_at.is_some_and(|a| a <= t) || m.merged_by(t).is_some() {
+        let live = m.created_at <= t
+            && m.merged_by(t).is_none()
+            && m.anonymised_at.is_none_or(|a| a > t)
+            && !z.studio(m.studio_id).internal();
+        if !live {
             continue;
         }
         let mut v: Vec<(&'static str, String)> = Vec::new();

@@ -936,10 +936,17 @@ impl Ctx {
                 walkin_real = Some((rf, rl, email));
             }
             Who::App | Who::Kid => {
+                // A sibling's parent: a login made before this join.
+                let parents: Vec<usize> = sc
+                    .parents
+                    .iter()
+                    .copied()
+                    .filter(|&p| self.people[p].created_at < join)
+                    .collect();
                 let pi = match (&forced, who) {
                     (Some((p, _, _)), _) => *p,
-                    (None, Who::Kid) if !sc.parents.is_empty() && self.rng.gen_bool(0.25) => {
-                        *pick(&mut self.rng, &sc.parents)
+                    (None, Who::Kid) if !parents.is_empty() && self.rng.gen_bool(0.25) => {
+                        *pick(&mut self.rng, &parents)
                     }
                     (None, _) => self
                         .reuse_person(&s, join)
@@ -1012,9 +1019,9 @@ impl Ctx {
             *pl = (*pl).max(last);
         }
         if let Some((rf, rl, email)) = walkin_real {
-            // A walk-in who later signs up in the app (~28 % of walk-ins: ~7 % of members);
+            // A walk-in who later signs up in the app (~40 % of walk-ins: ~7 % of members);
             // half of those after 2022-06 are linked ("merged") into the app row.
-            if !internal && self.rng.gen_bool(0.28) {
+            if !internal && self.rng.gen_bool(0.4) {
                 let at = last + Duration::days(self.rng.gen_range(1..90));
                 if at < sc.end - Duration::days(2) && at < self.t {
                     let pi = match &email {
@@ -1092,7 +1099,7 @@ impl Ctx {
     /// An existing login of the same country (and kind of tenant) made before `at`
     /// (~7.5 %).
     fn reuse_person(&mut self, s: &Studio, at: Timestamp) -> Option<usize> {
-        if !self.rng.gen_bool(0.085) {
+        if !self.rng.gen_bool(0.13) {
             return None;
         }
         let n = self.people_by_country.get(&pool(s))?.len();
@@ -1307,7 +1314,7 @@ impl Ctx {
         times.sort();
         let person = self.members[mi].person_id.map(|p| p as usize - 1);
         let benefit_p = match s.country.as_str() {
-            "PL" | "CZ" => 0.28,
+            "PL" | "CZ" => 0.32,
             "DE" | "AT" => 0.15,
             _ => 0.0,
         };
@@ -1373,13 +1380,31 @@ impl Ctx {
         Some(i)
     }
 
-    /// Ensures the person has a Stripe customer by `at`.
+    /// Ensures the person has a Stripe customer by `at`. Before 2024-01-15 an address
+    /// change did not reach Stripe: ~3 % of those customers keep a stale one.
     fn customer(&mut self, pi: usize, at: Timestamp) -> String {
         if let Some((c, _)) = &self.people[pi].stripe_customer {
             return c.clone();
         }
         let id = format!("cus_{}", alnum(&mut self.rng, 14));
         self.people[pi].stripe_customer = Some((id.clone(), at - Duration::seconds(2)));
+        let p = &self.people[pi];
+        if at < resync_since() && p.emails.len() == 1 && self.rng.gen_bool(0.08) {
+            let ch = uniform_time(&mut self.rng, at + Duration::days(3), resync_since());
+            let full = p.full_name.clone();
+            let (g, f) = full.split_once(' ').unwrap_or((&full, ""));
+            let new = format!(
+                "{}.{}{}@{}",
+                names::fold(g),
+                names::fold(f),
+                self.rng.gen_range(1..99),
+                pick(&mut self.rng, &["gmail.com", "outlook.com", "icloud.com"])
+            );
+            if ch <= self.t && !self.emails.contains(&new) {
+                self.emails.insert(new.clone());
+                self.people[pi].emails.push((new, ch));
+            }
+        }
         id
     }
 
@@ -1421,7 +1446,7 @@ impl Ctx {
                     } else {
                         (brand.clone(), last4.clone())
                     };
-                    let ch = self.id("ch");
+                    let ch = format!("ch_1{}", alnum(&mut self.rng, 23));
                     let code = decline_code(&mut self.rng);
                     self.legacy_declines.push(LegacyDecline {
                         studio_id: s.id,
@@ -1445,7 +1470,8 @@ impl Ctx {
             if at > self.t {
                 return None;
             }
-            let ch = self.id("ch");
+            // Charges API ids (`ch_1…`), not an intent's (`ch_3…`).
+            let ch = format!("ch_1{}", alnum(&mut self.rng, 23));
             let md = if self.rng.gen_bool(0.05) {
                 None
             } else {
@@ -1588,6 +1614,7 @@ impl Ctx {
         };
         let cash = at < terminal_since() || self.rng.gen_bool(cash_p);
         // ~1 %: staff entered it, then voided it and entered it again.
+        let mut at = at;
         if self.rng.gen_bool(0.01) {
             self.purchases.push(Purchase {
                 id: uuid4(&mut self.rng),
@@ -1602,12 +1629,13 @@ impl Ctx {
                     PMethod::Terminal
                 },
                 amount,
-                created_at: at - Duration::minutes(3),
-                outcome: Outcome::Void(at - Duration::minutes(1)),
+                created_at: at,
+                outcome: Outcome::Void(at + Duration::minutes(2)),
                 live: !s.internal(),
-                started_at: at - Duration::minutes(3),
+                started_at: at,
                 ..Default::default()
             });
+            at += Duration::minutes(3);
         }
         let pi = self.purchases.len();
         let mut p = Purchase {
@@ -1980,7 +2008,8 @@ impl Ctx {
                 None => {
                     let pp = pass_price(price.max(100), &s.currency);
                     let before = Duration::minutes(self.rng.gen_range(2..15));
-                    match self.buy_pass(sc, mi, pp, bt - before) {
+                    let at = (bt - before).max(self.members[mi].created_at);
+                    match self.buy_pass(sc, mi, pp, at) {
                         Some((p, paid)) if paid <= bt + Duration::minutes(30) => {
                             st.pass = Some(p);
                             pass_used = Some(p);
@@ -2443,7 +2472,7 @@ impl Ctx {
             let s = self.studios[si].clone();
             let at = uniform_time(
                 &mut self.rng,
-                era_c1().max(s.created_at),
+                era_c1().max(self.members[mi].created_at),
                 self.t - Duration::days(1),
             );
             let amount = if s.currency == "PLN" { 200 } else { 1500 };
@@ -2533,7 +2562,20 @@ impl Ctx {
                 }
             }
         }
-        // Anonymisation follows the erasure of the login.
+        // Anonymisation follows the erasure of the login. (Siblings on one login would
+        // both become `Anonymised` under UNIQUE (studio_id, person_id, first_name): such
+        // logins are not erased.)
+        let mut rows_of: HashMap<(i64, i64), usize> = HashMap::new();
+        for m in &self.members {
+            if let Some(p) = m.person_id {
+                *rows_of.entry((m.studio_id, p)).or_insert(0) += 1;
+            }
+        }
+        for ((_, p), n) in rows_of {
+            if n > 1 {
+                self.people[p as usize - 1].deleted_at = None;
+            }
+        }
         for m in &mut self.members {
             if let Some(p) = m.person_id {
                 if let Some(d) = self.people[p as usize - 1].deleted_at {

@@ -99,7 +99,13 @@ fn the_briefs_shape() {
         assert_eq!(sp.id.len(), 36);
         assert_eq!(&sp.id[14..15], "4");
     }
+    for sp in &z.spots {
+        assert!(sp.created_at >= z.member(sp.member_id).created_at);
+    }
     for p in &z.purchases {
+        if let Some(m) = p.member_id {
+            assert!(p.created_at >= z.member(m).created_at, "{p:?}");
+        }
         assert!(p.created_at <= t);
         assert!(p.refunds.iter().all(|r| r.at <= t));
         assert!(p.refunds.iter().map(|r| r.amount).sum::<i64>() <= p.amount);
@@ -600,6 +606,13 @@ fn mail_is_a_maildir_of_the_templates() {
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     let mut templates: BTreeSet<String> = BTreeSet::new();
     let mut subjects: Vec<String> = Vec::new();
+    let names: BTreeSet<&str> = z
+        .studios
+        .iter()
+        .flat_map(|s| {
+            std::iter::once(s.name.as_str()).chain(s.former_names.iter().map(|f| f.name.as_str()))
+        })
+        .collect();
     for folder in ["[Gmail].All Mail", "INBOX", "Receipts"] {
         for sub in ["cur", "new"] {
             for e in std::fs::read_dir(root.join(folder).join(sub)).unwrap() {
@@ -607,6 +620,7 @@ fn mail_is_a_maildir_of_the_templates() {
                 let m = mail_parser::MessageParser::default().parse(&bytes).unwrap();
                 let from = m.from().unwrap().first().unwrap();
                 assert_eq!(from.address(), Some("noreply@zenda.fit"));
+                assert!(names.contains(from.name().unwrap_or_default()), "{from:?}");
                 let date = m.date().unwrap();
                 assert_eq!(date.tz_hour, 0);
                 let at = chrono::DateTime::from_timestamp(date.to_timestamp(), 0).unwrap();
@@ -679,6 +693,12 @@ fn local_formats_are_the_briefs() {
         .unwrap();
     assert_eq!(mail::paid_when("cs", nine), "12. dubna 2025 v 9:14");
     assert_eq!(mail::paid_when("de", nine), "12. April 2025, 09:14");
+    assert_eq!(
+        mail::display_name("Jóga Vinohrady"),
+        "=?UTF-8?Q?J=C3=B3ga_Vinohrady?="
+    );
+    assert_eq!(mail::display_name("Core & Flow"), "\"Core & Flow\"");
+    assert_eq!(mail::display_name("Studio Mantra"), "Studio Mantra");
     assert_eq!(mail::money(4500, "PLN", "pl"), "45,00\u{a0}zł");
     assert_eq!(mail::money(120000, "PLN", "pl"), "1\u{a0}200,00\u{a0}zł");
     assert_eq!(mail::money(25000, "CZK", "cs"), "250\u{a0}Kč");
@@ -750,6 +770,57 @@ fn stats() {
         z.credits.len(),
         z.legacy_declines.len()
     );
+    let stale = z
+        .people
+        .iter()
+        .filter(|p| p.stripe_customer.is_some() && !p.erased_by(t))
+        .filter(|p| p.stripe_email_at(t) != Some(p.live_email_at(t)))
+        .count();
+    let cus = z
+        .people
+        .iter()
+        .filter(|p| p.stripe_customer.is_some())
+        .count();
+    let changed = z.people.iter().filter(|p| p.emails.len() > 1).count();
+    let mut studios_of: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    for m in z.members.iter().filter(|m| !m.kid) {
+        if let Some(p) = m.person_id {
+            studios_of.entry(p).or_default().insert(m.studio_id);
+        }
+    }
+    let multi = studios_of.values().filter(|s| s.len() > 1).count();
+    let mut walkin_emails: BTreeMap<(i64, String), usize> = BTreeMap::new();
+    for m in z.members.iter().filter(|m| m.person_id.is_none()) {
+        if let Some(e) = &m.email {
+            *walkin_emails
+                .entry((m.studio_id, e.trim().to_lowercase()))
+                .or_insert(0) += 1;
+        }
+    }
+    let app_emails: BTreeSet<(i64, String)> = z
+        .members
+        .iter()
+        .filter_map(|m| {
+            m.person_id
+                .map(|p| (m.studio_id, z.person(p).emails[0].0.to_lowercase()))
+        })
+        .collect();
+    let walkin_dups = z
+        .members
+        .iter()
+        .filter(|m| m.person_id.is_none())
+        .filter(|m| {
+            m.merged_into.is_some()
+                || m.email
+                    .as_ref()
+                    .is_some_and(|e| app_emails.contains(&(m.studio_id, e.trim().to_lowercase())))
+        })
+        .count();
+    eprintln!(
+        "cus {cus} stale cus emails {stale} people with changed email {changed} multi-studio people {multi} of {} walk-in dups (merged or same email) {walkin_dups} no-email walk-ins {}",
+        studios_of.len(),
+        z.members.iter().filter(|m| m.person_id.is_none() && m.email.is_none()).count()
+    );
     for s in &z.studios {
         let m = z.members.iter().filter(|m| m.studio_id == s.id).count();
         let sp = z
@@ -769,4 +840,120 @@ fn stats() {
             s.created_at.format("%Y-%m-%d")
         );
     }
+}
+
+/// What the backup holds is consistent as a database: every key it names exists at the
+/// snapshot (pg_restore builds the foreign keys after the data).
+#[test]
+fn backup_keys_hold_at_the_snapshot() {
+    let w = simulate(40, 5);
+    let z = of(&w);
+    let b = w.backup_at;
+    let people: BTreeSet<i64> = z
+        .people
+        .iter()
+        .filter(|p| p.created_at <= b)
+        .map(|p| p.id)
+        .collect();
+    let members: BTreeSet<i64> = z
+        .members
+        .iter()
+        .filter(|m| m.created_at <= b)
+        .map(|m| m.id)
+        .collect();
+    let mut unique = BTreeSet::new();
+    for m in z.members.iter().filter(|m| m.created_at <= b) {
+        if let Some(p) = m.person_id {
+            assert!(people.contains(&p), "member {} names person {p}", m.id);
+            assert!(
+                unique.insert((m.studio_id, p, m.name_at(b).0)),
+                "UNIQUE (studio_id, person_id, first_name): {m:?}"
+            );
+        }
+        if let Some(s) = m.merged_by(b) {
+            assert!(members.contains(&s));
+        }
+    }
+    for sp in z.spots.iter().filter(|s| s.created_at <= b) {
+        assert!(members.contains(&sp.member_id));
+    }
+    for p in z.purchases.iter().filter(|p| p.created_at <= b) {
+        if let Some(m) = p.member_id {
+            assert!(members.contains(&z.owner_at(m, b)));
+        }
+    }
+}
+
+/// Phones as typed (`601-234-567`, `0048601234567`, `777123456`, `0151 23456789`,
+/// `07700 900123`) normalise back to the truth's E.164 with the studio's country.
+#[test]
+fn typed_phones_normalise_back() {
+    let w = small(3);
+    let z = of(&w);
+    let mut national = 0;
+    for m in &z.members {
+        let (Some(typed), Some(e164)) = (&m.phone, &m.phone_e164) else {
+            continue;
+        };
+        let country = &z.studio(m.studio_id).country;
+        assert_eq!(
+            &crate::merge::normalize::phone(typed, Some(country)),
+            e164,
+            "{typed} ({country})"
+        );
+        if !typed.starts_with('+') {
+            national += 1;
+        }
+    }
+    assert!(national > 0);
+}
+
+/// `salvage samples generate --flavour zenda`: the truth (with its aliases), the archive,
+/// the Stripe pages, the Maildir, the placeholder mappings and an incident pointing at
+/// them.
+#[test]
+fn generate_writes_the_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("zenda");
+    let s = crate::samples::generate(&crate::samples::GenerateOptions {
+        businesses: 3,
+        seed: 2,
+        flavour: crate::samples::world::Flavour::Zenda,
+        density: Density::Current,
+        out: out.clone(),
+        real_pg_dump: false,
+        mapping_dir: None,
+    })
+    .unwrap();
+    assert!(
+        s.lines.iter().any(|l| l == "businesses: 3"),
+        "{:?}",
+        s.lines
+    );
+    let inc = crate::incident::Incident::load(&out.join("incident.toml")).unwrap();
+    assert_eq!(inc.incident_at, "2026-02-03T08:40:00Z");
+    let text = std::fs::read_to_string(out.join("incident.toml")).unwrap();
+    assert!(text.contains(&format!("path = \"backup/{}\"", backup::ARCHIVE_DIR)));
+    assert!(text.contains("snapshot_at = \"2025-10-30T01:15:07Z\""));
+    assert!(text.contains("completed_hours_after_end = 0"));
+    assert!(out
+        .join("backup")
+        .join(backup::ARCHIVE_DIR)
+        .join("toc.dat")
+        .is_file());
+    assert!(out.join("stripe/api/accounts/page-0001.json").is_file());
+    assert!(out.join("mail/[Gmail].All Mail/cur").is_dir());
+    for f in ["backup.toml", "stripe.toml", "email.toml"] {
+        assert!(out.join("mappings").join(f).is_file());
+    }
+    let c = rusqlite::Connection::open(out.join("truth.sqlite")).unwrap();
+    let n = |q: &str| -> i64 { c.query_row(q, [], |r| r.get(0)).unwrap() };
+    assert_eq!(n("SELECT count(*) FROM businesses"), 3);
+    assert!(n("SELECT count(*) FROM reservations") > 1000);
+    assert!(n("SELECT count(*) FROM payments WHERE processor_id LIKE 'cs_live_%'") > 0);
+    assert!(n("SELECT count(*) FROM customer_aliases") > 0);
+    assert_eq!(
+        n("SELECT count(*) FROM customer_aliases a LEFT JOIN customers c ON c.id = a.customer_id WHERE c.id IS NULL"),
+        0
+    );
 }
