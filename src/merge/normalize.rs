@@ -38,8 +38,6 @@ fn calling_code(country: &str) -> Option<&'static str> {
         "FI" => "358",
         "PT" => "351",
         "PL" => "48",
-        "CZ" => "420",
-        "GR" => "30",
         "JP" => "81",
         "AU" => "61",
         "NZ" => "64",
