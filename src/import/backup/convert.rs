@@ -162,6 +162,31 @@ impl<'m> Converter<'m> {
         self.lookups.insert(name.to_string(), t);
     }
 
+    /// Whether some step of `path` holds a key its lookup has no row for (as opposed to
+    /// a NULL met on the way). `get` reads the row's own columns.
+    fn names_no_row<'v>(
+        &self,
+        path: &super::mapping::ColumnPath<'_>,
+        get: impl Fn(&str) -> Option<&'v str>,
+    ) -> bool {
+        let Some(mut v) = get(path.start).map(str::trim) else {
+            return false;
+        };
+        for (l, col) in &path.hops {
+            let Some(t) = self.lookups.get(*l) else {
+                return false;
+            };
+            if !t.rows.contains_key(v) || t.ambiguous.contains(v) {
+                return true;
+            }
+            match t.get(v, col) {
+                Some(next) => v = next.trim(),
+                None => return false,
+            }
+        }
+        false
+    }
+
     fn index(&mut self, row: &Row<'_>) -> Rc<ColumnIndex> {
         if let Some(ix) = self.cache.get(row.table) {
             if ix.columns.as_slice() == row.columns {
@@ -287,7 +312,9 @@ impl<'m> Converter<'m> {
                 // in silence.
                 for c in cols.names() {
                     if let Some(Ok(p)) = super::mapping::ColumnPath::parse(c) {
-                        if let Some(v) = get(p.start) {
+                        // Only a key that finds no row counts; a NULL on the way (an empty
+                        // optional column) is no value, as it would be on the row itself.
+                        if let Some(v) = get(p.start).filter(|_| self.names_no_row(&p, get)) {
                             partial.push(skip(
                                 "unresolved_reference",
                                 format!(

@@ -534,11 +534,11 @@ fn fields_through_lookups_over_two_hops() {
     );
     w(
         "class_sessions.csv",
-        "id,class_type_id,starts_at\n70,7,2026-07-01T10:00:00Z\n80,8,2026-07-02T18:00:00Z\n",
+        "id,class_type_id,starts_at\n70,7,2026-07-01T10:00:00Z\n80,8,2026-07-02T18:00:00Z\n81,,2026-07-03T18:00:00Z\n",
     );
     w(
         "spots.csv",
-        "id,session_id,state\na1,70,booked\na2,80,booked\na3,99,booked\n",
+        "id,session_id,state\na1,70,booked\na2,80,booked\na3,99,booked\na4,81,booked\n",
     );
     let mapping = r#"
 [lookups.session]
@@ -590,7 +590,16 @@ business_id = "session_id->session.class_type_id->class_type.studio_id"
         .iter()
         .filter(|k| k.kind == "unresolved_reference")
         .collect();
+    // a3's session does not exist (three fields); a4's session has no class type, which
+    // is no value, not a broken reference.
     assert_eq!(unresolved.len(), 3, "{unresolved:?}");
+    assert!(unresolved.iter().all(|k| k.reason.contains("spots#a3")));
+    let a4 = find(&sink, "backup:spots#a4");
+    assert_eq!(text(a4, "business_id"), None);
+    assert_eq!(
+        text(a4, "starts_at").as_deref(),
+        Some("2026-07-03T18:00:00Z")
+    );
     assert!(unresolved[0]
         .reason
         .contains("spots#a3: session_id = \"99\""));
