@@ -56,8 +56,9 @@ pub type LookupRow = (String, Rc<[String]>, Vec<Option<String>>);
 /// The rows of one `[lookups]` table, by key.
 #[derive(Default)]
 pub struct LookupTable {
-    columns: Option<ColumnIndex>,
-    rows: HashMap<String, Vec<Option<String>>>,
+    /// Each row with the column layout it was read under (partitions of one table, or
+    /// two COPY blocks, may order their columns differently).
+    rows: HashMap<String, (Rc<ColumnIndex>, Vec<Option<String>>)>,
     /// Keys held by more than one row: a reference through them names no row.
     ambiguous: std::collections::HashSet<String>,
 }
@@ -67,8 +68,8 @@ impl LookupTable {
         if self.ambiguous.contains(key) {
             return None;
         }
-        let i = self.columns.as_ref()?.get(column)?;
-        self.rows.get(key)?.get(i)?.as_deref()
+        let (columns, values) = self.rows.get(key)?;
+        values.get(columns.get(column)?)?.as_deref()
     }
 }
 
@@ -135,27 +136,20 @@ impl<'m> Converter<'m> {
         rows: impl Iterator<Item = &'r LookupRow>,
     ) {
         let mut t = LookupTable::default();
+        let mut layout: Option<Rc<ColumnIndex>> = None;
         for (_, cols, values) in rows {
-            if t.columns
-                .as_ref()
-                .is_none_or(|c| c.columns.as_slice() != &cols[..])
-            {
-                if !t.rows.is_empty() {
-                    // Another column layout of the same table (a second COPY block):
-                    // keep what was read under the first.
-                    continue;
+            let ix = match &layout {
+                Some(ix) if ix.columns.as_slice() == &cols[..] => ix.clone(),
+                _ => {
+                    let ix = Rc::new(ColumnIndex::new(cols));
+                    layout = Some(ix.clone());
+                    ix
                 }
-                t.columns = Some(ColumnIndex::new(cols));
-            }
-            let Some(k) = t
-                .columns
-                .as_ref()
-                .and_then(|c| c.get(key))
-                .and_then(|i| values[i].clone())
-            else {
+            };
+            let Some(k) = ix.get(key).and_then(|i| values[i].clone()) else {
                 continue;
             };
-            if t.rows.insert(k.clone(), values.clone()).is_some() {
+            if t.rows.insert(k.clone(), (ix, values.clone())).is_some() {
                 t.ambiguous.insert(k);
             }
         }
@@ -548,6 +542,24 @@ pub fn parse_timestamp(s: &str, zone: Option<Tz>) -> Option<time::Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows of one lookup table read under two column layouts (two partitions) are all
+    /// kept, each read by its own layout.
+    #[test]
+    fn a_lookup_keeps_rows_of_every_column_layout() {
+        let m = Mapping::parse("", Path::new("m.toml")).unwrap();
+        let mut c = Converter::new(&m, Path::new("m.toml"), String::new());
+        let a: Rc<[String]> = vec!["id".to_string(), "studio_id".to_string()].into();
+        let b: Rc<[String]> = vec!["studio_id".to_string(), "id".to_string()].into();
+        let rows: Vec<LookupRow> = vec![
+            ("s".into(), a, vec![Some("70".into()), Some("1".into())]),
+            ("s".into(), b, vec![Some("2".into()), Some("80".into())]),
+        ];
+        c.add_lookup("session", "id", rows.iter());
+        let t = &c.lookups["session"];
+        assert_eq!(t.get("70", "studio_id"), Some("1"));
+        assert_eq!(t.get("80", "studio_id"), Some("2"));
+    }
 
     fn fmt(t: Option<time::Timestamp>) -> Option<String> {
         t.map(time::format_utc)
