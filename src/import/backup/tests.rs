@@ -562,20 +562,23 @@ service = "session_id->session.class_type_id->class_type.title"
 business_id = "session_id->session.class_type_id->class_type.studio_id"
 "#;
     let mp = dir.path().join("backup.toml");
-    let m = Mapping::parse(mapping, &mp).unwrap();
     let input = Input::detect(&d, None).unwrap();
-    let mut sink = VecSink::default();
-    import_input(
-        &input,
-        &m,
-        &mp,
-        Some("2026-08-22T03:00:00Z"),
-        "backup",
-        Path::new("incident.toml"),
-        &indicatif::ProgressBar::hidden(),
-        &mut sink,
-    )
-    .unwrap();
+    let import = |mapping: &str| -> Result<VecSink> {
+        let m = Mapping::parse(mapping, &mp)?;
+        let mut sink = VecSink::default();
+        import_input(
+            &input,
+            &m,
+            &mp,
+            Some("2026-08-22T03:00:00Z"),
+            "backup",
+            Path::new("incident.toml"),
+            &indicatif::ProgressBar::hidden(),
+            &mut sink,
+        )?;
+        Ok(sink)
+    };
+    let sink = import(mapping).unwrap();
     let a2 = find(&sink, "backup:spots#a2");
     assert_eq!(text(a2, "business_id").as_deref(), Some("2"));
     assert_eq!(text(a2, "service").as_deref(), Some("Salsa"));
@@ -606,19 +609,7 @@ business_id = "session_id->session.class_type_id->class_type.studio_id"
 
     // A path through a lookup the mapping does not declare is an error naming it.
     let bad = mapping.replace("->class_type.title", "->klass.title");
-    let m = Mapping::parse(&bad, &mp).unwrap();
-    let e = import_input(
-        &input,
-        &m,
-        &mp,
-        Some("2026-08-22T03:00:00Z"),
-        "backup",
-        Path::new("incident.toml"),
-        &indicatif::ProgressBar::hidden(),
-        &mut VecSink::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    let e = import(&bad).unwrap_err().to_string();
     assert!(
         e.contains("no [lookups.klass]") && e.contains("class_type, session"),
         "{e}"
