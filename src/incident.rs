@@ -73,6 +73,11 @@ struct RawSource {
     api_base: Option<String>,
     api_key_env: Option<String>,
     format: Option<String>,
+    accounts: Option<Vec<String>>,
+    resources: Option<Vec<String>>,
+    platform: Option<bool>,
+    created_since: Option<String>,
+    created_until: Option<String>,
 }
 
 /// A parsed, validated incident file. Paths are resolved against the file's directory.
@@ -107,6 +112,21 @@ pub struct SourceSpec {
     pub api_key_env: Option<String>,
     /// Optional format hint (`pg_plain`, `sqlite`, `csv`, `mbox`, ...); `auto` when absent.
     pub format: Option<String>,
+    /// Stripe API: what to pull (absent: every account, every list, the platform too,
+    /// every date).
+    pub pull: PullScope,
+}
+
+/// What a Stripe API source pulls (`accounts`, `resources`, `platform`, `created_since`,
+/// `created_until` in the source's table).
+#[derive(Debug, Clone, Default)]
+pub struct PullScope {
+    pub accounts: Option<Vec<String>>,
+    pub resources: Option<Vec<String>>,
+    pub platform: Option<bool>,
+    /// Unix seconds.
+    pub created_since: Option<i64>,
+    pub created_until: Option<i64>,
 }
 
 impl Incident {
@@ -175,7 +195,8 @@ impl Incident {
                 ));
             }
             let path_abs = s.path.map(|p| base.join(p));
-            if let Some(p) = &path_abs {
+            // An API source's path is where its pull is saved: it need not exist yet.
+            if let (Some(p), None) = (&path_abs, &s.api_base) {
                 if !p.exists() {
                     return Err(Error::config(
                         path,
@@ -198,6 +219,43 @@ impl Incident {
                     ));
                 }
             }
+            let secs = |key: &str, v: Option<String>| -> Result<Option<i64>> {
+                Ok(ts(key, v)?
+                    .and_then(|t| time::parse_any(&t, None))
+                    .map(|t| t.timestamp()))
+            };
+            let pull = PullScope {
+                accounts: s.accounts,
+                resources: s.resources,
+                platform: s.platform,
+                created_since: secs("created_since", s.created_since)?,
+                created_until: secs("created_until", s.created_until)?,
+            };
+            if let Some(rs) = &pull.resources {
+                for r in rs {
+                    if crate::import::stripe::layout::resource_url(r).is_none() {
+                        let known: Vec<&str> = crate::import::stripe::layout::ACCOUNT_RESOURCES
+                            .iter()
+                            .map(|(r, _)| *r)
+                            .collect();
+                        return Err(Error::config(
+                            path,
+                            format!("sources[{i}] ({name}): resources has {r:?}, which is not a list Salvage pulls; use some of {}", known.join(", ")),
+                        ));
+                    }
+                }
+            }
+            if let Some(a) = pull
+                .accounts
+                .iter()
+                .flatten()
+                .find(|a| !a.starts_with("acct_"))
+            {
+                return Err(Error::config(
+                    path,
+                    format!("sources[{i}] ({name}): accounts has {a:?}, which is not a connected account id (acct_...)"),
+                ));
+            }
             sources.push(SourceSpec {
                 name,
                 kind,
@@ -208,6 +266,7 @@ impl Incident {
                 api_base: s.api_base,
                 api_key_env: s.api_key_env,
                 format: s.format,
+                pull,
             });
         }
         if sources.is_empty() {

@@ -14,6 +14,7 @@ pub mod incident;
 pub mod linkage;
 pub mod merge;
 pub mod pipeline;
+pub mod pull;
 pub mod report;
 pub mod samples;
 pub mod util;

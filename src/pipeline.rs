@@ -129,6 +129,87 @@ pub enum ImportOutcome {
     },
 }
 
+/// A Stripe API source's pull: where it is saved and what it did (None when it was
+/// already finished and `run` did not pull again).
+#[derive(Debug)]
+pub struct PullOutcome {
+    pub source: String,
+    pub dir: PathBuf,
+    pub summary: Option<crate::pull::Summary>,
+}
+
+/// Where an API source's pull is saved: its `path`, else `<out>/pulls/<name>`.
+pub fn pull_dir(spec: &crate::incident::SourceSpec, out: &Path) -> PathBuf {
+    spec.path
+        .clone()
+        .unwrap_or_else(|| out.join("pulls").join(&spec.name))
+}
+
+/// What a source's pull asks for.
+pub fn pull_plan(spec: &crate::incident::SourceSpec) -> Option<crate::pull::Plan> {
+    let base = spec.api_base.clone()?;
+    Some(crate::pull::Plan {
+        base,
+        key_env: spec.api_key_env.clone()?,
+        accounts: spec.pull.accounts.clone(),
+        resources: spec.pull.resources.clone().unwrap_or_else(|| {
+            crate::import::stripe::layout::ACCOUNT_RESOURCES
+                .iter()
+                .map(|(r, _)| r.to_string())
+                .collect()
+        }),
+        platform: spec.pull.platform.unwrap_or(true),
+        since: spec.pull.created_since,
+        until: spec.pull.created_until,
+    })
+}
+
+/// Pulls every Stripe API source of `only` (all when empty) into its pull directory,
+/// unless `again` is false and that pull is finished; returns the incident with each such
+/// source's `path` set to its pull, so the importers read files as always. A pull that
+/// stopped as a whole (wrong key, no network) is an error naming the source; lists that
+/// failed are left to the importer to name.
+pub fn pull_sources(
+    incident: &Incident,
+    out: &Path,
+    only: &[&str],
+    again: bool,
+    opts: &crate::pull::Options,
+    progress: &dyn Fn(&str) -> indicatif::ProgressBar,
+) -> Result<(Incident, Vec<PullOutcome>)> {
+    let mut resolved = incident.clone();
+    let mut outcomes = Vec::new();
+    for spec in resolved.sources.iter_mut() {
+        if !only.is_empty() && !only.contains(&spec.name.as_str()) {
+            continue;
+        }
+        let Some(plan) = pull_plan(spec) else {
+            continue;
+        };
+        let dir = pull_dir(spec, out);
+        let summary = if again || !crate::pull::is_finished(&dir) {
+            let pb = progress(&spec.name);
+            let s = crate::pull::pull(&plan, &dir, opts, &pb)?;
+            if let Some(f) = &s.fatal {
+                return Err(Error::Other(format!(
+                    "source {}: the Stripe pull stopped: {f}",
+                    spec.name
+                )));
+            }
+            Some(s)
+        } else {
+            None
+        };
+        spec.path = Some(dir.clone());
+        outcomes.push(PullOutcome {
+            source: spec.name.clone(),
+            dir,
+            summary,
+        });
+    }
+    Ok((resolved, outcomes))
+}
+
 /// Imports every source of the incident (or only `only`) into the workspace. A source
 /// that fails as a whole is reported and the others go on.
 pub fn import(

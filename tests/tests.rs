@@ -8,3 +8,4 @@ mod errors;
 mod invariants;
 mod linkage;
 mod pipeline;
+mod stripe_pull;

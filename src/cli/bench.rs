@@ -15,6 +15,9 @@ use std::time::Instant;
 pub enum Command {
     /// Dedupe generated person records, or link CSV files of people.
     Linkage(LinkageArgs),
+    /// Pull a fake Stripe of N accounts × M objects at a rate limit: wall time against the
+    /// ideal and against a sequential pull.
+    StripePull(super::bench_pull::StripePullArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +48,7 @@ pub struct LinkageArgs {
 pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
     match c {
         Command::Linkage(a) => linkage_bench(a, ui),
+        Command::StripePull(a) => super::bench_pull::run(a, ui),
     }
 }
 

@@ -24,6 +24,24 @@ pub struct Args {
 
 pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let incident = Incident::load(&a.incident)?;
+    // A Stripe API source is read from its pull, beside the workspace (pulled first if
+    // it is not finished).
+    let out = a.workspace.parent().unwrap_or(std::path::Path::new("."));
+    let only: Vec<&str> = a.source.as_deref().into_iter().collect();
+    pipeline::check_sources(&incident, &only)?;
+    let (incident, pulls) = pipeline::pull_sources(
+        &incident,
+        out,
+        &only,
+        false,
+        &salvage::pull::Options::default(),
+        &|n| ui.pull_bar(n),
+    )?;
+    for p in &pulls {
+        if let Some(s) = &p.summary {
+            super::stripe::print_summary(&p.source, &p.dir, s);
+        }
+    }
     let paths = WorkspacePaths::new(&a.workspace);
     let mut ws = Workspace::open(&paths.claims())?;
     let outcomes = pipeline::import(&incident, &mut ws, a.source.as_deref(), a.force, &|n| {

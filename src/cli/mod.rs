@@ -2,6 +2,7 @@
 //! file; nothing here knows a file format.
 
 mod bench;
+mod bench_pull;
 mod evaluate;
 mod explain;
 mod export;
@@ -10,6 +11,7 @@ mod merge;
 mod report;
 mod run;
 mod samples;
+mod stripe;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -48,6 +50,9 @@ pub enum Command {
     /// Benchmarks of one part alone (the linkage engine), with quality figures.
     #[command(subcommand)]
     Bench(bench::Command),
+    /// Pull from the Stripe API (read-only, resumable) into the layout the importer reads.
+    #[command(subcommand)]
+    Stripe(stripe::Command),
     /// Sample incidents with their truth.
     #[command(subcommand)]
     Samples(samples::Command),
@@ -63,6 +68,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run(a, &ui),
         Command::Evaluate(a) => evaluate::run(a, &ui),
         Command::Explain(a) => explain::run(a, &ui),
+        Command::Stripe(c) => stripe::run(c, &ui),
         Command::Samples(c) => samples::run(c, &ui),
         Command::Bench(c) => bench::run(c, &ui),
     }
@@ -101,6 +107,23 @@ impl Ui {
         pb.set_style(
             indicatif::ProgressStyle::with_template(
                 "{prefix:>14.bold} [{bar:30}] {bytes}/{total_bytes} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        pb.set_prefix(label.to_string());
+        pb
+    }
+
+    /// A progress bar of a Stripe pull: accounts done, requests, objects, time left.
+    pub fn pull_bar(&self, label: &str) -> indicatif::ProgressBar {
+        if self.quiet {
+            return indicatif::ProgressBar::hidden();
+        }
+        let pb = indicatif::ProgressBar::new(0);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix:>14.bold} [{bar:30}] {pos}/{len} {msg} eta {eta}",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
             .progress_chars("=> "),

@@ -29,6 +29,10 @@ pub struct Args {
     /// gives the backup-only floor.
     #[arg(long = "source", value_name = "NAME")]
     pub sources: Vec<String>,
+    /// A Stripe source with `api_base` is pulled first into <out>/pulls/<name> (or its
+    /// `path`), unless a finished pull is there already; this is its pace.
+    #[command(flatten)]
+    pub pace: super::stripe::PaceArgs,
 }
 
 pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -38,6 +42,15 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let only: Vec<&str> = a.sources.iter().map(String::as_str).collect();
     // A wrong name stops the run before the workspace is created.
     pipeline::check_sources(&incident, &only)?;
+    let (incident, pulls) =
+        pipeline::pull_sources(&incident, &a.out, &only, false, &a.pace.options(), &|n| {
+            ui.pull_bar(n)
+        })?;
+    for p in &pulls {
+        if let Some(s) = &p.summary {
+            super::stripe::print_summary(&p.source, &p.dir, s);
+        }
+    }
     let paths = WorkspacePaths::new(&a.out.join("workspace"));
     let mut ws = Workspace::open(&paths.claims())?;
     let outcomes = pipeline::import_sources(&incident, &mut ws, &only, a.force, &|n| ui.bar(n))?;

@@ -15,6 +15,42 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Time each stage of a rebuild of a generated incident (and its peak memory).
     Bench(BenchArgs),
+    /// Serve a fake, read-only Stripe API on 127.0.0.1 (a test double: what the demo
+    /// walk-through pulls from), from API pages in DIR or a synthetic world, until killed.
+    ServeStripe(ServeStripeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeStripeArgs {
+    /// Stripe API pages to serve: DIR/api/accounts/page-*.json and
+    /// DIR/api/<acct_id|platform>/<resource>/page-*.json (e.g. samples/demo/stripe).
+    #[arg(required_unless_present = "synthetic", conflicts_with = "synthetic")]
+    pub dir: Option<PathBuf>,
+    /// Serve a synthetic world instead: ACCOUNTS connected accounts with PER_RESOURCE objects
+    /// of each of the ten resources, cloned from Stripe's example objects (--fixtures).
+    #[arg(long, value_name = "ACCOUNTS:PER_RESOURCE")]
+    pub synthetic: Option<String>,
+    /// Stripe's example objects, for --synthetic.
+    #[arg(long, default_value = "../shared/fixtures/stripe/fixtures3.json")]
+    pub fixtures: PathBuf,
+    /// Random seed of --synthetic: the same seed serves the same objects.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Port on 127.0.0.1 (0: any free one).
+    #[arg(long, default_value_t = 12111)]
+    pub port: u16,
+    /// Accept the key in this environment variable (default: the key rk_test_salvage_demo).
+    #[arg(long, value_name = "VAR")]
+    pub key_env: Option<String>,
+    /// At most N requests a second; beyond, 429 as Stripe does.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Wait this long before each answer.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Append each request, as one JSON line, to this file.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -80,6 +116,53 @@ pub struct GenerateArgs {
 
 pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
     match c {
+        Command::ServeStripe(a) => {
+            use samples::stripe_server::{FakeConfig, FakeStripe, World, DEMO_KEY};
+            let world = match (&a.dir, &a.synthetic) {
+                (_, Some(spec)) => {
+                    let parsed = spec
+                        .split_once(':')
+                        .and_then(|(n, m)| Some((n.parse().ok()?, m.parse().ok()?)));
+                    let (accounts, per) = parsed.ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--synthetic {spec:?}: write it ACCOUNTS:PER_RESOURCE, e.g. 3:250"
+                        )
+                    })?;
+                    World::synthetic(&a.fixtures, accounts, per, a.seed)?
+                }
+                (Some(dir), None) => World::from_dir(dir)?,
+                (None, None) => anyhow::bail!("give a DIR of API pages or --synthetic"),
+            };
+            let (key, whose) = match &a.key_env {
+                Some(var) => match std::env::var(var) {
+                    Ok(k) if !k.trim().is_empty() => {
+                        (k.trim().to_string(), format!("the one in ${var}"))
+                    }
+                    _ => anyhow::bail!("--key-env {var}: ${var} is not set"),
+                },
+                None => (DEMO_KEY.to_string(), DEMO_KEY.to_string()),
+            };
+            let (objects, accounts) = (world.object_count(), world.accounts().len());
+            let fake = FakeStripe::start(
+                world,
+                FakeConfig {
+                    key,
+                    port: a.port,
+                    rate_limit: a.rate_limit,
+                    latency: std::time::Duration::from_millis(a.latency_ms),
+                    log_file: a.log,
+                    ..FakeConfig::default()
+                },
+            )?;
+            println!(
+                "fake Stripe serving {objects} objects of {accounts} accounts at {} (key: {whose})",
+                fake.base_url()
+            );
+            // Serves until the process is killed (Ctrl-C).
+            loop {
+                std::thread::park();
+            }
+        }
         Command::Bench(a) => {
             let flavour = Flavour::parse(&a.flavour).ok_or_else(|| {
                 anyhow::anyhow!(

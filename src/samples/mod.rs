@@ -17,6 +17,7 @@ pub mod pedalry;
 pub mod people;
 pub mod simulate;
 pub mod stripe;
+pub mod stripe_server;
 pub mod truth;
 pub mod world;
 pub mod zenda;

@@ -71,8 +71,8 @@ pub fn import(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Result<()> 
         return Err(Error::config(
             &ctx.incident.file,
             format!(
-                "source {}: pulling from the Stripe API is not built in yet; save the list pages \
-                 into a directory (api/<acct_id>/charges/page-0001.json, ...) and set `path` to it",
+                "source {}: the Stripe API source has not been pulled; run `salvage stripe pull` \
+                 (or `salvage run`, which pulls first)",
                 ctx.spec.name
             ),
         ));
@@ -104,6 +104,52 @@ pub fn import_path(
         root.parent().map(Path::to_path_buf).unwrap_or_default()
     };
 
+    // Lists a pull could not save: named, so the report says what was not verified.
+    for (path, ck) in layout::checkpoints(&base) {
+        let list = format!(
+            "{}/{}",
+            ck.account.as_deref().unwrap_or(layout::PLATFORM),
+            ck.resource
+        );
+        let (kind, what) = match ck.status {
+            layout::PullStatus::Complete => continue,
+            layout::PullStatus::Refused => ("stripe_list_refused", "Stripe refused this list"),
+            layout::PullStatus::Failed => ("stripe_list_failed", "the pull gave up on this list"),
+            layout::PullStatus::InProgress => (
+                "stripe_list_unfinished",
+                "the pull stopped before the end of this list",
+            ),
+        };
+        let money = if [
+            "charges",
+            "payment_intents",
+            "refunds",
+            "disputes",
+            "invoices",
+        ]
+        .contains(&ck.resource.as_str())
+        {
+            format!(
+                "; the {} of {} are not verified against Stripe",
+                ck.resource.replace('_', " "),
+                ck.account.as_deref().unwrap_or("the platform")
+            )
+        } else {
+            String::new()
+        };
+        sink.skip(crate::claims::Skip {
+            location: format!("{} ({list})", path.display()),
+            kind: kind.into(),
+            reason: format!(
+                "{what} after {} pages{}{money}",
+                ck.pages,
+                ck.error
+                    .as_deref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            ),
+        })?;
+    }
     let mut seen_refs: HashSet<String> = HashSet::new();
     let mut seen_charges: HashSet<(Option<String>, String)> = HashSet::new();
     let mut folds: Vec<objects::Fold> = Vec::new();
