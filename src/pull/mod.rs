@@ -269,11 +269,9 @@ fn run_lists(
 ) -> Vec<(List, End)> {
     let per_owner = lists.len().checked_div(owners).unwrap_or(0).max(1);
     let left: Vec<AtomicUsize> = (0..owners).map(|_| AtomicUsize::new(per_owner)).collect();
-    // Interleave: the first list of every owner, then the second, ... so the lists in
-    // flight are of different resources (each resource has its own rate).
-    let mut order: Vec<usize> = (0..lists.len()).collect();
-    order.sort_by_key(|&i| (i % per_owner, i / per_owner));
-    let queue = Mutex::new(order.into_iter().collect::<VecDeque<usize>>());
+    // In owner order, so the lists in flight at any moment are of different resources
+    // (each resource has its own rate): one account's ten lists, then the next account's.
+    let queue = Mutex::new((0..lists.len()).collect::<VecDeque<usize>>());
     let out = Mutex::new(Vec::with_capacity(lists.len()));
     std::thread::scope(|s| {
         for _ in 0..workers.clamp(1, lists.len().max(1)) {

@@ -4,12 +4,19 @@
 //! Each request takes the next free slot of the global schedule (`rate` per second) and of
 //! its resource's (`per_resource` per second), both evenly spaced (a generic cell rate
 //! algorithm: no bursts, so a server counting requests per second never sees more than the
-//! rate). A 429 slows the whole pull: the rate drops by a third and the schedule pauses;
-//! every second without a 429 gives back a tenth of the configured rate.
+//! rate). A 429 slows the whole pull: the rate drops by a sixth (at most once per half
+//! second, however many workers saw one), and the schedule pauses only when Stripe says
+//! how long (`Retry-After`); every quarter second without a 429 gives back a twentieth of
+//! the configured rate.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The schedule runs this far under the limits: requests sent evenly arrive unevenly
+/// (threads wake late, packets queue), and a server counting a sliding second would see
+/// the odd second over the limit.
+const HEADROOM: f64 = 0.98;
 
 pub struct Pacer {
     max_rate: f64,
@@ -29,6 +36,7 @@ impl Pacer {
     /// `rate` requests per second in all, `per_resource` per second for any one resource.
     pub fn new(rate: f64, per_resource: f64) -> Pacer {
         let now = Instant::now();
+        let (rate, per_resource) = (rate * HEADROOM, per_resource * HEADROOM);
         Pacer {
             max_rate: rate.max(0.1),
             per_resource: per_resource.max(0.1),
@@ -74,17 +82,19 @@ impl Pacer {
         }
     }
 
-    /// A 429 arrived: slow down (at most once per half second, however many workers saw
-    /// one) and pause the schedule for `pause`.
-    pub fn rate_limited(&self, pause: Duration) {
+    /// A 429 arrived: slow down, and pause the whole schedule for `pause` when the
+    /// server said how long (`Retry-After`).
+    pub fn rate_limited(&self, pause: Option<Duration>) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         if now.duration_since(s.last_slowdown) >= Duration::from_millis(500) {
-            s.rate = (s.rate * 2.0 / 3.0).max(self.max_rate / 20.0);
+            s.rate = (s.rate * 5.0 / 6.0).max(self.max_rate / 20.0);
             s.last_slowdown = now;
         }
         s.last_recovery = now;
-        s.next = s.next.max(now + pause);
+        if let Some(p) = pause {
+            s.next = s.next.max(now + p);
+        }
     }
 
     /// The rate in force now.
@@ -106,7 +116,8 @@ mod tests {
         }
         let e = t.elapsed().as_secs_f64();
         // 40 gaps of 5 ms.
-        assert!((0.19..0.4).contains(&e), "{e}");
+        // Never faster than the rate (a loaded machine may be slower).
+        assert!(e >= 0.2, "{e}");
     }
 
     #[test]
@@ -121,13 +132,13 @@ mod tests {
 
     #[test]
     fn a_429_slows_the_pull_and_it_recovers() {
-        let p = Pacer::new(90.0, 90.0);
-        p.rate_limited(Duration::from_millis(1));
-        assert!((p.rate() - 60.0).abs() < 1e-9);
-        p.rate_limited(Duration::from_millis(1));
-        assert!((p.rate() - 60.0).abs() < 1e-9, "once per half second");
-        std::thread::sleep(Duration::from_millis(1010));
+        let p = Pacer::new(90.0 / HEADROOM, 90.0);
+        p.rate_limited(None);
+        assert!((p.rate() - 75.0).abs() < 1e-9);
+        p.rate_limited(Some(Duration::from_millis(1)));
+        assert!((p.rate() - 75.0).abs() < 1e-9, "once per half second");
+        std::thread::sleep(Duration::from_millis(260));
         p.acquire("x");
-        assert!(p.rate() > 60.0);
+        assert!(p.rate() > 75.0);
     }
 }

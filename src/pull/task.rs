@@ -342,11 +342,9 @@ fn fetch_page(
                     )));
                 }
                 limited += 1;
-                let pause = reply
-                    .retry_after
-                    .map(Duration::from_secs_f64)
-                    .unwrap_or_else(|| backoff(limited));
-                sh.pacer.rate_limited(pause);
+                let told = reply.retry_after.map(Duration::from_secs_f64);
+                let pause = told.unwrap_or_else(|| backoff(limited));
+                sh.pacer.rate_limited(told);
                 tracing::warn!(
                     "{who}: 429 rate limited (request {rid}); slowing to {:.0}/s, retry in {pause:.1?}",
                     sh.pacer.rate()
