@@ -56,9 +56,9 @@ impl Pacer {
             let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
             if s.rate < self.max_rate
-                && now.duration_since(s.last_recovery) >= Duration::from_secs(1)
+                && now.duration_since(s.last_recovery) >= Duration::from_millis(250)
             {
-                s.rate = (s.rate + self.max_rate / 10.0).min(self.max_rate);
+                s.rate = (s.rate + self.max_rate / 20.0).min(self.max_rate);
                 s.last_recovery = now;
             }
             let global = s.next.max(now);
