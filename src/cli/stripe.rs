@@ -102,11 +102,9 @@ fn pull(a: PullArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// What a pull did, for people: one line of totals, then every list not saved.
+/// What a pull did, for people: one line of totals, then every list not saved. (Warnings
+/// about the key were logged when the pull started.)
 pub fn print_summary(source: &str, dir: &std::path::Path, s: &Summary) {
-    for w in &s.warnings {
-        eprintln!("salvage: warning: {w}");
-    }
     println!(
         "pulled {source} into {}: {} accounts, {} lists ({} complete, {} refused, {} failed)",
         dir.display(),

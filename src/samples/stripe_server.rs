@@ -10,14 +10,20 @@
 //! Faults can be switched on in [`FakeConfig`] (rate limits, latency, 500s, refused or
 //! malformed lists, a cursor that loops) so a client's handling of each can be tested; every
 //! request is recorded as a [`LoggedRequest`].
+//!
+//! The wire is HTTP/1.1 with keep-alive on std's `TcpListener`, a thread per connection
+//! ([`serve_connection`]). It was tiny_http 0.12 first, whose connection pool can leave a
+//! new connection queued behind kept-alive ones until one of them closes (a client saw
+//! it as an 80 s timeout on a few requests in ten pulls) and which drops a handler's
+//! `Connection: close`; a fake that stalls would make the client look slow.
 
 use anyhow::{anyhow, Context};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
-use std::io::Write;
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,7 +35,6 @@ pub const DEMO_KEY: &str = "rk_test_salvage_demo";
 
 /// Worker threads answering requests: enough that a pull's concurrent lists all get served
 /// at once, even with [`FakeConfig::latency`].
-const WORKERS: usize = 16;
 
 /// Synthetic objects are `created` in the 90 days before 2026-11-20T00:00:00Z.
 const SYNTHETIC_END: i64 = 1_795_132_800;
@@ -429,24 +434,20 @@ pub struct LoggedRequest {
 /// A running fake: threads answering on 127.0.0.1 until [`FakeStripe::stop`] or drop.
 pub struct FakeStripe {
     shared: Arc<Shared>,
-    server: Arc<tiny_http::Server>,
-    workers: Vec<JoinHandle<()>>,
+    acceptor: Option<JoinHandle<()>>,
     addr: SocketAddr,
 }
 
 impl FakeStripe {
     /// Binds, spawns the workers and returns once listening.
     pub fn start(world: World, config: FakeConfig) -> anyhow::Result<FakeStripe> {
-        let server = tiny_http::Server::http(("127.0.0.1", config.port)).map_err(|e| {
+        let listener = TcpListener::bind(("127.0.0.1", config.port)).map_err(|e| {
             anyhow!(
                 "fake Stripe: cannot listen on 127.0.0.1:{}: {e}",
                 config.port
             )
         })?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .context("fake Stripe: not an IP listener")?;
+        let addr = listener.local_addr().context("fake Stripe: no address")?;
         let open = |p: &PathBuf| {
             let f = std::fs::OpenOptions::new()
                 .create(true)
@@ -466,25 +467,29 @@ impl FakeStripe {
             log_file,
             stop: AtomicBool::new(false),
         });
-        let server = Arc::new(server);
-        let workers = (0..WORKERS)
-            .map(|i| {
-                let (shared, server) = (shared.clone(), server.clone());
-                std::thread::Builder::new()
-                    .name(format!("fake-stripe-{i}"))
-                    .spawn(move || loop {
-                        match server.recv() {
-                            Ok(rq) => shared.handle(rq),
-                            Err(_) if shared.stop.load(Ordering::SeqCst) => break,
-                            Err(e) => tracing::debug!("fake Stripe: {e}"),
+        let acceptor = {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("fake-stripe-accept".into())
+                .spawn(move || {
+                    for conn in listener.incoming() {
+                        if shared.stop.load(Ordering::SeqCst) {
+                            break;
                         }
-                    })
-            })
-            .collect::<Result<_, _>>()?;
+                        let Ok(stream) = conn else { continue };
+                        let shared = shared.clone();
+                        let spawned = std::thread::Builder::new()
+                            .name("fake-stripe-conn".into())
+                            .spawn(move || serve_connection(stream, &shared));
+                        if let Err(e) = spawned {
+                            tracing::warn!("fake Stripe: no thread for a connection: {e}");
+                        }
+                    }
+                })?
+        };
         Ok(FakeStripe {
             shared,
-            server,
-            workers,
+            acceptor: Some(acceptor),
             addr,
         })
     }
@@ -506,12 +511,11 @@ impl FakeStripe {
 impl Drop for FakeStripe {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        // Each unblock wakes one worker out of recv().
-        for _ in &self.workers {
-            self.server.unblock();
-        }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
+        // Wake the acceptor out of accept(); connection threads end when their clients
+        // hang up, or answer 503 to a request that comes after the stop.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(a) = self.acceptor.take() {
+            let _ = a.join();
         }
     }
 }
@@ -697,19 +701,131 @@ struct Req {
     key: Option<String>,
 }
 
-impl Shared {
-    fn handle(&self, rq: tiny_http::Request) {
-        let header = |name: &str| {
-            let h = rq.headers().iter();
-            let mut h = h.filter(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name));
-            h.next().map(|h| h.value.as_str().to_string())
+/// One request as read off the wire.
+struct HttpRequest {
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    close: bool,
+}
+
+impl HttpRequest {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Serves one connection: requests in turn until the client closes or asks to.
+fn serve_connection(stream: TcpStream, shared: &Shared) {
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut writer = stream;
+    loop {
+        let rq = match read_request(&mut reader) {
+            Ok(Some(rq)) => rq,
+            Ok(None) => return,
+            Err(e) => {
+                let body = format!(
+                    "{{\"error\":{{\"type\":\"invalid_request_error\",\"message\":{}}}}}",
+                    json!(e)
+                );
+                let _ = write!(
+                    writer,
+                    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                return;
+            }
         };
-        let (path, query) = rq.url().split_once('?').unwrap_or((rq.url(), ""));
+        let reply = if shared.stop.load(Ordering::SeqCst) {
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                .to_vec()
+        } else {
+            shared.handle(&rq)
+        };
+        if writer
+            .write_all(&reply)
+            .and_then(|_| writer.flush())
+            .is_err()
+            || rq.close
+        {
+            return;
+        }
+    }
+}
+
+/// Reads a request line and headers (and skips a body); `None` when the client closed.
+fn read_request(r: &mut impl BufRead) -> Result<Option<HttpRequest>, String> {
+    let mut line = String::new();
+    if r.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let (Some(method), Some(url), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(format!("not an HTTP request line: {:?}", line.trim_end()));
+    };
+    let (method, url, http10) = (method.to_string(), url.to_string(), version == "HTTP/1.0");
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).map_err(|e| e.to_string())? == 0 {
+            return Ok(None);
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let mut rq = HttpRequest {
+        method,
+        url,
+        headers,
+        close: http10,
+    };
+    if let Some(c) = rq.header("Connection") {
+        rq.close = c.eq_ignore_ascii_case("close");
+    }
+    let body_len: u64 = rq
+        .header("Content-Length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    std::io::copy(&mut r.take(body_len), &mut std::io::sink()).map_err(|e| e.to_string())?;
+    Ok(Some(rq))
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        _ => "Error",
+    }
+}
+
+impl Shared {
+    /// Answers one request: the status line, headers and body to write.
+    fn handle(&self, rq: &HttpRequest) -> Vec<u8> {
+        let header = |name: &str| rq.header(name).map(str::to_string);
+        let (path, query) = rq.url.split_once('?').unwrap_or((&rq.url, ""));
         let auth = header("Authorization");
         let r = Req {
             n: self.arrivals.fetch_add(1, Ordering::SeqCst) + 1,
             arrived: Instant::now(),
-            method: rq.method().as_str().to_string(),
+            method: rq.method.clone(),
             path: path.to_string(),
             query: query.to_string(),
             account: header("Stripe-Account"),
@@ -743,20 +859,23 @@ impl Shared {
         }
         self.log.lock().unwrap().push(logged);
 
-        let h = |k: &str, v: &str| tiny_http::Header::from_bytes(k, v).expect("ASCII header");
-        let mut resp = tiny_http::Response::from_data(ans.body)
-            .with_status_code(ans.status)
-            .with_header(h("Request-Id", &format!("req_{:014}", r.n)))
-            .with_header(h("Content-Type", "application/json"));
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nRequest-Id: req_{:014}\r\n",
+            ans.status,
+            reason(ans.status),
+            ans.body.len(),
+            r.n
+        );
         if ans.retry {
-            resp.add_header(h("Stripe-Should-Retry", "true"));
+            head.push_str("Stripe-Should-Retry: true\r\n");
         }
         if ans.status == 405 {
-            resp.add_header(h("Allow", "GET"));
+            head.push_str("Allow: GET\r\n");
         }
-        if let Err(e) = rq.respond(resp) {
-            tracing::debug!("fake Stripe: writing a reply: {e}");
-        }
+        head.push_str("\r\n");
+        let mut out = head.into_bytes();
+        out.extend_from_slice(&ans.body);
+        out
     }
 
     /// Admits a request under the rate limits (and counts it), or says no.
@@ -816,6 +935,22 @@ impl Shared {
                 return Err(Answer::error(401, "", "", &msg));
             }
             Some(_) => {}
+        }
+        // Retrieve one connected account (`GET /v1/accounts/acct_...`).
+        if let Some(id) = path.strip_prefix("/v1/accounts/") {
+            let found = self.world.list(None, ACCOUNTS).iter().find(|o| o.id == id);
+            return match found {
+                Some(o) => Ok(Answer {
+                    status: 200,
+                    body: o.json.clone().into_bytes(),
+                    retry: false,
+                    ids: vec![o.id.clone()],
+                }),
+                None => {
+                    let msg = format!("No such account: '{id}'");
+                    Err(Answer::error(404, "resource_missing", "id", &msg))
+                }
+            };
         }
         let resource = match RESOURCES.iter().find(|r| r.path == path) {
             Some(r) => r.name,
