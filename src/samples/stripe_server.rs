@@ -33,9 +33,6 @@ use std::time::{Duration, Instant};
 /// The key the demo walk-through uses, and the default of [`FakeConfig::key`].
 pub const DEMO_KEY: &str = "rk_test_salvage_demo";
 
-/// Worker threads answering requests: enough that a pull's concurrent lists all get served
-/// at once, even with [`FakeConfig::latency`].
-
 /// Synthetic objects are `created` in the 90 days before 2026-11-20T00:00:00Z.
 const SYNTHETIC_END: i64 = 1_795_132_800;
 const SYNTHETIC_SPAN: i64 = 90 * 86_400;
