@@ -430,3 +430,35 @@ fn the_incident_narrows_a_pull_to_accounts_lists_and_dates() {
     assert!(saved.contains_key(&acct));
     assert!(saved.values().all(|&n| n == 1));
 }
+
+#[test]
+fn a_secret_key_works_with_a_loud_warning() {
+    let secret = "sk_test_secretsecret987";
+    let fake = FakeStripe::start(
+        demo_world(),
+        FakeConfig {
+            key: secret.into(),
+            ..FakeConfig::default()
+        },
+    )
+    .unwrap();
+    let dir = Dir::new();
+    incident(&dir, &fake.base_url(), "");
+    let mut c = dir.cmd();
+    c.env(KEY_ENV, secret).args([
+        "stripe",
+        "pull",
+        "incident.toml",
+        "--out",
+        "out",
+        "--rate",
+        "400",
+    ]);
+    let out = util::ok(c);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("secret key (sk_)") && err.contains("restricted read-only key (rk_)"),
+        "{err}"
+    );
+    assert!(!err.contains(secret) && !util::stdout(&out).contains(secret));
+}
