@@ -15,10 +15,14 @@ fn demo_world() -> World {
 }
 
 fn start(config: FakeConfig) -> FakeStripe {
+    start_world(demo_world(), KEY, config)
+}
+
+fn start_world(world: World, key: &str, config: FakeConfig) -> FakeStripe {
     FakeStripe::start(
-        demo_world(),
+        world,
         FakeConfig {
-            key: KEY.into(),
+            key: key.into(),
             ..config
         },
     )
@@ -357,14 +361,7 @@ fn a_world_of_stripes_own_example_objects_arrives_whole() {
         return;
     }
     let world = || World::synthetic(&fixtures, 3, 120, 5).unwrap();
-    let fake = FakeStripe::start(
-        world(),
-        FakeConfig {
-            key: KEY.into(),
-            ..FakeConfig::default()
-        },
-    )
-    .unwrap();
+    let fake = start_world(world(), KEY, FakeConfig::default());
     let dir = Dir::new();
     incident(&dir, &fake.base_url(), "");
     util::ok(pull_cmd(&dir, &["--rate", "400"]));
@@ -434,14 +431,7 @@ fn the_incident_narrows_a_pull_to_accounts_lists_and_dates() {
 #[test]
 fn a_secret_key_works_with_a_loud_warning() {
     let secret = "sk_test_secretsecret987";
-    let fake = FakeStripe::start(
-        demo_world(),
-        FakeConfig {
-            key: secret.into(),
-            ..FakeConfig::default()
-        },
-    )
-    .unwrap();
+    let fake = start_world(demo_world(), secret, FakeConfig::default());
     let dir = Dir::new();
     incident(&dir, &fake.base_url(), "");
     let mut c = dir.cmd();

@@ -100,33 +100,29 @@ impl Ui {
     /// A progress bar for one stage or source (hidden with --quiet or when stderr is not a
     /// terminal).
     pub fn bar(&self, label: &str) -> indicatif::ProgressBar {
-        if self.quiet {
-            return indicatif::ProgressBar::hidden();
-        }
-        let pb = indicatif::ProgressBar::new(0);
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{prefix:>14.bold} [{bar:30}] {bytes}/{total_bytes} {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        pb.set_prefix(label.to_string());
-        pb
+        self.styled_bar(
+            label,
+            "{prefix:>14.bold} [{bar:30}] {bytes}/{total_bytes} {msg}",
+        )
     }
 
     /// A progress bar of a Stripe pull: accounts done, requests, objects, time left.
     pub fn pull_bar(&self, label: &str) -> indicatif::ProgressBar {
+        self.styled_bar(
+            label,
+            "{prefix:>14.bold} [{bar:30}] {pos}/{len} {msg} eta {eta}",
+        )
+    }
+
+    fn styled_bar(&self, label: &str, template: &str) -> indicatif::ProgressBar {
         if self.quiet {
             return indicatif::ProgressBar::hidden();
         }
         let pb = indicatif::ProgressBar::new(0);
         pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{prefix:>14.bold} [{bar:30}] {pos}/{len} {msg} eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
         pb.set_prefix(label.to_string());
         pb
