@@ -108,3 +108,78 @@ fn mapping_names_a_missing_column() {
     assert!(!d.join("out/recovered.sqlite").exists());
     assert!(!d.join("out/report.html").exists());
 }
+
+/// Silence is never success: a template no message fits and a metadata key no object has
+/// are named in the summary and the report, and --strict turns them into exit 3 (after
+/// everything was written).
+#[test]
+fn rules_that_match_nothing_are_named_and_strict_fails() {
+    let d = Dir::new();
+    let demo = root().join("samples/demo");
+    let email = std::fs::read_to_string(root().join("mappings/bookly/email.toml")).unwrap();
+    let first = email.find("\n[[templates]]\n").unwrap() + 1;
+    let second = first + email[first..].find("\n[[templates]]\n").unwrap() + 1;
+    let never = email[first..second]
+        .replacen("name = \"confirmation\"", "name = \"never_sent\"", 1)
+        .replacen(
+            "from = '(?i)^bookings@mail\\.bookly\\.app$'",
+            "from = '^nobody@nowhere\\.invalid$'",
+            1,
+        );
+    assert!(never.contains("never_sent") && never.contains("nowhere"));
+    d.write("m/email.toml", &format!("{email}\n{never}"));
+    let stripe = std::fs::read_to_string(root().join("mappings/bookly/stripe.toml")).unwrap();
+    d.write(
+        "m/stripe.toml",
+        &format!(
+            "{stripe}\n[[metadata]]\nkey = \"bookign_ref\"\nholds = \"reservation_reference\"\n"
+        ),
+    );
+    let inc = std::fs::read_to_string(demo.join("incident.toml"))
+        .unwrap()
+        .replace("path = \"", &format!("path = \"{}/", demo.display()))
+        .replace(
+            "../../mappings/bookly/backup.toml",
+            &root()
+                .join("mappings/bookly/backup.toml")
+                .display()
+                .to_string(),
+        )
+        .replace("../../mappings/bookly/stripe.toml", "m/stripe.toml")
+        .replace("../../mappings/bookly/email.toml", "m/email.toml");
+    d.write("incident.toml", &inc);
+    let mut c = d.cmd();
+    c.args(["run", "incident.toml", "--out", "out", "--strict"]);
+    let out = c.output().unwrap();
+    let text = stdout(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{text}\n{err}");
+    assert!(
+        text.contains("mapping rules that matched nothing: 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("templates[") && text.contains("never_sent"),
+        "{text}"
+    );
+    assert!(text.contains("metadata key \"bookign_ref\""), "{text}");
+    assert!(
+        err.contains("--strict") && err.contains("2 mapping rules"),
+        "{err}"
+    );
+    assert!(
+        d.join("out/recovered.sqlite").exists(),
+        "written all the same"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("out/report.json")).unwrap()).unwrap();
+    let rules: usize = report["unmatched_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["examples"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(rules, 2);
+    let html = std::fs::read_to_string(d.join("out/report.html")).unwrap();
+    assert!(html.contains("Mapping rules that matched nothing") && html.contains("bookign_ref"));
+}

@@ -285,7 +285,11 @@ pub trait RecordSink {
 #[derive(Debug, Default)]
 pub struct VecSink {
     pub records: Vec<Record>,
+    /// Skipped input.
     pub skips: Vec<Skip>,
+    /// Rules of the mapping that matched nothing (`import::UNUSED_RULE`), kept apart as
+    /// the report keeps them: no input was dropped.
+    pub unused_rules: Vec<Skip>,
 }
 
 impl RecordSink for VecSink {
@@ -294,7 +298,11 @@ impl RecordSink for VecSink {
         Ok(())
     }
     fn skip(&mut self, skip: Skip) -> crate::Result<()> {
-        self.skips.push(skip);
+        if skip.kind == crate::import::UNUSED_RULE {
+            self.unused_rules.push(skip);
+        } else {
+            self.skips.push(skip);
+        }
         Ok(())
     }
 }

@@ -33,6 +33,12 @@ pub struct Args {
     /// `path`), unless a finished pull is there already; this is its pace.
     #[command(flatten)]
     pub pace: super::stripe::PaceArgs,
+    /// Exit 3 (after writing everything) when anything was not placed or matched nothing:
+    /// a mapping rule that matched nothing, a source that gave no record, an input row
+    /// skipped for any reason but a table the mapping does not name, a repeat, or a
+    /// payment intent that moved no money. For CI and scripts.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -121,6 +127,30 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     for g in &report.skipped {
         println!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
     }
+    let unmatched: Vec<_> = report
+        .unmatched_rules
+        .iter()
+        .flat_map(|g| g.examples.iter().map(move |e| (g.source.as_str(), e)))
+        .collect();
+    if !unmatched.is_empty() {
+        println!("mapping rules that matched nothing: {}", unmatched.len());
+        for (source, e) in unmatched.iter().take(10) {
+            println!("  {source:<16} {}: {}", e.location, e.reason);
+        }
+        if unmatched.len() > 10 {
+            println!("  ... and {} more in report.html", unmatched.len() - 10);
+        }
+    }
+    let empty: Vec<&str> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            ImportOutcome::Imported(i) if i.records == 0 => Some(i.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    for name in &empty {
+        println!("source {name} gave no record: check its path and mapping");
+    }
     println!();
     println!("wrote {}", recovered.display());
     println!("wrote {}", a.out.join("report.html").display());
@@ -130,6 +160,28 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         run_started.elapsed(),
         pipeline::memory_note()
     );
+    if a.strict {
+        let benign = [
+            "ignored_table",
+            "duplicate",
+            "duplicate_email",
+            "payment_intent_without_charge",
+        ];
+        let unplaced: usize = report
+            .skipped
+            .iter()
+            .filter(|g| !benign.contains(&g.kind.as_str()))
+            .map(|g| g.count)
+            .sum();
+        if unplaced + unmatched.len() + empty.len() > 0 {
+            eprintln!(
+                "salvage: --strict: {unplaced} input rows or messages not placed, {} mapping rules that matched nothing, {} sources with no record (everything was written; see report.html)",
+                unmatched.len(),
+                empty.len()
+            );
+            return Ok(ExitCode::from(3));
+        }
+    }
     Ok(code)
 }
 

@@ -15,6 +15,21 @@ use crate::claims::{RecordSink, SourceKind};
 use crate::error::Result;
 use crate::incident::{Incident, SourceSpec};
 
+/// The skip kind of a mapping rule that matched nothing in its source (a template no
+/// message fits, a metadata key no object has, a mapped table with no rows). Not a skipped
+/// input: a rule that may be wrong, named so that silence is never taken for success.
+pub const UNUSED_RULE: &str = "unused_rule";
+
+/// A rule of the mapping file `mapping` that matched nothing: `rule` names it as the file
+/// does (`templates[3] (booking_confirmed)`), `reason` says what it was tried on.
+pub fn unused_rule(mapping: &std::path::Path, rule: &str, reason: String) -> crate::claims::Skip {
+    crate::claims::Skip {
+        location: format!("{}: {rule}", mapping.display()),
+        kind: UNUSED_RULE.into(),
+        reason,
+    }
+}
+
 /// What an importer gets to work with.
 pub struct ImportContext<'a> {
     pub incident: &'a Incident,

@@ -201,6 +201,22 @@ td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:t
         h.push_str("</table>");
     }
 
+    if !r.unmatched_rules.is_empty() {
+        h.push_str("<h2>Mapping rules that matched nothing</h2><p>No input was dropped for these, but a rule that never matches is often a mistake (a typo, a key of another app, a table the backup does not have): check each against a record it should match.</p><table><tr><th>source</th><th>rule</th><th>why</th></tr>");
+        for g in &r.unmatched_rules {
+            for e in &g.examples {
+                let _ = write!(
+                    h,
+                    "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                    esc(&g.source),
+                    esc(&e.location),
+                    esc(&e.reason)
+                );
+            }
+        }
+        h.push_str("</table>");
+    }
+
     let _ = write!(
         h,
         "<h2>Review queue ({} rows)</h2><p>Rows a person should look at before the data goes back into production. All of them are in the <code>review_queue</code> table of <code>recovered.sqlite</code>.</p><table><tr><th>reason</th><th>rows</th></tr>",

@@ -19,6 +19,10 @@ pub struct Report {
     pub tables: Vec<TableSummary>,
     pub sources: Vec<SourceInfo>,
     pub skipped: Vec<SkipGroup>,
+    /// Mapping rules that matched nothing in their source (kind `unused_rule`): a template
+    /// no message fits, a metadata key no object has, a mapped table with no rows. Kept
+    /// apart from `skipped` (no input was dropped) but never silent.
+    pub unmatched_rules: Vec<SkipGroup>,
     pub review: ReviewSummary,
     pub by_business: Vec<BusinessSummary>,
     pub by_month: Vec<MonthSummary>,
@@ -149,7 +153,13 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
                 examples: Vec::new(),
             });
         g.count += 1;
-        if g.examples.len() < EXAMPLES_PER_GROUP {
+        // Every unmatched rule is listed; of a skipped input's kind, a few examples.
+        let cap = if s.kind == crate::import::UNUSED_RULE {
+            1000
+        } else {
+            EXAMPLES_PER_GROUP
+        };
+        if g.examples.len() < cap {
             g.examples.push(s.clone());
         }
     }
@@ -260,7 +270,15 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
         incident: rec.run_info.clone(),
         tables,
         sources,
-        skipped: groups.into_values().collect(),
+        unmatched_rules: groups
+            .values()
+            .filter(|g| g.kind == crate::import::UNUSED_RULE)
+            .cloned()
+            .collect(),
+        skipped: groups
+            .into_values()
+            .filter(|g| g.kind != crate::import::UNUSED_RULE)
+            .collect(),
         review: ReviewSummary {
             total: rec.review.len(),
             by_reason,

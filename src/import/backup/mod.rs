@@ -479,15 +479,18 @@ pub fn import_input(
         lookup_rows,
         ..
     } = p1;
+    let mut empty_lookups = Vec::new();
     for (name, l) in &mapping.lookups {
         let table = summary.resolve(l.table_name()).unwrap_or(l.table_name());
-        conv.add_lookup(
-            name,
-            &l.key,
-            lookup_rows
-                .iter()
-                .filter(|(t, _, _)| t == table || t.eq_ignore_ascii_case(table)),
-        );
+        let of_table = |(t, _, _): &&(String, _, _)| t == table || t.eq_ignore_ascii_case(table);
+        if !lookup_rows.iter().any(|r| of_table(&r)) {
+            empty_lookups.push(crate::import::unused_rule(
+                mapping_path,
+                &format!("[lookups.{name}] table {table}"),
+                "holds no rows in this backup: every path through it gives no value".into(),
+            ));
+        }
+        conv.add_lookup(name, &l.key, lookup_rows.iter().filter(of_table));
     }
     drop(lookup_rows);
     for (cols, values, location) in &rows {
@@ -498,7 +501,7 @@ pub fn import_input(
             location: location.clone(),
         });
     }
-    for s in skips {
+    for s in skips.into_iter().chain(empty_lookups) {
         sink.skip(s)?;
     }
     for (cols, values, location) in rows {
@@ -536,6 +539,17 @@ pub fn import_input(
     input.scan(&mut summary2, &mut p2)?;
     let Pass2 { tables, sink, .. } = p2;
     let label = input.label();
+    // A mapped table with no rows: a rule that matched nothing (or a backup without it).
+    for (e, table) in &resolved {
+        if summary2.tables.get(table).is_some_and(|i| i.rows > 0) {
+            continue;
+        }
+        sink.skip(crate::import::unused_rule(
+            mapping_path,
+            &format!("[{}] table {table}", e.as_str()),
+            "holds no rows in this backup, so it gave no record".into(),
+        ))?;
+    }
     for (name, info) in &summary2.tables {
         if tables.contains_key(name) || info.rows == 0 {
             continue;

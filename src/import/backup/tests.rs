@@ -615,3 +615,67 @@ business_id = "session_id->session.class_type_id->class_type.studio_id"
         "{e}"
     );
 }
+
+#[test]
+fn a_mapped_table_or_lookup_with_no_rows_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let csvdir = dir.path().join("csv");
+    std::fs::create_dir_all(&csvdir).unwrap();
+    std::fs::write(csvdir.join("shops.csv"), "id,name\n1,Lumen\n").unwrap();
+    std::fs::write(csvdir.join("orders.csv"), "id,client_id,total\n").unwrap();
+    std::fs::write(csvdir.join("clients.csv"), "id,shop_id,email\n").unwrap();
+    let mp = dir.path().join("backup.toml");
+    let text = r#"
+[lookups.client]
+table = "clients"
+key = "id"
+
+[business]
+table = "shops"
+id = "id"
+[business.fields]
+name = "name"
+
+[payment]
+table = "orders"
+id = "id"
+money_unit = "major"
+currency = "EUR"
+[payment.fields]
+business_id = "client_id->client.shop_id"
+amount = "total"
+"#;
+    std::fs::write(&mp, text).unwrap();
+    let m = Mapping::load(&mp).unwrap();
+    let mut sink = VecSink::default();
+    import_input(
+        &Input::detect(&csvdir, None).unwrap(),
+        &m,
+        &mp,
+        Some("2026-08-22T03:00:00Z"),
+        "backup",
+        Path::new("incident.toml"),
+        &indicatif::ProgressBar::hidden(),
+        &mut sink,
+    )
+    .unwrap();
+    let rules: Vec<&str> = sink
+        .unused_rules
+        .iter()
+        .map(|s| s.location.as_str())
+        .collect();
+    assert_eq!(rules.len(), 2, "{:?}", sink.skips);
+    assert!(
+        rules
+            .iter()
+            .any(|l| l.ends_with("[lookups.client] table clients")),
+        "{rules:?}"
+    );
+    assert!(
+        rules.iter().any(|l| l.ends_with("[payment] table orders")),
+        "{rules:?}"
+    );
+    assert!(rules
+        .iter()
+        .all(|l| l.starts_with(&mp.display().to_string())));
+}

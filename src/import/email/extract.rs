@@ -220,7 +220,11 @@ fn process_inner(raw: &RawMessage, mapping: &Mapping, parser: &MessageParser) ->
         body,
         headers,
     };
-    let Some(t) = mapping.templates.iter().find(|t| matches(t, &facts)) else {
+    let found = mapping.templates.iter().position(|t| matches(t, &facts));
+    if let Some(hits) = found.and_then(|i| mapping.template_hits.get(i)) {
+        hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    let Some(t) = found.map(|i| &mapping.templates[i]) else {
         return skip(
             raw,
             facts.message_id.clone(),

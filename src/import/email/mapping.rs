@@ -199,6 +199,13 @@ pub struct Mapping {
     pub zone_abbreviations: BTreeMap<String, Vec<i32>>,
     /// Lowercase names of the headers templates read (`{header.<Name>}`).
     pub headers: BTreeSet<String>,
+    /// How many messages each template matched (shared by the threads that extract).
+    pub template_hits: std::sync::Arc<Vec<std::sync::atomic::AtomicU64>>,
+    /// The file it was read from (named in the notices of templates that matched nothing).
+    pub file: std::path::PathBuf,
+    /// The first this many templates are the file's own (the built-in Stripe receipt
+    /// templates follow; one that matches nothing is no mistake of the user's).
+    pub own_templates: usize,
 }
 
 const DEFAULT_SYMBOLS: &[(&str, &str)] = &[
@@ -425,6 +432,7 @@ impl Mapping {
         for (i, t) in raw.templates.into_iter().enumerate() {
             templates.push(compile(t, i, path)?);
         }
+        let own_templates = templates.len();
         if raw.stripe_receipts {
             let builtin: RawMapping = toml::from_str(STRIPE_DEFAULT).map_err(|e| {
                 Error::Other(format!(
@@ -482,10 +490,18 @@ impl Mapping {
             })
             .collect();
         Ok(Mapping {
+            template_hits: std::sync::Arc::new(
+                templates
+                    .iter()
+                    .map(|_| std::sync::atomic::AtomicU64::new(0))
+                    .collect(),
+            ),
             templates,
             currency_symbols,
             headers,
             zone_abbreviations,
+            file: path.to_path_buf(),
+            own_templates,
         })
     }
 }

@@ -94,6 +94,8 @@ struct Emitter<'a> {
     spill: Option<std::io::BufWriter<std::fs::File>>,
     layout: Layout,
     batch_bytes: usize,
+    /// Messages read (parsed, whatever came of them).
+    messages: u64,
 }
 
 /// How files are read: sniffed (`From ` at the start means mbox), or as the source's
@@ -133,6 +135,7 @@ impl<'a> Emitter<'a> {
             spill: None,
             layout: Layout::Auto,
             batch_bytes: 0,
+            messages: 0,
         }
     }
 
@@ -160,6 +163,23 @@ impl<'a> Emitter<'a> {
     fn finish(mut self) -> Result<()> {
         use std::io::{BufRead, Seek};
         self.flush()?;
+        // Templates no message matched: named, not silent.
+        if self.messages > 0 {
+            let hits = self.mapping.template_hits.clone();
+            let own = self.mapping.own_templates;
+            for (i, t) in self.mapping.templates.iter().enumerate().take(own) {
+                if hits[i].load(std::sync::atomic::Ordering::Relaxed) == 0 {
+                    self.sink.skip(crate::import::unused_rule(
+                        &self.mapping.file,
+                        &format!("templates[{i}] ({})", t.label()),
+                        format!(
+                            "matched none of the {} messages read; check its from/subject patterns against a message it should match",
+                            self.messages
+                        ),
+                    ))?;
+                }
+            }
+        }
         let Some(w) = self.spill.take() else {
             return Ok(());
         };
@@ -200,6 +220,7 @@ impl<'a> Emitter<'a> {
         self.batch_bytes = 0;
         let mapping = self.mapping;
         let parser = &self.parser;
+        self.messages += batch.len() as u64;
         let outcomes: Vec<(String, Outcome)> = batch
             .into_par_iter()
             .map(|m| {

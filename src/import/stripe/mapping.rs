@@ -170,6 +170,8 @@ pub struct Mapping {
     /// that never match: a typo, or a key of another app).
     metadata_hits: Vec<AtomicU64>,
     description_hits: Vec<AtomicU64>,
+    /// The file it was read from (named in the notices of rules that matched nothing).
+    pub file: std::path::PathBuf,
 }
 
 /// Stripe's charge statuses, as the API documents them.
@@ -283,6 +285,7 @@ impl Mapping {
                 .map(|(k, v)| (k.to_lowercase(), v)),
         );
         Ok(Mapping {
+            file: path.to_path_buf(),
             metadata_hits: metadata.iter().map(|_| AtomicU64::new(0)).collect(),
             description_hits: description.iter().map(|_| AtomicU64::new(0)).collect(),
             metadata,

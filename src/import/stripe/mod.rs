@@ -305,11 +305,15 @@ pub fn import_path(
         sink.record(r)?;
     }
     if counts.get(&Entity::Payment).is_some_and(|n| *n > 0) {
+        let objects = counts.values().sum::<u64>();
         for u in mapping.unused() {
-            tracing::warn!(
-                "stripe mapping: {u} never matched any of {} imported objects; check its spelling",
-                counts.values().sum::<u64>()
-            );
+            sink.skip(crate::import::unused_rule(
+                &mapping.file,
+                &u,
+                format!(
+                    "gave no value in any of the {objects} imported objects (an id may still have come from another key or pattern); check its spelling against an object it should match"
+                ),
+            ))?;
         }
     }
     tracing::info!(
