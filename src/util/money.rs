@@ -38,9 +38,10 @@ pub fn exponent(currency: &str) -> u32 {
     }
 }
 
-/// Parses an amount written in major units (`1,234.50`, `€19.99`, `-5.99`, `1 234,50` is not
-/// supported: give the decimal separator) into minor units of `currency`. Currency symbols,
-/// spaces and thousands separators are ignored. Returns `None` when the text is not a number
+/// Parses an amount written in major units (`1,234.50`, `€19.99`, `-5.99`, `80,50`,
+/// `1.234,56`, `1 234,50`) into minor units of `currency`. Currency symbols, spaces and
+/// thousands separators are ignored; a decimal comma is read as one (see
+/// [`with_decimal_point`]). Returns `None` when the text is not a number
 /// or has more decimals than the currency allows (unless they are zeros).
 pub fn major_to_minor(text: &str, currency: &str) -> Option<i64> {
     let exp = exponent(currency);
@@ -48,7 +49,8 @@ pub fn major_to_minor(text: &str, currency: &str) -> Option<i64> {
     let mut int_part = String::new();
     let mut frac_part = String::new();
     let mut seen_dot = false;
-    for ch in text.trim().chars() {
+    let text = with_decimal_point(text.trim());
+    for ch in text.chars() {
         match ch {
             '-' | '−' => neg = true,
             '0'..='9' => {
@@ -82,9 +84,50 @@ pub fn major_to_minor(text: &str, currency: &str) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
+/// `text` with its decimal separator written as `.` and its group separators as `,`:
+/// `80,50` and `1.234,56` (a decimal comma) become `80.50` and `1,234.56`; `1,234.56`,
+/// `1,234` (a thousands comma) and `1.234.567` (thousands dots) keep their meaning. A lone
+/// comma followed by exactly three digits is read as grouping, as most apps write it.
+fn with_decimal_point(text: &str) -> std::borrow::Cow<'_, str> {
+    let (dot, comma) = (text.rfind('.'), text.rfind(','));
+    let decimal_comma = match (dot, comma) {
+        (Some(d), Some(c)) => c > d,
+        (None, Some(c)) => {
+            let after = text[c + 1..].chars().take_while(char::is_ascii_digit).count();
+            text.matches(',').count() == 1 && after != 3 && after > 0
+        }
+        _ => false,
+    };
+    let many_dots = text.matches('.').count() > 1;
+    if !decimal_comma && !many_dots {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let out: String = text
+        .chars()
+        .map(|ch| match ch {
+            '.' => ',',
+            ',' if decimal_comma => '.',
+            c => c,
+        })
+        .collect();
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_commas_and_thousands_dots() {
+        assert_eq!(major_to_minor("80,50", "eur"), Some(8050));
+        assert_eq!(major_to_minor("80,5", "eur"), Some(8050));
+        assert_eq!(major_to_minor("1.234,56 €", "eur"), Some(123456));
+        assert_eq!(major_to_minor("1.234.567", "jpy"), Some(1234567));
+        assert_eq!(major_to_minor("1 234,00 zł", "pln"), Some(123400));
+        assert_eq!(major_to_minor("1,234.56", "usd"), Some(123456));
+        assert_eq!(major_to_minor("1,234", "usd"), Some(123400));
+        assert_eq!(major_to_minor("12,00", "chf"), Some(1200));
+    }
 
     #[test]
     fn exact_minor_units() {
