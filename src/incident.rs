@@ -180,6 +180,51 @@ impl Incident {
                     }),
                 }
             };
+            // A key that means nothing for this kind is a mistake, not a no-op: say so.
+            let misplaced = |key: &str, why: &str| -> Result<()> {
+                Err(Error::config(
+                    path,
+                    format!(
+                        "sources[{i}] ({name}): `{key}` has no meaning for a source of kind {kind}; {why}"
+                    ),
+                ))
+            };
+            if kind != SourceKind::Backup && s.snapshot_at.is_some() {
+                misplaced("snapshot_at", "it is when a backup was taken (a Stripe export's time is exported_at; mail carries its own dates)")?;
+            }
+            if kind != SourceKind::Stripe && s.exported_at.is_some() {
+                misplaced(
+                    "exported_at",
+                    "it is when a Stripe export or pull was made (a backup's time is snapshot_at)",
+                )?;
+            }
+            if kind == SourceKind::Stripe && s.format.is_some() {
+                misplaced(
+                    "format",
+                    "Stripe pages and exports are recognised by their contents",
+                )?;
+            }
+            if kind != SourceKind::Stripe && (s.api_base.is_some() || s.api_key_env.is_some()) {
+                misplaced(
+                    "api_base",
+                    "only a stripe source is pulled from an API; give this source a path",
+                )?;
+            }
+            if s.api_base.is_none() {
+                let pull_keys = [
+                    ("accounts", s.accounts.is_some()),
+                    ("resources", s.resources.is_some()),
+                    ("platform", s.platform.is_some()),
+                    ("created_since", s.created_since.is_some()),
+                    ("created_until", s.created_until.is_some()),
+                ];
+                if let Some((key, _)) = pull_keys.iter().find(|(_, set)| *set) {
+                    return Err(Error::config(
+                        path,
+                        format!("sources[{i}] ({name}): `{key}` narrows a Stripe pull, and this source has no api_base; add api_base and api_key_env, or remove `{key}`"),
+                    ));
+                }
+            }
             let snapshot_at = ts("snapshot_at", s.snapshot_at)?;
             let exported_at = ts("exported_at", s.exported_at)?;
             if s.path.is_none() && s.api_base.is_none() {
@@ -313,6 +358,40 @@ impl SourceSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_that_means_nothing_for_its_kind_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("incident.toml");
+        std::fs::write(dir.path().join("a.sql"), "").unwrap();
+        let err = |src: &str| {
+            Incident::parse(
+                &format!("incident_at='2026-01-01T00:00:00Z'\n[[sources]]\n{src}"),
+                &f,
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let e = err("kind='email'\npath='a.sql'\nsnapshot_at='2026-01-01T00:00:00Z'\n");
+        assert!(
+            e.contains("`snapshot_at` has no meaning for a source of kind email"),
+            "{e}"
+        );
+        let e = err(
+            "kind='backup'\npath='a.sql'\napi_base='https://api.stripe.com'\napi_key_env='K'\n",
+        );
+        assert!(
+            e.contains("`api_base`") && e.contains("give this source a path"),
+            "{e}"
+        );
+        let e = err("kind='stripe'\npath='a.sql'\naccounts=['acct_1']\n");
+        assert!(
+            e.contains("narrows a Stripe pull") && e.contains("no api_base"),
+            "{e}"
+        );
+        let e = err("kind='stripe'\npath='a.sql'\nformat='csv'\n");
+        assert!(e.contains("`format`"), "{e}");
+    }
 
     #[test]
     fn rejects_unknown_keys_and_kinds() {

@@ -93,7 +93,10 @@ fn with_decimal_point(text: &str) -> std::borrow::Cow<'_, str> {
     let decimal_comma = match (dot, comma) {
         (Some(d), Some(c)) => c > d,
         (None, Some(c)) => {
-            let after = text[c + 1..].chars().take_while(char::is_ascii_digit).count();
+            let after = text[c + 1..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .count();
             text.matches(',').count() == 1 && after != 3 && after > 0
         }
         _ => false,
