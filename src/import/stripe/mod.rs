@@ -686,6 +686,39 @@ mod tests {
     }
 
     #[test]
+    fn client_reference_id_can_hold_the_apps_payment_or_customer_id() {
+        let session = |cr: &str| {
+            json!({"id": "cs_1", "object": "checkout.session", "payment_status": "paid",
+                   "status": "complete", "payment_intent": "pi_1", "client_reference_id": cr,
+                   "customer_details": {"email": "a@b.c", "name": "A B"}, "metadata": {}})
+        };
+        for (holds, field, entity) in [
+            ("payment_id", "id", Entity::Payment),
+            ("customer_id", "id", Entity::Customer),
+            ("business_id", "business_id", Entity::Payment),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            write(
+                dir.path(),
+                "api/acct_C/checkout_sessions/page-0001.json",
+                &page(vec![session("app-42")]),
+            );
+            let m = Mapping::parse(
+                &format!("[checkout]\nclient_reference_id = \"{holds}\"\n"),
+                Path::new("stripe.toml"),
+            )
+            .unwrap();
+            let sink = run(dir.path(), &m);
+            let r = sink
+                .records
+                .iter()
+                .find(|r| r.entity == entity)
+                .unwrap_or_else(|| panic!("{holds}: {:#?}", sink.records));
+            assert_eq!(text(r, field), Some("app-42"), "{holds}: {r:#?}");
+        }
+    }
+
+    #[test]
     fn metadata_eras_and_descriptions() {
         let dir = tempfile::tempdir().unwrap();
         write(

@@ -575,6 +575,15 @@ fn checkout(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut Fil
     );
     r.set("id", m.lookup(Holds::CustomerId, &meta_get(md)));
     r.set("business_id", m.lookup(Holds::BusinessId, &meta_get(md)));
+    match (m.client_reference_id, s(o, "client_reference_id")) {
+        (Some(Holds::CustomerId), Some(cr)) if r.get("id").is_none() => {
+            r.set("id", cr);
+        }
+        (Some(Holds::BusinessId), Some(cr)) if r.get("business_id").is_none() => {
+            r.set("business_id", cr);
+        }
+        _ => {}
+    }
     r.set(
         "business.stripe_account",
         place.account.or_else(|| destination_account(o)),
@@ -585,12 +594,13 @@ fn checkout(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut Fil
     r.set("phone", details.and_then(|d| s(d, "phone")));
     out.records.push(r);
     // The reservation the session paid for, when the mapping says what
-    // client_reference_id holds.
+    // client_reference_id holds (a customer or business id goes on the customer above;
+    // a payment id on the payment, in checkout_payment).
     if let (Some(h), Some(cr)) = (m.client_reference_id, s(o, "client_reference_id")) {
         let field = match h {
             Holds::ReservationId => "id",
             Holds::ReservationReference => "reference",
-            _ => return,
+            Holds::CustomerId | Holds::BusinessId | Holds::PaymentId => return,
         };
         let mut rr = Record::new(
             Entity::Reservation,
@@ -664,16 +674,19 @@ fn checkout_payment(
     let md = obj(o, "metadata");
     let get = meta_get(md);
     links(m, &mut r, &get, None);
-    match (m.client_reference_id, s(o, "client_reference_id")) {
-        (Some(Holds::ReservationId), Some(cr)) if r.get("reservation_id").is_none() => {
-            r.set("reservation_id", cr);
+    r.set("id", m.lookup(Holds::PaymentId, &get));
+    // What client_reference_id holds, where the metadata did not say it already.
+    if let (Some(h), Some(cr)) = (m.client_reference_id, s(o, "client_reference_id")) {
+        let field = match h {
+            Holds::ReservationId => "reservation_id",
+            Holds::ReservationReference => "reservation.reference",
+            Holds::PaymentId => "id",
+            Holds::CustomerId => "customer_id",
+            Holds::BusinessId => "business_id",
+        };
+        if r.get(field).is_none() {
+            r.set(field, cr);
         }
-        (Some(Holds::ReservationReference), Some(cr))
-            if r.get("reservation.reference").is_none() =>
-        {
-            r.set("reservation.reference", cr);
-        }
-        _ => {}
     }
     r.set("customer.stripe_customer", id_of(o, "customer"));
     out.records.push(r);
