@@ -127,6 +127,13 @@ fn rules_that_match_nothing_are_named_and_strict_fails() {
             1,
         );
     assert!(never.contains("never_sent") && never.contains("nowhere"));
+    // And a field of a template that matches, which no message gives a value to.
+    let email = email.replacen(
+        "party_size = { text = \"{party}\", type = \"int\" }",
+        "party_size = { text = \"{party}\", type = \"int\" }\n\"attr.year\" = { text = \"{subject}\", type = \"datetime\", formats = [\"%Y\"] }",
+        1,
+    );
+    assert!(email.contains("attr.year"));
     d.write("m/email.toml", &format!("{email}\n{never}"));
     let stripe = std::fs::read_to_string(root().join("mappings/bookly/stripe.toml")).unwrap();
     d.write(
@@ -155,7 +162,7 @@ fn rules_that_match_nothing_are_named_and_strict_fails() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{text}\n{err}");
     assert!(
-        text.contains("mapping rules that matched nothing: 2"),
+        text.contains("mapping rules that matched nothing: 3"),
         "{text}"
     );
     assert!(
@@ -164,7 +171,7 @@ fn rules_that_match_nothing_are_named_and_strict_fails() {
     );
     assert!(text.contains("metadata key \"bookign_ref\""), "{text}");
     assert!(
-        err.contains("--strict") && err.contains("2 mapping rules"),
+        err.contains("--strict") && err.contains("3 mapping rules"),
         "{err}"
     );
     assert!(
@@ -179,7 +186,8 @@ fn rules_that_match_nothing_are_named_and_strict_fails() {
         .iter()
         .map(|g| g["examples"].as_array().unwrap().len())
         .sum();
-    assert_eq!(rules, 2);
+    assert_eq!(rules, 3);
+    assert!(text.contains("field attr.year: gave no value"), "{text}");
     let html = std::fs::read_to_string(d.join("out/report.html")).unwrap();
     assert!(html.contains("Mapping rules that matched nothing") && html.contains("bookign_ref"));
 }

@@ -405,9 +405,17 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
     let mut missing: Vec<String> = Vec::new();
     let mut currency: Option<String> = None;
     let mut floating = Vec::new();
-    for field in &t.fields {
+    let hits = mapping
+        .templates
+        .iter()
+        .position(|x| std::ptr::eq(x, t))
+        .and_then(|i| mapping.field_hits.get(i));
+    for (fi, field) in t.fields.iter().enumerate() {
         match eval_field(field, t, f, &caps, mapping) {
             Ok((v, cur, local)) => {
+                if let Some(h) = hits.and_then(|h| h.get(fi)) {
+                    h.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 if let Some(c) = cur {
                     currency.get_or_insert(c);
                 }

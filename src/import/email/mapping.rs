@@ -201,6 +201,8 @@ pub struct Mapping {
     pub headers: BTreeSet<String>,
     /// How many messages each template matched (shared by the threads that extract).
     pub template_hits: std::sync::Arc<Vec<std::sync::atomic::AtomicU64>>,
+    /// Per template, how many of its messages each of its fields gave a value in.
+    pub field_hits: std::sync::Arc<Vec<Vec<std::sync::atomic::AtomicU64>>>,
     /// The file it was read from (named in the notices of templates that matched nothing).
     pub file: std::path::PathBuf,
     /// The first this many templates are the file's own (the built-in Stripe receipt
@@ -490,6 +492,17 @@ impl Mapping {
             })
             .collect();
         Ok(Mapping {
+            field_hits: std::sync::Arc::new(
+                templates
+                    .iter()
+                    .map(|t| {
+                        t.fields
+                            .iter()
+                            .map(|_| std::sync::atomic::AtomicU64::new(0))
+                            .collect()
+                    })
+                    .collect(),
+            ),
             template_hits: std::sync::Arc::new(
                 templates
                     .iter()

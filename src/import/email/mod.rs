@@ -167,8 +167,23 @@ impl<'a> Emitter<'a> {
         if self.messages > 0 {
             let hits = self.mapping.template_hits.clone();
             let own = self.mapping.own_templates;
+            let fields = self.mapping.field_hits.clone();
             for (i, t) in self.mapping.templates.iter().enumerate().take(own) {
-                if hits[i].load(std::sync::atomic::Ordering::Relaxed) == 0 {
+                let matched = hits[i].load(std::sync::atomic::Ordering::Relaxed);
+                // A field that gave no value in any message its template matched.
+                for (fi, f) in t.fields.iter().enumerate() {
+                    if matched > 0 && fields[i][fi].load(std::sync::atomic::Ordering::Relaxed) == 0
+                    {
+                        self.sink.skip(crate::import::unused_rule(
+                            &self.mapping.file,
+                            &format!("templates[{i}] ({}) field {}", t.label(), f.name),
+                            format!(
+                                "gave no value in any of the {matched} messages the template matched (a capture that never matches, or a pattern, map or format that rejects every value)"
+                            ),
+                        ))?;
+                    }
+                }
+                if matched == 0 {
                     self.sink.skip(crate::import::unused_rule(
                         &self.mapping.file,
                         &format!("templates[{i}] ({})", t.label()),
