@@ -85,6 +85,13 @@ CREATE TABLE run_info (
 
 /// Additions to the contract (allowed: new tables and indexes only).
 pub const ADDITIONS_DDL: &str = r#"
+-- The mapping's extra values of each row (`attr.<name>` in a mapping): a JSON object
+-- {"name": "value"}, NULL when none. Each value's source is in provenance, column_name
+-- 'extras.<name>'.
+ALTER TABLE businesses ADD COLUMN extras TEXT;
+ALTER TABLE customers ADD COLUMN extras TEXT;
+ALTER TABLE reservations ADD COLUMN extras TEXT;
+ALTER TABLE payments ADD COLUMN extras TEXT;
 CREATE TABLE row_evidence (
   table_name  TEXT NOT NULL,
   row_id      TEXT NOT NULL,

@@ -227,6 +227,49 @@ fn the_demo_from_the_readme() {
     }
     assert!(ev["calibration"]["ece"].as_f64().unwrap() < 0.05);
     assert!(ev["review"]["unqueued_right_share"].as_f64().unwrap() > 0.95);
+    // The mapping's extras (attr.*) are exported, each with its source.
+    let db = sqlite(&d.join("out/demo/recovered.sqlite"));
+    let tz: String = db
+        .query_row(
+            "SELECT json_extract(extras, '$.timezone') FROM businesses WHERE id = '1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tz, "Europe/Berlin");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM businesses b WHERE json_extract(b.extras, '$.timezone') IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM provenance p WHERE p.table_name = 'businesses'
+               AND p.row_id = b.id AND p.column_name = 'extras.timezone' AND p.chosen = 1
+               AND p.value = json_extract(b.extras, '$.timezone'))"
+        ),
+        0,
+        "every extra has its chosen provenance"
+    );
+    // `salvage export` again from the workspace keeps them.
+    let mut c = d.cmd();
+    c.args([
+        "export",
+        "--workspace",
+        "out/demo/workspace",
+        "--out",
+        "again.sqlite",
+    ]);
+    ok(c);
+    let again = sqlite(&d.join("again.sqlite"));
+    let extras = |c: &rusqlite::Connection| -> Vec<Option<String>> {
+        let mut st = c
+            .prepare("SELECT extras FROM customers ORDER BY id")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    assert_eq!(extras(&db), extras(&again));
+    assert!(extras(&db).iter().any(|e| e.is_some()));
     // The report again, from the workspace the run left (no second copy of
     // recovered.sqlite in it), now with the truth: the reliability diagram.
     assert!(!d.join("out/demo/workspace/merged.sqlite").exists());

@@ -114,10 +114,10 @@ fn write_into(conn: &mut Connection, rec: &Recovered) -> rusqlite::Result<()> {
 fn insert_rows(tx: &rusqlite::Transaction<'_>, e: Entity, rows: &[Row]) -> rusqlite::Result<()> {
     let cols = columns(e);
     let sql = format!(
-        "INSERT INTO {} ({}, confidence, sources) VALUES ({})",
+        "INSERT INTO {} ({}, confidence, sources, extras) VALUES ({})",
         e.table(),
         cols.join(","),
-        vec!["?"; cols.len() + 2].join(",")
+        vec!["?"; cols.len() + 3].join(",")
     );
     let mut st = tx.prepare(&sql)?;
     for row in rows {
@@ -132,6 +132,11 @@ fn insert_rows(tx: &rusqlite::Transaction<'_>, e: Entity, rows: &[Row]) -> rusql
         }
         vals.push(rusqlite::types::Value::Real(row.confidence.clamp(0.0, 1.0)));
         vals.push(rusqlite::types::Value::Text(row.sources_text()));
+        vals.push(if row.extras.is_empty() {
+            rusqlite::types::Value::Null
+        } else {
+            rusqlite::types::Value::Text(serde_json::to_string(&row.extras).unwrap_or_default())
+        });
         st.execute(rusqlite::params_from_iter(vals))?;
     }
     Ok(())
@@ -159,9 +164,14 @@ pub fn read(path: &Path) -> Result<Recovered> {
         |s: String| -> Vec<SourceKind> { s.split(',').filter_map(SourceKind::parse).collect() };
     for e in Entity::ALL {
         let cols = columns(e);
+        // Files written before the extras column have none.
+        let has_extras = conn
+            .prepare(&format!("SELECT extras FROM {} LIMIT 0", e.table()))
+            .is_ok();
         let sql = format!(
-            "SELECT {}, confidence, sources FROM {}",
+            "SELECT {}, confidence, sources, {} FROM {}",
             cols.join(","),
+            if has_extras { "extras" } else { "NULL" },
             e.table()
         );
         let mut st = conn.prepare(&sql).map_err(err)?;
@@ -187,6 +197,11 @@ pub fn read(path: &Path) -> Result<Recovered> {
                 confidence: r.get(cols.len()).map_err(err)?,
                 sources: kinds(r.get(cols.len() + 1).map_err(err)?),
                 evidence: None,
+                extras: r
+                    .get::<_, Option<String>>(cols.len() + 2)
+                    .map_err(err)?
+                    .and_then(|j| serde_json::from_str(&j).ok())
+                    .unwrap_or_default(),
             });
         }
     }
@@ -286,6 +301,7 @@ mod tests {
             confidence: 0.9,
             sources: vec![SourceKind::Backup, SourceKind::Stripe],
             evidence: Some("business|backup,stripe|id|ok".into()),
+            extras: Default::default(),
         });
         write(&rec, &dest).unwrap();
         assert_eq!(read(&dest).unwrap(), rec);
@@ -309,6 +325,7 @@ mod tests {
             confidence: 0.5,
             sources: vec![SourceKind::Email],
             evidence: None,
+            extras: Default::default(),
         });
         assert!(write(&bad, &dest).is_err());
         let c = Connection::open(&dest).unwrap();

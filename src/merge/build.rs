@@ -122,6 +122,24 @@ pub(super) struct IdMaps {
     pub(super) reservation: HashMap<usize, String>,
 }
 
+/// The provenance column name of an extra value, `extras.<name>`. The names come from the
+/// mapping (a few dozen at most), so each is made `'static` once and reused.
+fn extras_column(name: &str) -> &'static str {
+    static NAMES: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<&'static str>>> =
+        std::sync::OnceLock::new();
+    let full = format!("extras.{name}");
+    let mut set = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = set.get(full.as_str()) {
+        return s;
+    }
+    let s: &'static str = Box::leak(full.into_boxed_str());
+    set.insert(s);
+    s
+}
+
 /// A value offered for a column of the row being built (provenance to be).
 pub(super) struct Offer {
     pub(super) from: Origin,
@@ -275,7 +293,17 @@ pub(super) fn build_one(
                 deleted = true;
             } else if let Some(a) = f.strip_prefix("attr.") {
                 if let Some(s) = v.render() {
-                    attrs.entry(format!("attr.{a}")).or_insert(s);
+                    // The first record's value is the row's (records come in the
+                    // cluster's order); every offer is kept in provenance.
+                    let key = format!("attr.{a}");
+                    let chosen = attrs.get(&key).is_none_or(|c| *c == s);
+                    set_aside.push(Offer {
+                        from: Origin::Record(ri),
+                        column: extras_column(a),
+                        value: Some(s.clone().into_boxed_str()),
+                        chosen,
+                    });
+                    attrs.entry(key).or_insert(s);
                 }
             } else if let Some(c) = cols.iter().find(|c| **c == f) {
                 if !matches!(*c, "business_id" | "customer_id" | "reservation_id") {
@@ -326,6 +354,10 @@ pub(super) fn build_one(
         confidence: 0.0,
         sources: kinds.clone(),
         evidence: None,
+        extras: attrs
+            .iter()
+            .map(|(k, v)| (k.trim_start_matches("attr.").to_string(), v.clone()))
+            .collect(),
     };
     let mut provenance = Vec::new();
     let mut conflicts = Vec::new();

@@ -18,6 +18,11 @@ pub struct Row {
     /// The evidence signature its confidence was read from (see `merge::confidence`).
     #[serde(default)]
     pub evidence: Option<String>,
+    /// The mapping's extra values (`attr.<name>` claims), name without `attr.` -> value:
+    /// exported as the table's `extras` JSON column, each with its provenance
+    /// (`column_name` = `extras.<name>`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extras: BTreeMap<String, String>,
 }
 
 impl Row {

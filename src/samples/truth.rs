@@ -47,6 +47,7 @@ fn row(id: i64, values: Vec<(&str, Value)>, sources: BTreeSet<SourceKind>) -> Ro
         confidence: 1.0,
         sources: sources.into_iter().collect(),
         evidence: None,
+        extras: Default::default(),
     }
 }
 

@@ -983,6 +983,7 @@ fn row(id: String, values: Vec<(&str, Value)>, sources: BTreeSet<SourceKind>) ->
         confidence: 1.0,
         sources: sources.into_iter().collect(),
         evidence: None,
+        extras: Default::default(),
     }
 }
 
