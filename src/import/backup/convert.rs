@@ -435,6 +435,26 @@ impl<'m> Converter<'m> {
                 }
             }
         }
+        for c in em.active_column.iter().flat_map(|c| c.names()) {
+            let off = get(c).map(|v| {
+                matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "f" | "false" | "0" | "no" | "n" | "off"
+                )
+            });
+            if off == Some(true) && rec.get("deleted").is_none() {
+                rec.set("deleted", Value::Int(1));
+            }
+        }
+        if let Some(sb) = &em.status_by_null {
+            if rec.get("status").is_none() {
+                let set = get(&sb.column).is_some_and(|v| !v.trim().is_empty());
+                let word = if set { &sb.set } else { &sb.null };
+                if let Some(w) = word {
+                    rec.set("status", w.as_str());
+                }
+            }
+        }
         // Merged into a survivor: by a column, else by a note that names it.
         let survivor = em
             .merged_into_column

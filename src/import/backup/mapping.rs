@@ -110,6 +110,14 @@ pub struct EntityMap {
     /// `["deleted_at", "is_test_account"]`.
     #[serde(default)]
     pub deleted_column: Option<Columns>,
+    /// The inverse: the row is deleted when this column (or any of these) is false
+    /// (`f`, `false`, `0`, `no`): an `active` / `is_live` flag. NULL says nothing.
+    #[serde(default)]
+    pub active_column: Option<Columns>,
+    /// A status read from whether a column is NULL, for a row whose `status` is not
+    /// mapped or is NULL (an order not yet shipped): `column`, and the contract's status
+    /// word for `null` and for `set`.
+    pub status_by_null: Option<StatusByNull>,
     /// The row was merged into another row of the same table (a duplicate customer): this
     /// column holds the survivor's id. The row is gone and whatever names it follows the
     /// survivor.
@@ -202,6 +210,17 @@ impl Columns {
             Columns::Many(_) => None,
         }
     }
+}
+
+/// `[<entity>.status_by_null] column = "shipped_at", null = "pending", set = "succeeded"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusByNull {
+    pub column: String,
+    /// The status when the column is NULL (or empty); none: no status.
+    pub null: Option<String>,
+    /// The status when it holds a value; none: no status.
+    pub set: Option<String>,
 }
 
 /// A regular expression over a column, with a named group `id`.
@@ -364,6 +383,17 @@ impl Mapping {
                     if !words.contains(&contract.as_str()) {
                         return Err(err(format!(
                             "[{e}].status.{app} = {contract:?} is not a {e} status; use one of {}",
+                            words.join(", ")
+                        )));
+                    }
+                }
+            }
+            if let Some(sb) = &em.status_by_null {
+                let words = e.statuses();
+                for (k, w) in [("null", &sb.null), ("set", &sb.set)] {
+                    if let Some(w) = w.as_deref().filter(|w| !words.contains(w)) {
+                        return Err(err(format!(
+                            "[{e}].status_by_null.{k} = {w:?} is not a {e} status; use one of {}",
                             words.join(", ")
                         )));
                     }
@@ -537,6 +567,19 @@ impl Mapping {
                 for c in c.names() {
                     check(format!("[{e}].deleted_column"), c, &cols, &table)?;
                 }
+            }
+            if let Some(c) = &em.active_column {
+                for c in c.names() {
+                    check(format!("[{e}].active_column"), c, &cols, &table)?;
+                }
+            }
+            if let Some(s) = &em.status_by_null {
+                check(
+                    format!("[{e}].status_by_null.column"),
+                    &s.column,
+                    &cols,
+                    &table,
+                )?;
             }
             if let Some(c) = &em.merged_into_column {
                 check(format!("[{e}].merged_into_column"), c, &cols, &table)?;

@@ -679,3 +679,102 @@ amount = "total"
         .iter()
         .all(|l| l.starts_with(&mp.display().to_string())));
 }
+
+#[test]
+fn an_active_flag_deletes_and_a_null_column_gives_a_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let csvdir = dir.path().join("csv");
+    std::fs::create_dir_all(&csvdir).unwrap();
+    std::fs::write(csvdir.join("shops.csv"), "id,name\n1,Lumen\n").unwrap();
+    std::fs::write(
+        csvdir.join("clients.csv"),
+        "id,shop_id,name,active\n1,1,Ann,t\n2,1,Bob,f\n3,1,Cy,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        csvdir.join("orders.csv"),
+        "id,shop_id,total,shipped_at\n1,1,9.50,2026-01-02 10:00:00\n2,1,4.00,\n",
+    )
+    .unwrap();
+    let mp = dir.path().join("backup.toml");
+    let text = r#"
+[business]
+table = "shops"
+id = "id"
+[business.fields]
+name = "name"
+
+[customer]
+table = "clients"
+id = "id"
+active_column = "active"
+[customer.fields]
+business_id = "shop_id"
+name = "name"
+
+[payment]
+table = "orders"
+id = "id"
+money_unit = "major"
+currency = "EUR"
+[payment.fields]
+business_id = "shop_id"
+amount = "total"
+[payment.status_by_null]
+column = "shipped_at"
+null = "pending"
+set = "succeeded"
+"#;
+    std::fs::write(&mp, text).unwrap();
+    let m = Mapping::load(&mp).unwrap();
+    let mut sink = VecSink::default();
+    import_input(
+        &Input::detect(&csvdir, None).unwrap(),
+        &m,
+        &mp,
+        Some("2026-08-22T03:00:00Z"),
+        "backup",
+        Path::new("incident.toml"),
+        &indicatif::ProgressBar::hidden(),
+        &mut sink,
+    )
+    .unwrap();
+    let deleted = |r: &str| find(&sink, r).get("deleted").is_some();
+    assert!(!deleted("backup:clients#1"));
+    assert!(deleted("backup:clients#2"), "active = f");
+    assert!(!deleted("backup:clients#3"), "NULL says nothing");
+    assert_eq!(
+        text(find(&sink, "backup:orders#1"), "status"),
+        Some("succeeded".into())
+    );
+    assert_eq!(
+        text(find(&sink, "backup:orders#2"), "status"),
+        Some("pending".into())
+    );
+    // A word the contract does not have is a mapping error, before anything is read.
+    std::fs::write(
+        &mp,
+        text.replace("null = \"pending\"", "null = \"unshipped\""),
+    )
+    .unwrap();
+    let e = Mapping::load(&mp)
+        .and_then(|m| {
+            let mut sink = VecSink::default();
+            import_input(
+                &Input::detect(&csvdir, None).unwrap(),
+                &m,
+                &mp,
+                Some("2026-08-22T03:00:00Z"),
+                "backup",
+                Path::new("incident.toml"),
+                &indicatif::ProgressBar::hidden(),
+                &mut sink,
+            )
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("status_by_null.null") && e.contains("unshipped"),
+        "{e}"
+    );
+}
