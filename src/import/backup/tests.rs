@@ -697,7 +697,7 @@ fn an_active_flag_deletes_and_a_null_column_gives_a_status() {
     )
     .unwrap();
     let mp = dir.path().join("backup.toml");
-    let text = r#"
+    let toml_text = r#"
 [business]
 table = "shops"
 id = "id"
@@ -725,7 +725,7 @@ column = "shipped_at"
 null = "pending"
 set = "succeeded"
 "#;
-    std::fs::write(&mp, text).unwrap();
+    std::fs::write(&mp, toml_text).unwrap();
     let m = Mapping::load(&mp).unwrap();
     let mut sink = VecSink::default();
     import_input(
@@ -754,7 +754,7 @@ set = "succeeded"
     // A word the contract does not have is a mapping error, before anything is read.
     std::fs::write(
         &mp,
-        text.replace("null = \"pending\"", "null = \"unshipped\""),
+        toml_text.replace("null = \"pending\"", "null = \"unshipped\""),
     )
     .unwrap();
     let e = Mapping::load(&mp)
