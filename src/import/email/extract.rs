@@ -5,7 +5,7 @@ use super::html::html_to_text;
 use super::mapping::{Event, Field, FieldType, Mapping, Piece, Template};
 use crate::claims::{Entity, Record, Skip, Value};
 use crate::util::{money, time};
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use mail_parser::{MessageParser, PartType};
 use std::collections::HashMap;
 
@@ -759,11 +759,7 @@ fn parse_datetime(
             }
             continue;
         }
-        let naive = NaiveDateTime::parse_from_str(&text, fmt).ok().or_else(|| {
-            NaiveDate::parse_from_str(&text, fmt)
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        });
+        let naive = parse_local(&text, fmt);
         if let Some(n) = naive {
             let t = match &z {
                 Z::Fixed(o) => o.from_local_datetime(&n).single()?.with_timezone(&Utc),
@@ -775,10 +771,62 @@ fn parse_datetime(
     None
 }
 
+/// A local date and time by `fmt`. A format with an hour but no minutes (`%I%p`: "6pm")
+/// reads minute 0; a format with no time at all reads midnight; a format with a time
+/// that the text does not fill is no match (never a date read as midnight).
+fn parse_local(text: &str, fmt: &str) -> Option<NaiveDateTime> {
+    use chrono::format::{parse, Parsed, StrftimeItems};
+    let mut p = Parsed::new();
+    parse(&mut p, text, StrftimeItems::new(fmt)).ok()?;
+    let has_time = [
+        "%H", "%I", "%k", "%l", "%T", "%R", "%r", "%X", "%p", "%P", "%M", "%S",
+    ]
+    .iter()
+    .any(|t| fmt.contains(t));
+    if has_time {
+        if p.hour_div_12.is_none() && p.hour_mod_12.is_none() {
+            return None;
+        }
+        if p.minute.is_none() {
+            p.set_minute(0).ok()?;
+        }
+        p.to_naive_datetime_with_offset(0).ok()
+    } else {
+        p.to_naive_date().ok()?.and_hms_opt(0, 0, 0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn an_hour_without_minutes_is_that_hour_not_midnight() {
+        let t = |s: &str, f: &str| parse_local(s, f).map(|n| n.to_string());
+        assert_eq!(
+            t("Tue 14 Jul 2026 6pm", "%a %d %b %Y %I%p").as_deref(),
+            Some("2026-07-14 18:00:00")
+        );
+        assert_eq!(
+            t("14 Jul 2026 18:30", "%d %b %Y %H:%M").as_deref(),
+            Some("2026-07-14 18:30:00")
+        );
+        assert_eq!(
+            t("14 Jul 2026", "%d %b %Y").as_deref(),
+            Some("2026-07-14 00:00:00")
+        );
+        assert_eq!(
+            t("14 Jul 2026", "%d %b %Y %H:%M"),
+            None,
+            "a time the text lacks"
+        );
+        assert_eq!(
+            t("14 Jul 2026 18:30 extra", "%d %b %Y %H:%M"),
+            None,
+            "text left over"
+        );
+    }
 
     fn syms() -> Vec<(String, String)> {
         Mapping::parse("", Path::new("x")).unwrap().currency_symbols
