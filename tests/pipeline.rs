@@ -29,6 +29,20 @@ fn run_and_score(flavour: &str, seed: u64) {
             "{t}: every row carries confidence and sources"
         );
     }
+    // The review queue points only at rows that exist, or says its row was not exported.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM review_queue q
+             WHERE NOT EXISTS (SELECT 1 FROM businesses WHERE q.table_name = 'businesses' AND id = q.row_id)
+               AND NOT EXISTS (SELECT 1 FROM customers WHERE q.table_name = 'customers' AND id = q.row_id)
+               AND NOT EXISTS (SELECT 1 FROM reservations WHERE q.table_name = 'reservations' AND id = q.row_id)
+               AND NOT EXISTS (SELECT 1 FROM payments WHERE q.table_name = 'payments' AND id = q.row_id)
+               AND coalesce(json_extract(q.details, '$.row_exported'), 1) != 0"
+        ),
+        0,
+        "review items of rows that are not exported say so"
+    );
     // Every exported value has a source: a chosen provenance row for each non-null cell.
     for (t, cols) in [
         ("businesses", &["name", "email", "stripe_account"][..]),

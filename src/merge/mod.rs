@@ -52,7 +52,7 @@ use integrity::{drop_dangling_references, drop_orphans, resolve_id_collisions};
 use linked::{resolve, Linked, GLOBAL};
 use payments::{link_customers_through_bookings, link_loose_payments, link_through_payments};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The app's own rules, stated in the incident file's `[rules]` table.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -430,6 +430,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
             .sort_by(|a, b| (a.id.len(), &a.id).cmp(&(b.id.len(), &b.id)));
     }
     out.provenance.sort_by_row();
+    mark_unexported_reviews(&mut out);
     // Never silent: how many bookings the replay closed by the app's habit, and whether
     // the backup could tell the habit at all.
     out.run_info.insert(
@@ -447,6 +448,52 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
 
 #[cfg(test)]
 mod tests;
+
+/// A review item whose row is not in the exported tables (the merge dropped it: no
+/// amount, a deleted parent, merged away) says so in its details, so that the review
+/// queue never points at a row a reader cannot find.
+fn mark_unexported_reviews(out: &mut Recovered) {
+    let exported: HashSet<(Entity, &str)> = Entity::ALL
+        .into_iter()
+        .flat_map(|e| out.rows(e).iter().map(move |r| (e, r.id.as_str())))
+        .collect();
+    let missing: Vec<usize> = out
+        .review
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !exported.contains(&(r.entity, r.row_id.as_str())))
+        .map(|(i, _)| i)
+        .collect();
+    drop(exported);
+    for i in missing {
+        let r = &mut out.review[i];
+        let why = if let Some(col) = r.reason.strip_prefix("missing_") {
+            format!("the row has no {col}, which the contract requires, so it was not exported")
+        } else if r.reason.starts_with("deleted_parent") {
+            "its parent row was deleted in the app, and it was not exported with it".to_string()
+        } else {
+            format!(
+                "the merge did not export this row ({}); its source records are in the details",
+                r.reason
+            )
+        };
+        let mut d = match std::mem::take(&mut r.details) {
+            serde_json::Value::Object(m) => m,
+            serde_json::Value::Null => serde_json::Map::new(),
+            other => {
+                let mut m = serde_json::Map::new();
+                m.insert("detail".into(), other);
+                m
+            }
+        };
+        d.insert("row_exported".into(), serde_json::Value::Bool(false));
+        d.insert(
+            "not_exported_because".into(),
+            serde_json::Value::String(why),
+        );
+        r.details = serde_json::Value::Object(d);
+    }
+}
 
 /// The people pass's joins as `record_links` (each on the row it built), its doubtful
 /// records as review items, and what it did in `run_info` (never silent: a comparison

@@ -1331,3 +1331,33 @@ fn an_app_id_claimed_from_another_business_is_not_that_customer() {
         .any(|c| c.text("email") == Some("lucie@x.cz") && c.text("business_id") == Some("2")));
     assert_eq!(out.run_info["linkage.customer.foreign_ids_dropped"], "1");
 }
+
+#[test]
+fn review_items_of_rows_not_exported_say_so() {
+    let mut out = Recovered::default();
+    out.payments.push(Row {
+        id: "p1".into(),
+        values: BTreeMap::new(),
+        confidence: 0.9,
+        sources: vec![],
+        evidence: None,
+        extras: BTreeMap::new(),
+    });
+    for (id, reason) in [("p1", "low_confidence"), ("p2", "missing_amount")] {
+        out.review.push(ReviewItem {
+            entity: Entity::Payment,
+            row_id: id.into(),
+            reason: reason.into(),
+            confidence: None,
+            details: serde_json::json!({"why": "x"}),
+        });
+    }
+    super::mark_unexported_reviews(&mut out);
+    assert!(out.review[0].details.get("row_exported").is_none());
+    assert_eq!(out.review[1].details["row_exported"], false);
+    assert_eq!(out.review[1].details["why"], "x", "the old details stay");
+    assert!(out.review[1].details["not_exported_because"]
+        .as_str()
+        .unwrap()
+        .contains("no amount"));
+}
