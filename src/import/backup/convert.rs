@@ -446,6 +446,27 @@ impl<'m> Converter<'m> {
                 rec.set("deleted", Value::Int(1));
             }
         }
+        if let Some(d) = &em.duration {
+            if rec.get("ends_at").is_none() {
+                let start = rec
+                    .get("starts_at")
+                    .and_then(|v| v.as_text())
+                    .and_then(|t| crate::util::time::parse_any(t, None));
+                let len = d
+                    .column
+                    .single()
+                    .and_then(get)
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .filter(|n| n.is_finite() && *n >= 0.0);
+                if let (Some(s), Some(n)) = (start, len) {
+                    let secs = (n * d.unit.seconds()).round() as i64;
+                    rec.set(
+                        "ends_at",
+                        crate::util::time::format_utc(s + chrono::Duration::seconds(secs)),
+                    );
+                }
+            }
+        }
         if let Some(sb) = &em.status_by_null {
             if rec.get("status").is_none() {
                 let set = get(&sb.column).is_some_and(|v| !v.trim().is_empty());

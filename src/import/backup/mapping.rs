@@ -118,6 +118,10 @@ pub struct EntityMap {
     /// mapped or is NULL (an order not yet shipped): `column`, and the contract's status
     /// word for `null` and for `set`.
     pub status_by_null: Option<StatusByNull>,
+    /// Reservations: the end is the start plus a duration in a column (a class of 90
+    /// minutes), for a row with `starts_at` and no `ends_at`:
+    /// `[reservation.duration] column = "session_id->session.duration_min", unit = "minutes"`.
+    pub duration: Option<DurationColumn>,
     /// The row was merged into another row of the same table (a duplicate customer): this
     /// column holds the survivor's id. The row is gone and whatever names it follows the
     /// survivor.
@@ -208,6 +212,35 @@ impl Columns {
             Columns::One(c) => Some(c),
             Columns::Many(v) if v.len() == 1 => Some(&v[0]),
             Columns::Many(_) => None,
+        }
+    }
+}
+
+/// `[reservation.duration] column = "duration_min", unit = "minutes"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DurationColumn {
+    /// A column, or a path through lookups.
+    pub column: Columns,
+    #[serde(default)]
+    pub unit: DurationUnit,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DurationUnit {
+    Seconds,
+    #[default]
+    Minutes,
+    Hours,
+}
+
+impl DurationUnit {
+    pub fn seconds(self) -> f64 {
+        match self {
+            DurationUnit::Seconds => 1.0,
+            DurationUnit::Minutes => 60.0,
+            DurationUnit::Hours => 3600.0,
         }
     }
 }
@@ -524,9 +557,18 @@ impl Mapping {
                 }
             };
             check(format!("[{e}].id"), &em.id, &cols, &table)?;
-            for (f, c) in &em.fields {
+            let duration = em
+                .duration
+                .as_ref()
+                .map(|d| ("duration.column".to_string(), &d.column));
+            let fields = em
+                .fields
+                .iter()
+                .map(|(f, c)| (format!("fields.{f}"), c))
+                .chain(duration);
+            for (f, c) in fields {
                 for c in c.names() {
-                    let key = format!("[{e}].fields.{f}");
+                    let key = format!("[{e}].{f}");
                     match ColumnPath::parse(c) {
                         None => check(key, c, &cols, &table)?,
                         Some(Err(why)) => {

@@ -778,3 +778,64 @@ set = "succeeded"
         "{e}"
     );
 }
+
+#[test]
+fn the_end_of_a_booking_is_its_start_plus_a_duration() {
+    let dir = tempfile::tempdir().unwrap();
+    let csvdir = dir.path().join("csv");
+    std::fs::create_dir_all(&csvdir).unwrap();
+    std::fs::write(csvdir.join("shops.csv"), "id,name\n1,Lumen\n").unwrap();
+    std::fs::write(csvdir.join("classes.csv"), "id,minutes\n7,90\n").unwrap();
+    std::fs::write(
+        csvdir.join("spots.csv"),
+        "id,shop_id,class_id,starts\n1,1,7,2026-03-02 18:00:00\n2,1,,2026-03-03 09:00:00\n",
+    )
+    .unwrap();
+    let mp = dir.path().join("backup.toml");
+    std::fs::write(
+        &mp,
+        r#"
+[lookups.class]
+table = "classes"
+key = "id"
+
+[business]
+table = "shops"
+id = "id"
+[business.fields]
+name = "name"
+
+[reservation]
+table = "spots"
+id = "id"
+[reservation.fields]
+business_id = "shop_id"
+starts_at = "starts"
+[reservation.duration]
+column = "class_id->class.minutes"
+unit = "minutes"
+"#,
+    )
+    .unwrap();
+    let m = Mapping::load(&mp).unwrap();
+    let mut sink = VecSink::default();
+    import_input(
+        &Input::detect(&csvdir, None).unwrap(),
+        &m,
+        &mp,
+        Some("2026-08-22T03:00:00Z"),
+        "backup",
+        Path::new("incident.toml"),
+        &indicatif::ProgressBar::hidden(),
+        &mut sink,
+    )
+    .unwrap();
+    let r1 = find(&sink, "backup:spots#1");
+    assert_eq!(
+        text(r1, "starts_at").as_deref(),
+        Some("2026-03-02T18:00:00Z")
+    );
+    assert_eq!(text(r1, "ends_at").as_deref(), Some("2026-03-02T19:30:00Z"));
+    // No duration (no class): no end, rather than a guess.
+    assert_eq!(text(find(&sink, "backup:spots#2"), "ends_at"), None);
+}
