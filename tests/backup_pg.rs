@@ -309,6 +309,12 @@ fn chinook_through_real_postgres_places_every_row() {
         ),
         412
     );
+    // The status is the mapping's constant, and provenance says so (not the backup).
+    assert_eq!(
+        n("SELECT count(*) FROM provenance WHERE table_name = 'payments' AND column_name = 'status'
+           AND chosen = 1 AND source_ref LIKE 'mapping:%#[payment.constants].status (backup:invoice#%'"),
+        412
+    );
     assert_eq!(
         n("SELECT sum(amount) FROM payments"),
         232_860,

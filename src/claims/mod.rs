@@ -226,6 +226,11 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// A field named `FROM_MAPPING + <field>` says that `<field>`'s value came from the
+/// mapping (a constant or default), not from the source; its value names the rule
+/// (`mappings/x/backup.toml#[payment.constants].status`). Provenance then names the rule.
+pub const FROM_MAPPING: &str = "mapping:";
+
 /// What one source says about one entity at one place. Every field is a claim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {

@@ -122,6 +122,28 @@ pub(super) struct IdMaps {
     pub(super) reservation: HashMap<usize, String>,
 }
 
+/// Where a record's value of `col` came from: the record, or the mapping rule that set it
+/// (a constant or default: `mapping:<file>#[payment.constants].status (backup:orders#1)`).
+fn origin_of(ctx: &Ctx<'_>, ri: usize, col: &str) -> Origin {
+    let sr = &ctx.records[ri];
+    let rule = sr.record.fields.iter().find_map(|(n, v)| {
+        let f = n.strip_prefix(crate::claims::FROM_MAPPING)?;
+        (f == col).then(|| v.render()).flatten()
+    });
+    match rule {
+        None => Origin::Record(ri),
+        Some(rule) => Origin::Derived(Box::new(Derived {
+            source: sr.kind,
+            source_ref: format!(
+                "{}{rule} ({})",
+                crate::claims::FROM_MAPPING,
+                sr.record.source_ref
+            ),
+            observed_at: sr.record.observed_at.clone(),
+        })),
+    }
+}
+
 /// The provenance column name of an extra value, `extras.<name>`. The names come from the
 /// mapping (a few dozen at most), so each is made `'static` once and reused.
 fn extras_column(name: &str) -> &'static str {
@@ -365,7 +387,7 @@ pub(super) fn build_one(
         let choice = survive::choose(e, col, &cs);
         for (c, &ri) in cs.iter().zip(&from) {
             provenance.push(Offer {
-                from: Origin::Record(ri),
+                from: origin_of(ctx, ri, col),
                 column: col,
                 value: c.value.render().map(String::into_boxed_str),
                 chosen: c.value == choice.value,

@@ -421,6 +421,15 @@ impl<'m> Converter<'m> {
         for (f, v) in &em.constants {
             if rec.get(f).is_none() {
                 rec.set(f.as_str(), v.as_str());
+                // The value is the mapping's, not the backup's: provenance says so.
+                rec.set(
+                    format!("{}{f}", crate::claims::FROM_MAPPING),
+                    format!(
+                        "{}#[{}.constants].{f}",
+                        self.mapping_path.display(),
+                        entity.as_str()
+                    ),
+                );
             }
         }
         for c in em.deleted_column.iter().flat_map(|c| c.names()) {

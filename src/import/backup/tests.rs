@@ -724,6 +724,8 @@ amount = "total"
 column = "shipped_at"
 null = "pending"
 set = "succeeded"
+[payment.constants]
+processor = "cash"
 "#;
     std::fs::write(&mp, toml_text).unwrap();
     let m = Mapping::load(&mp).unwrap();
@@ -746,6 +748,14 @@ set = "succeeded"
     assert_eq!(
         text(find(&sink, "backup:orders#1"), "status"),
         Some("succeeded".into())
+    );
+    // A constant is the mapping's value, and the record says which rule gave it.
+    let o1 = find(&sink, "backup:orders#1");
+    assert_eq!(text(o1, "processor").as_deref(), Some("cash"));
+    let rule = text(o1, "mapping:processor").unwrap();
+    assert!(
+        rule.ends_with("backup.toml#[payment.constants].processor"),
+        "{rule}"
     );
     assert_eq!(
         text(find(&sink, "backup:orders#2"), "status"),
