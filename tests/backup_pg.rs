@@ -203,18 +203,20 @@ fn check_flavour(cluster: &TempCluster, dir: &Path, flavour: Flavour, db: &str, 
         .all(|r| r.observed_at.as_deref() == Some(&at)));
 }
 
+/// The installed PostgreSQL (or the one SALVAGE_PG_TEST points the tests at).
+fn pg_bins() -> Option<PgBins> {
+    let bins = PgBins::find()?;
+    (bins.initdb.starts_with("/usr/lib/postgresql")
+        || std::env::var_os("SALVAGE_PG_TEST").is_some())
+    .then_some(bins)
+}
+
 #[test]
 fn real_postgres_round_trip() {
-    let Some(bins) = PgBins::find() else {
+    let Some(bins) = pg_bins() else {
         println!("skipped: no PostgreSQL");
         return;
     };
-    if !bins.initdb.starts_with("/usr/lib/postgresql")
-        && std::env::var_os("SALVAGE_PG_TEST").is_none()
-    {
-        println!("skipped: no PostgreSQL");
-        return;
-    }
     let cluster = TempCluster::start(bins).expect("start a throwaway PostgreSQL");
     let dir = tempfile::tempdir().unwrap();
     // SALVAGE_PG_TEST_KEEP=<dir> keeps the dumps for a look.
@@ -243,16 +245,10 @@ fn real_postgres_round_trip() {
 /// customer, and every row is placed.
 #[test]
 fn chinook_through_real_postgres_places_every_row() {
-    let Some(bins) = PgBins::find() else {
+    let Some(bins) = pg_bins() else {
         println!("skipped: no PostgreSQL");
         return;
     };
-    if !bins.initdb.starts_with("/usr/lib/postgresql")
-        && std::env::var_os("SALVAGE_PG_TEST").is_none()
-    {
-        println!("skipped: no PostgreSQL");
-        return;
-    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cluster = TempCluster::start(bins).expect("start a throwaway PostgreSQL");
     // The script creates its own database (DROP/CREATE DATABASE chinook; \c chinook).

@@ -616,6 +616,23 @@ business_id = "session_id->session.class_type_id->class_type.studio_id"
     );
 }
 
+/// Imports a directory of CSV files (a backup) with the mapping file `mp`.
+fn import_csv(csvdir: &Path, mp: &Path) -> Result<VecSink> {
+    let m = Mapping::load(mp)?;
+    let mut sink = VecSink::default();
+    import_input(
+        &Input::detect(csvdir, None)?,
+        &m,
+        mp,
+        Some("2026-08-22T03:00:00Z"),
+        "backup",
+        Path::new("incident.toml"),
+        &indicatif::ProgressBar::hidden(),
+        &mut sink,
+    )?;
+    Ok(sink)
+}
+
 #[test]
 fn a_mapped_table_or_lookup_with_no_rows_is_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -646,19 +663,7 @@ business_id = "client_id->client.shop_id"
 amount = "total"
 "#;
     std::fs::write(&mp, text).unwrap();
-    let m = Mapping::load(&mp).unwrap();
-    let mut sink = VecSink::default();
-    import_input(
-        &Input::detect(&csvdir, None).unwrap(),
-        &m,
-        &mp,
-        Some("2026-08-22T03:00:00Z"),
-        "backup",
-        Path::new("incident.toml"),
-        &indicatif::ProgressBar::hidden(),
-        &mut sink,
-    )
-    .unwrap();
+    let sink = import_csv(&csvdir, &mp).unwrap();
     let rules: Vec<&str> = sink
         .unused_rules
         .iter()
@@ -728,19 +733,7 @@ set = "succeeded"
 processor = "cash"
 "#;
     std::fs::write(&mp, toml_text).unwrap();
-    let m = Mapping::load(&mp).unwrap();
-    let mut sink = VecSink::default();
-    import_input(
-        &Input::detect(&csvdir, None).unwrap(),
-        &m,
-        &mp,
-        Some("2026-08-22T03:00:00Z"),
-        "backup",
-        Path::new("incident.toml"),
-        &indicatif::ProgressBar::hidden(),
-        &mut sink,
-    )
-    .unwrap();
+    let sink = import_csv(&csvdir, &mp).unwrap();
     let deleted = |r: &str| find(&sink, r).get("deleted").is_some();
     assert!(!deleted("backup:clients#1"));
     assert!(deleted("backup:clients#2"), "active = f");
@@ -767,22 +760,7 @@ processor = "cash"
         toml_text.replace("null = \"pending\"", "null = \"unshipped\""),
     )
     .unwrap();
-    let e = Mapping::load(&mp)
-        .and_then(|m| {
-            let mut sink = VecSink::default();
-            import_input(
-                &Input::detect(&csvdir, None).unwrap(),
-                &m,
-                &mp,
-                Some("2026-08-22T03:00:00Z"),
-                "backup",
-                Path::new("incident.toml"),
-                &indicatif::ProgressBar::hidden(),
-                &mut sink,
-            )
-        })
-        .unwrap_err()
-        .to_string();
+    let e = import_csv(&csvdir, &mp).unwrap_err().to_string();
     assert!(
         e.contains("status_by_null.null") && e.contains("unshipped"),
         "{e}"
@@ -827,19 +805,7 @@ unit = "minutes"
 "#,
     )
     .unwrap();
-    let m = Mapping::load(&mp).unwrap();
-    let mut sink = VecSink::default();
-    import_input(
-        &Input::detect(&csvdir, None).unwrap(),
-        &m,
-        &mp,
-        Some("2026-08-22T03:00:00Z"),
-        "backup",
-        Path::new("incident.toml"),
-        &indicatif::ProgressBar::hidden(),
-        &mut sink,
-    )
-    .unwrap();
+    let sink = import_csv(&csvdir, &mp).unwrap();
     let r1 = find(&sink, "backup:spots#1");
     assert_eq!(
         text(r1, "starts_at").as_deref(),
