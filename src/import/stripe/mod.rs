@@ -47,6 +47,18 @@
 //!
 //! The same object seen twice (two pulls in one directory) is imported once; the repeat is
 //! a `duplicate` skip.
+//!
+//! # When each file was made
+//! Every file is observed at the source's `exported_at` (default: the incident time),
+//! unless the directory holds a `manifest.toml` giving its own: a file or folder path
+//! (relative to the directory) and when it was exported; the longest path that holds a
+//! file wins. Exports made on different days per account stay one source:
+//! ```toml
+//! [exported_at]
+//! "exports/acct_1A" = "2026-11-18T09:00:00Z"
+//! "exports/acct_2B/unified_payments.csv" = "2026-11-19T16:30:00Z"
+//! ```
+//! A path that names no file is an `unused_rule` notice; a time that is not one, an error.
 
 pub mod dashboard;
 pub mod layout;
@@ -150,6 +162,23 @@ pub fn import_path(
             ),
         })?;
     }
+    let manifest = Manifest::load(&base)?;
+    let times: Vec<String> = files
+        .iter()
+        .map(|(p, _)| {
+            manifest
+                .time_of(p.strip_prefix(&base).unwrap_or(p))
+                .unwrap_or(observed_at)
+                .to_string()
+        })
+        .collect();
+    for key in manifest.unused(&files, &base) {
+        sink.skip(crate::import::unused_rule(
+            &base.join(MANIFEST),
+            &format!("[exported_at] {key:?}"),
+            "names no file of this directory; check the path (relative to the directory)".into(),
+        ))?;
+    }
     let mut seen_refs: HashSet<String> = HashSet::new();
     let mut seen_charges: HashSet<(Option<String>, String)> = HashSet::new();
     let mut folds: Vec<objects::Fold> = Vec::new();
@@ -161,10 +190,11 @@ pub fn import_path(
     // Export rows wait too: a row of a charge the app did not make is not a payment.
     let mut exported: Vec<Record> = Vec::new();
     let mut not_the_apps: HashSet<String> = HashSet::new();
-    for batch in files.chunks(BATCH) {
+    for (batch, times) in files.chunks(BATCH).zip(times.chunks(BATCH)) {
         let outs: Vec<FileOut> = batch
             .par_iter()
-            .map(|(path, _)| read_file(mapping, &base, path, observed_at))
+            .zip(times.par_iter())
+            .map(|((path, _), at)| read_file(mapping, &base, path, at))
             .collect();
         for out in outs {
             for r in out.records {
@@ -324,6 +354,70 @@ pub fn import_path(
         "stripe import done"
     );
     Ok(())
+}
+
+/// The name of a Stripe directory's manifest of export times.
+pub const MANIFEST: &str = "manifest.toml";
+
+/// `manifest.toml`: when each file or folder of a Stripe directory was exported.
+#[derive(Debug, Default)]
+struct Manifest {
+    /// Relative path -> contract timestamp.
+    exported_at: BTreeMap<PathBuf, String>,
+}
+
+impl Manifest {
+    fn load(base: &Path) -> Result<Manifest> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            #[serde(default)]
+            exported_at: BTreeMap<String, String>,
+        }
+        let path = base.join(MANIFEST);
+        if !path.is_file() {
+            return Ok(Manifest::default());
+        }
+        let text = crate::util::fsx::read_text(&path)?;
+        let raw: Raw = crate::util::toml_file::parse(
+            &text,
+            &path,
+            "the module docs of src/import/stripe/mod.rs",
+        )?;
+        let mut exported_at = BTreeMap::new();
+        for (k, v) in raw.exported_at {
+            let t = crate::util::time::normalize(&v, None).ok_or_else(|| {
+                Error::config(
+                    &path,
+                    format!("[exported_at] {k:?} = {v:?} is not a timestamp; write it like 2026-11-18T09:00:00Z"),
+                )
+            })?;
+            exported_at.insert(PathBuf::from(k.trim_matches('/')), t);
+        }
+        Ok(Manifest { exported_at })
+    }
+
+    /// The export time of the file at `rel`: that of the longest manifest path holding it.
+    fn time_of(&self, rel: &Path) -> Option<&str> {
+        self.exported_at
+            .iter()
+            .filter(|(k, _)| rel.starts_with(k))
+            .max_by_key(|(k, _)| k.components().count())
+            .map(|(_, t)| t.as_str())
+    }
+
+    /// Manifest paths that hold no file.
+    fn unused(&self, files: &[(PathBuf, u64)], base: &Path) -> Vec<String> {
+        self.exported_at
+            .keys()
+            .filter(|k| {
+                !files
+                    .iter()
+                    .any(|(p, _)| p.strip_prefix(base).unwrap_or(p).starts_with(k))
+            })
+            .map(|k| k.display().to_string())
+            .collect()
+    }
 }
 
 /// `(path, size)` of every input file under `root`, sorted by path.
@@ -716,6 +810,67 @@ mod tests {
                 .unwrap_or_else(|| panic!("{holds}: {:#?}", sink.records));
             assert_eq!(text(r, field), Some("app-42"), "{holds}: {r:#?}");
         }
+    }
+
+    #[test]
+    fn a_manifest_gives_each_export_its_own_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = "id,Created date (UTC),Amount,Amount Refunded,Currency,Status\nch_1,2026-04-25 09:14:00,15.00,0.00,eur,Paid\n";
+        write(dir.path(), "exports/acct_1A/unified_payments.csv", csv);
+        write(
+            dir.path(),
+            "exports/acct_2B/unified_payments.csv",
+            &csv.replace("ch_1", "ch_2"),
+        );
+        write(
+            dir.path(),
+            MANIFEST,
+            "[exported_at]\n\"exports/acct_1A\" = \"2026-11-18T09:00:00Z\"\n\"exports/acct_9Z\" = \"2026-11-19T09:00:00Z\"\n",
+        );
+        let sink = run(dir.path(), &mapping("bookly"));
+        let at = |ch: &str| {
+            sink.records
+                .iter()
+                .find(|r| r.entity == Entity::Payment && r.source_ref.contains(ch))
+                .and_then(|r| r.observed_at.clone())
+        };
+        assert_eq!(
+            at("ch_1").as_deref(),
+            Some("2026-11-18T09:00:00Z"),
+            "from the manifest"
+        );
+        assert_eq!(
+            at("ch_2").as_deref(),
+            Some("2026-11-20T14:30:00Z"),
+            "the source's time"
+        );
+        let manifest: Vec<_> = sink
+            .unused_rules
+            .iter()
+            .filter(|s| s.location.contains(MANIFEST))
+            .collect();
+        assert_eq!(manifest.len(), 1, "{:?}", sink.unused_rules);
+        assert!(manifest[0].location.contains("acct_9Z"));
+        // A time that is not one stops the import with the manifest's name.
+        write(
+            dir.path(),
+            MANIFEST,
+            "[exported_at]\n\"exports\" = \"yesterday\"\n",
+        );
+        let mut sink = VecSink::default();
+        let e = import_path(
+            dir.path(),
+            &mapping("bookly"),
+            "2026-11-20T14:30:00Z",
+            &indicatif::ProgressBar::hidden(),
+            &mut sink,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("manifest.toml") && e.contains("yesterday"),
+            "{e}"
+        );
     }
 
     #[test]
