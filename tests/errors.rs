@@ -190,4 +190,28 @@ fn rules_that_match_nothing_are_named_and_strict_fails() {
     assert!(text.contains("field attr.year: gave no value"), "{text}");
     let html = std::fs::read_to_string(d.join("out/report.html")).unwrap();
     assert!(html.contains("Mapping rules that matched nothing") && html.contains("bookign_ref"));
+    // `salvage mapping check` says the same before any merge, and exits 3.
+    let mut c = d.cmd();
+    c.args(["mapping", "check", "incident.toml"]);
+    let out = c.output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("source stripe:") && text.contains("bookign_ref"),
+        "{text}"
+    );
+    assert!(
+        text.contains("never_sent") && text.contains("attr.year"),
+        "{text}"
+    );
+    assert!(
+        text.contains("source nightly-backup:")
+            && text.contains("every mapping rule matched something"),
+        "{text}"
+    );
+    // On the demo's own mappings: nothing to say, exit 0.
+    let mut c = d.cmd();
+    c.args(["mapping", "check"])
+        .arg(root().join("samples/demo/incident.toml"));
+    ok(c);
 }

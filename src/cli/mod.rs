@@ -7,6 +7,7 @@ mod evaluate;
 mod explain;
 mod export;
 mod import;
+mod mapping;
 mod merge;
 mod report;
 mod run;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Benchmarks of one part alone (the linkage engine), with quality figures.
     #[command(subcommand)]
     Bench(bench::Command),
+    /// Try the incident's mappings on their sources (nothing merged or written).
+    #[command(subcommand)]
+    Mapping(mapping::Command),
     /// Pull from the Stripe API (read-only, resumable) into the layout the importer reads.
     #[command(subcommand)]
     Stripe(stripe::Command),
@@ -68,6 +72,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run(a, &ui),
         Command::Evaluate(a) => evaluate::run(a, &ui),
         Command::Explain(a) => explain::run(a, &ui),
+        Command::Mapping(c) => mapping::run(c, &ui),
         Command::Stripe(c) => stripe::run(c, &ui),
         Command::Samples(c) => samples::run(c, &ui),
         Command::Bench(c) => bench::run(c, &ui),
