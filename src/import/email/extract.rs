@@ -672,6 +672,36 @@ fn first_int(s: &str) -> Option<i64> {
 }
 
 /// `$1,234.50`, `1.234,50 €`, `¥12,000`, `CHF 45.00` -> (minor units, currency).
+/// The first number in `text` (digits with `.`/`,` between them, and a space, NBSP or `'`
+/// only before a group of three digits: `1 234,50`), and whether a minus comes before it.
+fn first_number(text: &str) -> Option<(bool, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    let start = chars.iter().position(|c| c.is_ascii_digit())?;
+    let neg = chars[..start].iter().any(|c| matches!(c, '-' | '−'));
+    let group_follows = |i: usize| {
+        chars.len() >= i + 4
+            && chars[i + 1..i + 4].iter().all(char::is_ascii_digit)
+            && chars.get(i + 4).is_none_or(|c| !c.is_ascii_digit())
+    };
+    let mut out = String::new();
+    let mut i = start;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() || matches!(c, '.' | ',') {
+            if matches!(c, '.' | ',') && !chars.get(i + 1).is_some_and(char::is_ascii_digit) {
+                break;
+            }
+            out.push(c);
+        } else if matches!(c, ' ' | '\u{a0}' | '\'' | '\u{202f}') && group_follows(i) {
+            // a thousands separator: dropped
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    Some((neg, out))
+}
+
 pub fn parse_money(
     text: &str,
     symbols: &[(String, String)],
@@ -692,12 +722,8 @@ pub fn parse_money(
             .map(|(_, c)| c.clone());
     }
     let currency = currency.or_else(|| default_currency.map(str::to_string))?;
-    let num: String = text
-        .chars()
-        .filter(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '−'))
-        .collect();
-    let neg = num.contains('-') || num.contains('−');
-    let num: String = num.chars().filter(|c| *c != '-' && *c != '−').collect();
+    // The first money-shaped token: "Total: $45.00 (2 items)" is 45.00, not 45.002.
+    let (neg, num) = first_number(text)?;
     let num = num.trim_matches(|c| c == '.' || c == ',');
     if !num.chars().any(|c| c.is_ascii_digit()) {
         return None;
@@ -835,6 +861,16 @@ mod tests {
     #[test]
     fn money_in_many_shapes() {
         let s = syms();
+        assert_eq!(
+            parse_money("Total: $45.00 (2 items)", &s, None),
+            Some((4500, "usd".into())),
+            "the first amount, not every digit"
+        );
+        assert_eq!(
+            parse_money("1 234,50 zł", &s, Some("pln")),
+            Some((123450, "pln".into()))
+        );
+        assert_eq!(parse_money("-€5.99", &s, None), Some((-599, "eur".into())));
         assert_eq!(
             parse_money("$1,234.50", &s, None),
             Some((123450, "usd".into()))
