@@ -106,26 +106,7 @@ pub(super) fn finish_row(
             }
         }
         Entity::Reservation => {
-            if b.row.get("currency").is_none() {
-                if let Some(cur) = biz
-                    .as_ref()
-                    .and_then(|x| x.1.clone())
-                    .filter(|c| crate::util::money::is_iso_currency(&c.trim().to_lowercase()))
-                {
-                    let basis = b
-                        .row
-                        .text("business_id")
-                        .map(|id| format!("businesses#{id}"));
-                    derive(
-                        ctx,
-                        b,
-                        "currency",
-                        Value::Text(cur.trim().to_lowercase()),
-                        "derived:business_currency",
-                        basis,
-                    );
-                }
-            }
+            currency_from_elsewhere(ctx, b, biz.as_ref());
             if let Some((rule, value, basis_col)) = apply_rules(ctx, &b.row) {
                 let basis = chosen_ref(ctx, b, basis_col);
                 derive(ctx, b, "status", Value::text(value), rule, basis);
@@ -244,6 +225,9 @@ pub(super) fn finish_row(
                     "default:payment_seen",
                     None,
                 );
+            }
+            if b.row.get("amount").is_some() {
+                currency_from_elsewhere(ctx, b, biz.as_ref());
             }
             if b.row.get("amount").is_none() || b.row.get("currency").is_none() {
                 b.conflicts.push(("missing_amount".into(), Vec::new()));
@@ -441,4 +425,45 @@ fn replay_closure(ctx: &mut Ctx<'_>, b: &mut Building) {
     // Counted for run_info, not queued: the odds are in the row's confidence, and a
     // booking the habit is unsure of is queued as low_confidence like any other row.
     *ctx.closed_by_habit.entry(state).or_default() += 1;
+}
+
+/// A row with no currency from any source (mail that wrote only "$", a backup without a
+/// currency column) takes its business's; failing that, the usual currency of the symbol
+/// its mail showed (`attr.currency_guess`). Not when a source offered a currency the
+/// contract cannot hold: that one is reviewed, not papered over.
+fn currency_from_elsewhere(
+    ctx: &mut Ctx<'_>,
+    b: &mut Building,
+    biz: Option<&super::build::BizFacts>,
+) {
+    if b.row.get("currency").is_some() || b.conflicts.iter().any(|(c, _)| c == "invalid:currency") {
+        return;
+    }
+    let valid = |c: &str| {
+        let c = c.trim().to_lowercase();
+        crate::util::money::is_iso_currency(&c).then_some(c)
+    };
+    if let Some(cur) = biz.and_then(|x| x.1.as_deref()).and_then(valid) {
+        let basis = b
+            .row
+            .text("business_id")
+            .map(|id| format!("businesses#{id}"));
+        derive(
+            ctx,
+            b,
+            "currency",
+            Value::Text(cur),
+            "derived:business_currency",
+            basis,
+        );
+    } else if let Some(cur) = b.attrs.get("attr.currency_guess").and_then(|c| valid(c)) {
+        derive(
+            ctx,
+            b,
+            "currency",
+            Value::Text(cur),
+            "derived:currency_symbol",
+            None,
+        );
+    }
 }

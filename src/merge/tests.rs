@@ -1361,3 +1361,52 @@ fn review_items_of_rows_not_exported_say_so() {
         .unwrap()
         .contains("no amount"));
 }
+
+#[test]
+fn a_dollar_amount_takes_its_business_currency_then_the_symbols() {
+    use Entity::*;
+    use SourceKind::*;
+    let at = "2026-01-24T03:00:00Z";
+    let biz = |id: &str, cur: Option<&str>| {
+        let mut f = vec![("id", t(id)), ("name", t("Shop"))];
+        if let Some(c) = cur {
+            f.push(("attr.currency", t(c)));
+        }
+        rec(Backup, Business, &format!("backup:shops#{id}"), at, &f)
+    };
+    let mail = |id: &str, b: &str| {
+        rec(
+            Email,
+            Payment,
+            &format!("email:{id}"),
+            at,
+            &[
+                ("id", t(id)),
+                ("business_id", t(b)),
+                ("amount", Value::Int(4500)),
+                ("attr.currency_guess", t("usd")),
+                ("status", t("succeeded")),
+            ],
+        )
+    };
+    let recs = vec![
+        biz("1", Some("cad")),
+        biz("2", None),
+        mail("p1", "1"),
+        mail("p2", "2"),
+    ];
+    let out = merge(&recs, &settings());
+    let cur = |id: &str| {
+        out.payments
+            .iter()
+            .find(|p| p.id == id)
+            .and_then(|p| p.text("currency"))
+            .map(str::to_string)
+    };
+    assert_eq!(cur("p1").as_deref(), Some("cad"), "the business's dollars");
+    assert_eq!(
+        cur("p2").as_deref(),
+        Some("usd"),
+        "the symbol's usual currency, last"
+    );
+}

@@ -404,6 +404,7 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
     let mut values: Vec<(String, Value)> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
     let mut currency: Option<String> = None;
+    let mut guess: Option<String> = None;
     let mut floating = Vec::new();
     let hits = mapping
         .templates
@@ -416,8 +417,14 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
                 if let Some(h) = hits.and_then(|h| h.get(fi)) {
                     h.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
-                if let Some(c) = cur {
-                    currency.get_or_insert(c);
+                match cur {
+                    Some(c) if c.starts_with(GUESS) => {
+                        guess.get_or_insert(c[GUESS.len()..].to_string());
+                    }
+                    Some(c) => {
+                        currency.get_or_insert(c);
+                    }
+                    None => {}
                 }
                 if let Some(local) = local {
                     if !field.name.contains('.') {
@@ -474,6 +481,9 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
     }
     if main.get("currency").is_none() {
         main.set("currency", currency.clone());
+        if currency.is_none() {
+            main.set("attr.currency_guess", guess.clone());
+        }
     }
     if main.get("status").is_none() {
         if let Some(s) = &t.status {
@@ -640,7 +650,17 @@ fn eval_field(
             &mapping.currency_symbols,
             t.default_currency.as_deref(),
         )
-        .map(|(v, c)| (Value::Int(v), Some(c), None))
+        .map(|(v, c)| {
+            // "$45.00" says dollars, not which: the currency comes from elsewhere (the
+            // payment's other sources, its business), the symbol's usual one only as a
+            // last resort (a guess, marked `~`).
+            let which = if t.default_currency.is_some() || !only_ambiguous(text, mapping) {
+                c
+            } else {
+                format!("{GUESS}{c}")
+            };
+            (Value::Int(v), Some(which), None)
+        })
         .ok_or_else(|| format!("{text:?} is not an amount with a currency")),
         FieldType::Datetime => {
             let zone = match &field.zone {
@@ -672,6 +692,29 @@ fn first_int(s: &str) -> Option<i64> {
 }
 
 /// `$1,234.50`, `1.234,50 €`, `¥12,000`, `CHF 45.00` -> (minor units, currency).
+/// Marks a currency read from a symbol several currencies write (in `eval_field`'s result).
+const GUESS: &str = "~";
+
+/// Whether the only currency `text` shows is a symbol several currencies write (`$45.00`,
+/// not `US$45.00`, `CA$45.00` or `45.00 USD`).
+fn only_ambiguous(text: &str, mapping: &Mapping) -> bool {
+    let has_code = text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .any(|w| w.len() == 3 && w.chars().all(|c| c.is_ascii_uppercase()));
+    if has_code {
+        return false;
+    }
+    // The longest symbol the text contains decides (`CA$` before `$`).
+    match mapping
+        .currency_symbols
+        .iter()
+        .find(|(s, _)| text.contains(s.as_str()))
+    {
+        Some((s, _)) => mapping.ambiguous_symbols.contains(s),
+        None => false,
+    }
+}
+
 /// The first number in `text` (digits with `.`/`,` between them, and a space, NBSP or `'`
 /// only before a group of three digits: `1 234,50`), and whether a minus comes before it.
 fn first_number(text: &str) -> Option<(bool, String)> {
@@ -826,6 +869,20 @@ fn parse_local(text: &str, fmt: &str) -> Option<NaiveDateTime> {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn a_dollar_sign_alone_does_not_say_which_dollar() {
+        let m = Mapping::parse("", Path::new("x")).unwrap();
+        assert!(only_ambiguous("$45.00", &m));
+        assert!(!only_ambiguous("US$45.00", &m));
+        assert!(!only_ambiguous("CA$45.00", &m));
+        assert!(!only_ambiguous("$45.00 USD", &m));
+        assert!(!only_ambiguous("€45.00", &m));
+        // A mapping that pins `$` makes it unambiguous.
+        let pinned =
+            Mapping::parse("[currency_symbols]\n\"$\" = \"cad\"\n", Path::new("x")).unwrap();
+        assert!(!only_ambiguous("$45.00", &pinned));
+    }
 
     #[test]
     fn an_hour_without_minutes_is_that_hour_not_midnight() {

@@ -195,6 +195,10 @@ pub struct Mapping {
     pub templates: Vec<Template>,
     /// Symbol -> currency, longest symbols first.
     pub currency_symbols: Vec<(String, String)>,
+    /// Built-in symbols that several currencies write (`$`, `¥`, `kr`) and the mapping did
+    /// not pin: an amount with only such a symbol takes its currency from elsewhere (the
+    /// payment's other sources, else its business).
+    pub ambiguous_symbols: Vec<String>,
     /// Abbreviation (upper case) -> its readings in seconds east of UTC, the usual first.
     pub zone_abbreviations: BTreeMap<String, Vec<i32>>,
     /// Lowercase names of the headers templates read (`{header.<Name>}`).
@@ -209,6 +213,10 @@ pub struct Mapping {
     /// templates follow; one that matches nothing is no mistake of the user's).
     pub own_templates: usize,
 }
+
+/// Symbols that several currencies write: `$` (USD, CAD, AUD, NZD, MXN, SGD, ...), `¥`
+/// (JPY, CNY), `kr` (SEK, NOK, DKK, ISK).
+const AMBIGUOUS_SYMBOLS: &[&str] = &["$", "¥", "kr"];
 
 const DEFAULT_SYMBOLS: &[(&str, &str)] = &[
     ("US$", "usd"),
@@ -450,7 +458,10 @@ impl Mapping {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
+        let mut ambiguous_symbols: Vec<String> =
+            AMBIGUOUS_SYMBOLS.iter().map(|s| s.to_string()).collect();
         for (sym, cur) in raw.currency_symbols {
+            ambiguous_symbols.retain(|s| s != &sym);
             let cur = cur.trim().to_ascii_lowercase();
             if cur.len() != 3 || !cur.chars().all(|c| c.is_ascii_alphabetic()) {
                 return Err(Error::config(
@@ -492,6 +503,7 @@ impl Mapping {
             })
             .collect();
         Ok(Mapping {
+            ambiguous_symbols,
             field_hits: std::sync::Arc::new(
                 templates
                     .iter()
