@@ -430,6 +430,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
             .sort_by(|a, b| (a.id.len(), &a.id).cmp(&(b.id.len(), &b.id)));
     }
     out.provenance.sort_by_row();
+    flag_dates_after_snapshot(&mut out);
     mark_unexported_reviews(&mut out);
     // Never silent: how many bookings the replay closed by the app's habit, and whether
     // the backup could tell the habit at all.
@@ -448,6 +449,41 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
 
 #[cfg(test)]
 mod tests;
+
+/// A backup that says a row was created or updated after the backup was taken is wrong
+/// somewhere (a server clock, a zone, a column mapped as the wrong time): each such value
+/// is a review item `after_snapshot:<column>`, with the value, the snapshot time and where
+/// it came from. (Contract timestamps compare as text.)
+fn flag_dates_after_snapshot(out: &mut Recovered) {
+    let mut seen: HashSet<(Entity, &str, &str)> = HashSet::new();
+    let mut items = Vec::new();
+    for p in out.provenance.iter() {
+        if p.source != crate::claims::SourceKind::Backup
+            || !matches!(p.column, "created_at" | "updated_at")
+        {
+            continue;
+        }
+        let (Some(v), Some(at)) = (p.value, p.observed_at) else {
+            continue;
+        };
+        if v > at && seen.insert((p.entity, p.row_id, p.column)) {
+            items.push(ReviewItem {
+                entity: p.entity,
+                row_id: p.row_id.to_string(),
+                reason: format!("after_snapshot:{}", p.column),
+                confidence: None,
+                details: serde_json::json!({
+                    "value": v,
+                    "snapshot_at": at,
+                    "source_ref": p.source_ref,
+                    "why": "the backup says this happened after the backup was taken: a server clock, a time zone or a column mapped as the wrong time",
+                }),
+            });
+        }
+    }
+    drop(seen);
+    out.review.extend(items);
+}
 
 /// A review item whose row is not in the exported tables (the merge dropped it: no
 /// amount, a deleted parent, merged away) says so in its details, so that the review

@@ -1410,3 +1410,43 @@ fn a_dollar_amount_takes_its_business_currency_then_the_symbols() {
         "the symbol's usual currency, last"
     );
 }
+
+#[test]
+fn a_backup_date_after_the_snapshot_is_reviewed() {
+    use Entity::*;
+    use SourceKind::*;
+    let snap = "2026-01-24T03:00:00Z";
+    let cust = |id: &str, created: &str| {
+        rec(
+            Backup,
+            Customer,
+            &format!("backup:clients#{id}"),
+            snap,
+            &[
+                ("id", t(id)),
+                ("business_id", t("1")),
+                ("name", t("Ann Lee")),
+                ("created_at", t(created)),
+            ],
+        )
+    };
+    let recs = vec![
+        rec(
+            Backup,
+            Business,
+            "backup:shops#1",
+            snap,
+            &[("id", t("1")), ("name", t("Reef"))],
+        ),
+        cust("1", "2025-12-01T10:00:00Z"),
+        cust("2", "2026-02-03T10:00:00Z"),
+    ];
+    let out = merge(&recs, &settings());
+    let flagged: Vec<(&str, &str)> = out
+        .review
+        .iter()
+        .filter(|r| r.reason.starts_with("after_snapshot"))
+        .map(|r| (r.row_id.as_str(), r.reason.as_str()))
+        .collect();
+    assert_eq!(flagged, vec![("2", "after_snapshot:created_at")]);
+}
