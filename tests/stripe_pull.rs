@@ -143,8 +143,12 @@ fn a_pull_gets_every_object_exactly_once_with_gets_only() {
     );
     assert!(text.contains("0 refused, 0 failed"), "{text}");
     assert_key_nowhere(&dir.join("out"), &[&text, &err]);
-    // Every list is checkpointed complete.
-    for f in files(&pulled.join("pull")) {
+    // Every list is checkpointed complete, and the pull says it finished.
+    assert!(pulled.join("pull/finished").is_file());
+    for f in files(&pulled.join("pull"))
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "state"))
+    {
         let ck: serde_json::Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
         assert_eq!(ck["status"], "complete", "{}", f.display());
     }
@@ -324,7 +328,11 @@ fn a_pull_killed_halfway_resumes_to_the_same_pages() {
         half < files(&whole.join("out/pulls/stripe/api")).len(),
         "killed before the end"
     );
+    // Killed: not finished, so `salvage run` would pull again (and go on from here).
+    let finished = dir.join("out/pulls/stripe/pull/finished");
+    assert!(!finished.exists());
     util::ok(pull_cmd(&dir, &["--rate", "400"]));
+    assert!(finished.exists());
     let a = files(&whole.join("out/pulls/stripe/api"));
     let b = files(&api);
     let rel = |v: &[PathBuf], base: &Path| -> Vec<PathBuf> {

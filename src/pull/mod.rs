@@ -6,8 +6,9 @@
 //!     -> one list per (account, resource): customers, charges, payment intents, refunds,
 //!        disputes, checkout sessions, invoices, invoice payments, balance transactions,
 //!        events (and the same for the platform itself)
-//!     -> workers (up to `concurrency`) take lists in turn, interleaved by resource, and
-//!        page each to its end; every request waits for its slot in the [`pace::Pacer`]
+//!     -> workers (up to `concurrency`) take lists in account order (so the lists in
+//!        flight are of different resources) and page each to its end; every request
+//!        waits for its slot in the [`pace::Pacer`]
 //!     -> each page saved as Stripe sent it, then the list's checkpoint
 //! ```
 //! A pull stopped anywhere (Ctrl-C, kill -9, the network gone) goes on from its
@@ -107,17 +108,11 @@ impl Summary {
     }
 }
 
-/// True when `root` holds a finished pull: every checkpoint complete or refused, and at
-/// least one. `salvage run` pulls only when this is false.
+/// True when `root` holds a finished pull: the last pull into it ran every list to its
+/// end (or had it refused). A pull stopped after the account list, before any other list
+/// had a checkpoint, is not finished. `salvage run` pulls only when this is false.
 pub fn is_finished(root: &Path) -> bool {
-    let cks = layout::checkpoints(root);
-    !cks.is_empty()
-        && cks.iter().all(|(_, c)| {
-            matches!(
-                c.status,
-                layout::PullStatus::Complete | layout::PullStatus::Refused
-            )
-        })
+    layout::pull_finished_file(root).is_file()
 }
 
 /// Pulls `plan` into `root`.
@@ -173,6 +168,16 @@ pub fn pull(
     // A kill -9 can leave a temp file of a page or checkpoint half written: it was never
     // renamed into place, so it is only litter (the importer skips dot files anyway).
     remove_temp_files(root);
+    // Not finished until this pull says so at its end.
+    let finished = layout::pull_finished_file(root);
+    if let Err(e) = std::fs::remove_file(&finished) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(Error::Write {
+                path: finished,
+                source: e,
+            });
+        }
+    }
 
     // The accounts first: they say which lists there are.
     let mut ends: Vec<(List, End)> = Vec::new();
@@ -255,6 +260,10 @@ pub fn pull(
     summary.retries = stats.retries.load(Ordering::Relaxed);
     summary.rate_limited = stats.rate_limited.load(Ordering::Relaxed);
     summary.seconds = started.elapsed().as_secs_f64();
+    if summary.finished() {
+        let text = serde_json::to_vec_pretty(&summary).unwrap_or_default();
+        crate::util::fsx::write_atomic(&layout::pull_finished_file(root), &text)?;
+    }
     Ok(summary)
 }
 

@@ -7,6 +7,7 @@
 //! <root>/api/platform/<resource>/page-NNNN.json  the platform's own objects (no Stripe-Account)
 //! <root>/exports/<acct_id>/unified_payments.csv  Dashboard exports of that account
 //! <root>/pull/<acct_id|platform>/<resource>.state  a pull's checkpoint of that list (JSON)
+//! <root>/pull/finished                           the summary of a pull that finished
 //! ```
 //! Checkpoints end in `.state`, not `.json`, so the importer never takes one for a page; it
 //! reads them only to name the lists a pull could not finish ([`Checkpoint`]).
@@ -65,6 +66,12 @@ pub fn checkpoint_file(root: &Path, account: Option<&str>, resource: &str) -> Pa
     root.join("pull")
         .join(account.unwrap_or(PLATFORM))
         .join(format!("{resource}.state"))
+}
+
+/// Written by a pull that ran every list to its end (its summary, JSON); removed when a
+/// pull starts. No extension the importer reads.
+pub fn pull_finished_file(root: &Path) -> PathBuf {
+    root.join("pull").join("finished")
 }
 
 /// Where a pull stands on one list: what it has saved and how to go on. Written after each
