@@ -126,6 +126,10 @@ pub(super) struct IdMaps {
 /// (a constant or default: `mapping:<file>#[payment.constants].status (backup:orders#1)`).
 fn origin_of(ctx: &Ctx<'_>, ri: usize, col: &str) -> Origin {
     let sr = &ctx.records[ri];
+    // Only backup mappings set constants: other records need no look.
+    if sr.kind != SourceKind::Backup {
+        return Origin::Record(ri);
+    }
     let rule = sr.record.fields.iter().find_map(|(n, v)| {
         let f = n.strip_prefix(crate::claims::FROM_MAPPING)?;
         (f == col).then(|| v.render()).flatten()
@@ -147,6 +151,20 @@ fn origin_of(ctx: &Ctx<'_>, ri: usize, col: &str) -> Origin {
 /// The provenance column name of an extra value, `extras.<name>`. The names come from the
 /// mapping (a few dozen at most), so each is made `'static` once and reused.
 fn extras_column(name: &str) -> &'static str {
+    // Each thread remembers the names it has seen, so the shared set's lock is taken once
+    // per name and thread, not once per value.
+    thread_local! {
+        static SEEN: std::cell::RefCell<HashMap<String, &'static str>> = Default::default();
+    }
+    if let Some(s) = SEEN.with(|m| m.borrow().get(name).copied()) {
+        return s;
+    }
+    let s = extras_column_shared(name);
+    SEEN.with(|m| m.borrow_mut().insert(name.to_string(), s));
+    s
+}
+
+fn extras_column_shared(name: &str) -> &'static str {
     static NAMES: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<&'static str>>> =
         std::sync::OnceLock::new();
     let full = format!("extras.{name}");
