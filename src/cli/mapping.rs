@@ -25,6 +25,10 @@ pub struct CheckArgs {
     /// Check only this source (repeatable).
     #[arg(long = "source", value_name = "NAME")]
     pub sources: Vec<String>,
+    /// Where `salvage run` / `stripe pull` saved a Stripe API source's pull (as their
+    /// `--out`): it is checked there; nothing is pulled.
+    #[arg(long, default_value = "salvage-out")]
+    pub out: PathBuf,
 }
 
 pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -42,7 +46,7 @@ fn check(a: CheckArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     let mut incident = incident;
     for s in incident.sources.iter_mut() {
         if s.api_base.is_some() && s.path.is_none() {
-            let dir = pipeline::pull_dir(s, std::path::Path::new("salvage-out"));
+            let dir = pipeline::pull_dir(s, &a.out);
             if dir.is_dir() {
                 s.path = Some(dir);
             }
