@@ -406,6 +406,7 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
     let mut currency: Option<String> = None;
     let mut guess: Option<String> = None;
     let mut floating = Vec::new();
+    let mut locals = Vec::new();
     let hits = mapping
         .templates
         .iter()
@@ -428,10 +429,18 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
                 }
                 if let Some(local) = local {
                     if !field.name.contains('.') {
-                        floating.push(Floating {
-                            field: field.name.clone(),
-                            local,
-                        });
+                        // The wall-clock time itself, for the merge to read in the zone a
+                        // source knows for the business.
+                        locals.push((
+                            format!("{}{}", crate::claims::LOCAL_TIME, field.name),
+                            Value::text(local.format("%Y-%m-%dT%H:%M:%S").to_string()),
+                        ));
+                        if !field.business_zone {
+                            floating.push(Floating {
+                                field: field.name.clone(),
+                                local,
+                            });
+                        }
                     }
                 }
                 values.push((field.name.clone(), v));
@@ -478,6 +487,9 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
             continue;
         }
         main.set(n.clone(), v.clone());
+    }
+    for (n, v) in locals {
+        main.set(n, v);
     }
     if main.get("currency").is_none() {
         main.set("currency", currency.clone());
@@ -673,6 +685,7 @@ fn eval_field(
                 zone.as_deref(),
                 f.date_offset,
                 mapping,
+                field.business_zone,
             )
             .map(|(t, local)| (Value::text(time::format_utc(t)), None, local))
             .ok_or_else(|| format!("{text:?} matches none of its formats"))
@@ -797,8 +810,12 @@ fn parse_datetime(
     zone: Option<&str>,
     msg_offset: Option<FixedOffset>,
     mapping: &Mapping,
+    business_zone: bool,
 ) -> Option<(DateTime<Utc>, Option<NaiveDateTime>)> {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !mapping.date_words.is_empty() {
+        text = replace_date_words(&text, &mapping.date_words);
+    }
     enum Z {
         Fixed(FixedOffset),
         Iana(chrono_tz::Tz),
@@ -817,7 +834,7 @@ fn parse_datetime(
             .map(Z::Fixed)
             .or_else(|| time::parse_zone(z).map(Z::Iana))
     });
-    let floats = explicit.is_none() && msg_offset.is_some();
+    let floats = business_zone || (explicit.is_none() && msg_offset.is_some());
     let z = explicit
         .or(msg_offset.map(Z::Fixed))
         .unwrap_or(Z::Fixed(FixedOffset::east_opt(0)?));
@@ -838,6 +855,32 @@ fn parse_datetime(
         }
     }
     None
+}
+
+/// `text` with each word found in `words` (lowercase keys) replaced: "14 kwietnia 2025"
+/// -> "14 April 2025". Words are runs of letters, compared case-insensitively.
+fn replace_date_words(text: &str, words: &HashMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if !word.is_empty() {
+            match words.get(&word.to_lowercase()) {
+                Some(to) => out.push_str(to),
+                None => out.push_str(word),
+            }
+            word.clear();
+        }
+    };
+    for c in text.chars() {
+        if c.is_alphabetic() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// A local date and time by `fmt`. A format with an hour but no minutes (`%I%p`: "6pm")
@@ -970,32 +1013,95 @@ mod tests {
         assert_eq!(find_label(body, "When"), None);
     }
 
+    /// Dates in another language read through `[date_words]`; `zone = "business"` keeps
+    /// the wall clock (`local:<field>`) for the merge to read in the business's zone, and
+    /// the Date header's zone is not taken for the business's.
+    #[test]
+    fn foreign_dates_and_times_in_the_business_zone() {
+        let m = Mapping::parse(
+            r#"
+stripe_receipts = false
+[date_words]
+kwietnia = "April"
+"poniedziałek" = "Monday"
+[[templates]]
+name = "potwierdzenie"
+event = "reservation_created"
+subject = '^Rezerwacja (?P<code>\S+): (?P<when>.+)$'
+[templates.fields]
+reference = "{code}"
+starts_at = { text = "{when}", type = "datetime", formats = ["%A, %d %B %Y %H:%M"], zone = "business" }
+"#,
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        let mail = "From: Studio <noreply@app.example>\r\nTo: anna@x.org\r\n\
+Message-ID: <a.1@app.example>\r\nDate: Mon, 07 Apr 2025 08:30:00 +0000\r\n\
+Subject: =?utf-8?q?Rezerwacja_R-1:_Poniedzia=C5=82ek=2C_14_kwietnia_2025_18:30?=\r\n\r\nDzień dobry\r\n";
+        let o = process(
+            &RawMessage {
+                location: "t@0".into(),
+                bytes: mail.as_bytes().to_vec(),
+            },
+            &m,
+        );
+        let Outcome::Extracted {
+            records, floating, ..
+        } = o
+        else {
+            panic!("{o:?}")
+        };
+        let r = records.last().unwrap();
+        assert_eq!(r.get("reference").and_then(|v| v.as_text()), Some("R-1"));
+        // Read at the Date header's offset for now (UTC here) ...
+        assert_eq!(
+            r.get("starts_at").and_then(|v| v.as_text()),
+            Some("2025-04-14T18:30:00Z")
+        );
+        // ... with the wall clock kept for the merge.
+        assert_eq!(
+            r.get("local:starts_at").and_then(|v| v.as_text()),
+            Some("2025-04-14T18:30:00")
+        );
+        assert!(
+            floating.is_empty(),
+            "not re-read in a zone inferred from Date headers"
+        );
+    }
+
     #[test]
     fn datetimes_with_zone_sources() {
         let m = Mapping::parse("", Path::new("x")).unwrap();
         let f = ["%a %d %b %Y %H:%M".to_string()];
-        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("PDT"), None, &m)
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("PDT"), None, &m, false)
             .unwrap()
             .0;
         assert_eq!(time::format_utc(t), "2026-07-14T16:30:00Z");
-        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("+04"), None, &m)
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("+04"), None, &m, false)
             .unwrap()
             .0;
         assert_eq!(time::format_utc(t), "2026-07-14T05:30:00Z");
         let off = FixedOffset::east_opt(7200);
-        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, None, off, &m)
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, None, off, &m, false)
             .unwrap()
             .0;
         assert_eq!(time::format_utc(t), "2026-07-14T07:30:00Z");
-        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("Europe/Berlin"), None, &m)
-            .unwrap()
-            .0;
+        let t = parse_datetime(
+            "Tue 14 Jul 2026 09:30",
+            &f,
+            Some("Europe/Berlin"),
+            None,
+            &m,
+            false,
+        )
+        .unwrap()
+        .0;
         assert_eq!(time::format_utc(t), "2026-07-14T07:30:00Z");
         let f2 = ["%b %d, %Y, %I:%M:%S %p".to_string()];
-        let t = parse_datetime("Jul 4, 2026, 9:05:01 PM", &f2, Some("UTC"), None, &m)
+        let t = parse_datetime("Jul 4, 2026, 9:05:01 PM", &f2, Some("UTC"), None, &m, false)
             .unwrap()
             .0;
         assert_eq!(time::format_utc(t), "2026-07-04T21:05:01Z");
-        assert!(parse_datetime("garbage", &f, None, None, &m).is_none());
+        assert!(parse_datetime("garbage", &f, None, None, &m, false).is_none());
     }
 }
