@@ -14,6 +14,8 @@ pub const INCOMPLETE: &str = "incomplete_email";
 pub const UNMATCHED: &str = "unmatched_email";
 pub const UNREADABLE: &str = "unreadable_email";
 pub const DUPLICATE: &str = "duplicate_email";
+/// A message a template recognised and the mapping says not to import (`ignore`).
+pub const IGNORED: &str = "ignored_email";
 
 /// A message as read from the archive, before parsing.
 #[derive(Debug, Clone)]
@@ -240,6 +242,14 @@ fn process_inner(raw: &RawMessage, mapping: &Mapping, parser: &MessageParser) ->
             ),
         );
     };
+    if let Some(why) = &t.ignore {
+        return skip(
+            raw,
+            facts.message_id.clone(),
+            IGNORED,
+            format!("template {}: {why}", t.label()),
+        );
+    }
     extract(raw, t, &facts, mapping)
 }
 
@@ -295,12 +305,7 @@ fn matches(t: &Template, f: &Facts) -> bool {
             return false;
         }
     }
-    if let Some(m) = &t.body_marker {
-        if !f.body.contains(m.as_str()) {
-            return false;
-        }
-    }
-    true
+    t.body_marker.is_empty() || t.body_marker.iter().any(|m| f.body.contains(m.as_str()))
 }
 
 /// `Label: value` (or the label alone on its line and the value on the next) in `body`.
@@ -611,7 +616,46 @@ fn eval_field(
     caps: &HashMap<String, String>,
     mapping: &Mapping,
 ) -> Result<FieldValue, String> {
-    let mut text = render(&field.text, caps)?;
+    let text = render(&field.text, caps)?;
+    match read_field(field, t, f, caps, text, mapping) {
+        Err(_) if field.default.is_some() => {
+            let d = field.default.as_deref().unwrap_or_default();
+            match field.kind {
+                // Major units without a currency: the currency comes from elsewhere.
+                FieldType::Money => match t.default_currency.as_deref() {
+                    Some(c) => crate::util::money::major_to_minor(d, c)
+                        .map(|v| (Value::Int(v), Some(c.to_string()), None)),
+                    None => crate::util::money::major_to_minor(d, "usd")
+                        .filter(|v| *v == 0)
+                        .map(|v| (Value::Int(v), None, None)),
+                }
+                .ok_or_else(|| {
+                    format!("default {d:?} is not an amount (without default_currency, only 0)")
+                }),
+                _ => {
+                    let plain = Field {
+                        pattern: None,
+                        map: Default::default(),
+                        default: None,
+                        ..field.clone()
+                    };
+                    read_field(&plain, t, f, caps, d.to_string(), mapping)
+                }
+            }
+        }
+        r => r,
+    }
+}
+
+/// A field's value from its rendered text (pattern, map, then its type).
+fn read_field(
+    field: &Field,
+    t: &Template,
+    f: &Facts,
+    caps: &HashMap<String, String>,
+    mut text: String,
+    mapping: &Mapping,
+) -> Result<FieldValue, String> {
     if let Some(p) = &field.pattern {
         let c = p
             .captures(&text)
@@ -1066,6 +1110,77 @@ Subject: =?utf-8?q?Rezerwacja_R-1:_Poniedzia=C5=82ek=2C_14_kwietnia_2025_18:30?=
         assert!(
             floating.is_empty(),
             "not re-read in a zone inferred from Date headers"
+        );
+    }
+
+    /// `ignore` skips what a template recognises, as `ignored_email` with its reason; a
+    /// `body_marker` list takes any of its texts; a field's `default` stands when its text
+    /// gives no value (money: 0, in the currency found elsewhere).
+    #[test]
+    fn ignored_mail_marker_lists_and_defaults() {
+        let m = Mapping::parse(
+            r#"
+stripe_receipts = false
+[[templates]]
+name = "internal"
+from = '@app\.example$'
+body_marker = ["://demo-", "://qa-"]
+ignore = "an internal tenant's mail"
+[[templates]]
+name = "booked"
+event = "reservation_created"
+from = '@app\.example$'
+subject = '^Booked (?P<code>\S+)$'
+body = ['(?m)^Paid with: (?P<paid>.+)$']
+[templates.fields]
+reference = "{code}"
+amount = { text = "{paid}", pattern = '(£\d+\.\d{2})', type = "money", default = "0" }
+"#,
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        let mail = |body: &str| {
+            let text = format!(
+                "From: <noreply@app.example>\r\nTo: a@x.org\r\nMessage-ID: <m@x>\r\nDate: Mon, 07 Apr 2025 08:30:00 +0000\r\nSubject: Booked R-1\r\n\r\n{body}\r\n"
+            );
+            process(
+                &RawMessage {
+                    location: "t@0".into(),
+                    bytes: text.into_bytes(),
+                },
+                &m,
+            )
+        };
+        match mail("see https://qa-studio.app.example/") {
+            Outcome::Skipped { skip, .. } => {
+                assert_eq!(skip.kind, IGNORED);
+                assert!(
+                    skip.reason.contains("an internal tenant's mail"),
+                    "{skip:?}"
+                );
+            }
+            o => panic!("{o:?}"),
+        }
+        let amount = |o: Outcome| match o {
+            Outcome::Extracted { records, .. } => {
+                let r = records.last().unwrap().clone();
+                (r.get("amount").cloned(), r.get("currency").cloned())
+            }
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(
+            amount(mail("Paid with: card, £12.50")),
+            (Some(Value::Int(1250)), Some(Value::text("gbp")))
+        );
+        assert_eq!(
+            amount(mail("Paid with: 10-class pass (3 left)")),
+            (Some(Value::Int(0)), None),
+            "no amount in the text: the default, currency from elsewhere"
+        );
+        assert_eq!(
+            amount(mail("nothing about payment")),
+            (None, None),
+            "no text at all: no value (the default is for a text that gives none)"
         );
     }
 

@@ -98,12 +98,16 @@ impl Event {
 struct RawTemplate {
     name: String,
     version: Option<String>,
-    event: Event,
+    /// What the message tells; not needed by a template that ignores its messages.
+    event: Option<Event>,
     status: Option<String>,
     from: Option<String>,
     from_name: Option<String>,
     subject: Option<String>,
-    body_marker: Option<String>,
+    body_marker: Option<Markers>,
+    /// The messages this template recognises are deliberately not imported, for this
+    /// reason (counted as `ignored_email`, with it).
+    ignore: Option<String>,
     #[serde(default)]
     body: Vec<String>,
     #[serde(default)]
@@ -112,6 +116,14 @@ struct RawTemplate {
     fields: BTreeMap<String, RawField>,
     required: Option<Vec<String>>,
     default_currency: Option<String>,
+}
+
+/// One text the body must contain, or a list of which any will do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Markers {
+    One(String),
+    Any(Vec<String>),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,6 +145,10 @@ struct RawFieldFull {
     pattern: Option<String>,
     #[serde(default)]
     map: BTreeMap<String, String>,
+    /// The value when the text is there but gives none (no amount in "Paid with:
+    /// membership"): read as the field's type would read it; money in major units,
+    /// without a currency (it comes from the record's other fields or its business).
+    default: Option<String>,
 }
 
 /// How a field's text becomes a value.
@@ -172,6 +188,7 @@ pub struct Field {
     pub business_zone: bool,
     pub pattern: Option<Regex>,
     pub map: BTreeMap<String, String>,
+    pub default: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -183,7 +200,10 @@ pub struct Template {
     pub from: Option<Regex>,
     pub from_name: Option<Regex>,
     pub subject: Option<Regex>,
-    pub body_marker: Option<String>,
+    /// Texts of which the body must contain one (none: any body).
+    pub body_marker: Vec<String>,
+    /// Why the messages of this template are not imported (see [`RawTemplate`]).
+    pub ignore: Option<String>,
     pub body: Vec<Regex>,
     /// (label, capture) pairs, label without the colon.
     pub labels: Vec<(String, String)>,
@@ -809,7 +829,21 @@ fn compile(t: RawTemplate, i: usize, path: &Path) -> Result<Template> {
     }
     // Longer labels first, so "Amount paid" is tried before "Amount".
     labels.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
-    let entity = t.event.entity();
+    let event = match (t.event, &t.ignore) {
+        (Some(e), _) => e,
+        // The event of an ignoring template is never used.
+        (None, Some(_)) => Event::ReservationChanged,
+        (None, None) => {
+            return Err(Error::config(
+                path,
+                format!(
+                    "{}: say what the message tells (event = \"reservation_created\", ...), or `ignore = \"why\"` to skip such messages on purpose",
+                    at("event")
+                ),
+            ))
+        }
+    };
+    let entity = event.entity();
     let check_caps = |key: &str, pieces: &[Piece]| -> Result<()> {
         for p in pieces {
             if let Piece::Cap(c) = p {
@@ -848,15 +882,24 @@ fn compile(t: RawTemplate, i: usize, path: &Path) -> Result<Template> {
                 zone: None,
                 pattern: None,
                 map: BTreeMap::new(),
+                default: None,
             },
             RawField::Full(f) => f,
         };
         let text = parse_pieces(&full.text)
             .map_err(|e| Error::config(path, format!("{}: {e}", at(&key))))?;
         check_caps(&key, &text)?;
-        let business_zone = full.zone.as_deref().map(str::trim) == Some("business");
-        let zone = match &full.zone {
-            Some(_) if business_zone => None,
+        // "business", or "business or Europe/Warsaw": the business's zone as a source
+        // gives it, else (for now, and where none does) the zone after `or`.
+        let (business_zone, zone_text) = match full.zone.as_deref().map(str::trim) {
+            Some("business") => (true, None),
+            Some(z) => match z.strip_prefix("business or ") {
+                Some(rest) => (true, Some(rest.trim().to_string())),
+                None => (false, Some(z.to_string())),
+            },
+            None => (false, None),
+        };
+        let zone = match &zone_text {
             Some(z) => {
                 let p = parse_pieces(z)
                     .map_err(|e| Error::config(path, format!("{}.zone: {e}", at(&key))))?;
@@ -888,9 +931,11 @@ fn compile(t: RawTemplate, i: usize, path: &Path) -> Result<Template> {
             business_zone,
             pattern,
             map: full.map,
+            default: full.default,
         });
     }
     let required = t.required.unwrap_or_else(|| match entity {
+        _ if t.ignore.is_some() => Vec::new(),
         Entity::Payment => vec!["attr.receipt_number".to_string()],
         _ => vec!["reference".to_string()],
     });
@@ -909,12 +954,17 @@ fn compile(t: RawTemplate, i: usize, path: &Path) -> Result<Template> {
     Ok(Template {
         name: t.name.clone(),
         version: t.version.unwrap_or_else(|| "1".into()),
-        event: t.event,
+        event,
         status: t.status,
         from,
         from_name,
         subject,
-        body_marker: t.body_marker,
+        body_marker: match t.body_marker {
+            None => Vec::new(),
+            Some(Markers::One(m)) => vec![m],
+            Some(Markers::Any(ms)) => ms,
+        },
+        ignore: t.ignore,
         body,
         labels,
         fields,
