@@ -222,6 +222,7 @@ impl Workspace {
             tx,
             info,
             busy: std::time::Duration::ZERO,
+            seq: 0,
         })
     }
 
@@ -485,6 +486,8 @@ pub struct SourceWriter<'a> {
     info: SourceInfo,
     /// Time spent storing records (for the log).
     busy: std::time::Duration,
+    /// Skips and notices stored so far (their sequence numbers).
+    seq: i64,
 }
 
 impl SourceWriter<'_> {
@@ -538,7 +541,12 @@ impl RecordSink for SourceWriter<'_> {
     }
 
     fn skip(&mut self, s: Skip) -> Result<()> {
-        self.info.skips += 1;
+        // A notice (a rule that matched nothing, a row kept with a caveat) is stored with
+        // the skips but is no input skipped.
+        if !crate::import::is_notice(&s.kind) {
+            self.info.skips += 1;
+        }
+        self.seq += 1;
         self.tx
             .prepare_cached(
                 "INSERT INTO skips (source,seq,location,kind,reason) VALUES (?,?,?,?,?)",
@@ -546,7 +554,7 @@ impl RecordSink for SourceWriter<'_> {
             .and_then(|mut st| {
                 st.execute(params![
                     self.info.name,
-                    self.info.skips,
+                    self.seq,
                     s.location,
                     s.kind,
                     s.reason

@@ -1513,3 +1513,53 @@ fn wall_clock_times_are_read_in_the_business_zone() {
     assert_eq!(info["read_in_business_zone"], 1);
     assert_eq!(info["no_zone_known"], 1);
 }
+
+/// Never silent in the merge: a customer merged into one no source shows, a booking the
+/// app's rule applies to but has no time to read it on, and a blocking rule that found no
+/// pair are counted in run_info.
+#[test]
+fn what_the_merge_could_not_do_is_counted() {
+    use Entity::*;
+    use SourceKind::*;
+    let b = "2026-08-22T03:00:00Z";
+    let recs = vec![
+        rec(
+            Backup,
+            Business,
+            "backup:shops#1",
+            b,
+            &[("id", t("1")), ("name", t("Reef"))],
+        ),
+        rec(
+            Backup,
+            Customer,
+            "backup:customers#6",
+            b,
+            &[
+                ("id", t("6")),
+                ("business_id", t("1")),
+                ("merged_into", t("99")),
+            ],
+        ),
+        rec(
+            Backup,
+            Reservation,
+            "backup:bookings#1",
+            b,
+            &[
+                ("id", t("1")),
+                ("business_id", t("1")),
+                ("reference", t("R-1")),
+                ("status", t("confirmed")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    assert_eq!(out.run_info["customers.merged_into_unknown"], "1");
+    let rules: serde_json::Value =
+        serde_json::from_str(&out.run_info["rules.not_evaluable"]).unwrap();
+    assert_eq!(rules["completed_hours_after_end"], 1, "{rules}");
+    let linkage: serde_json::Value =
+        serde_json::from_str(&out.run_info["linkage.customer"]).unwrap();
+    assert!(linkage["rules_without_pairs"].is_array(), "{linkage}");
+}
