@@ -461,6 +461,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     }
     out.provenance.sort_by_row();
     flag_dates_after_snapshot(&mut out);
+    integrity::flag_parents_created_later(&mut out);
     mark_unexported_reviews(&mut out);
     // Never silent: how many bookings the replay closed by the app's habit, and whether
     // the backup could tell the habit at all.
