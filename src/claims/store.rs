@@ -223,6 +223,7 @@ impl Workspace {
             info,
             busy: std::time::Duration::ZERO,
             seq: 0,
+            rule_hits: Vec::new(),
         })
     }
 
@@ -488,11 +489,22 @@ pub struct SourceWriter<'a> {
     busy: std::time::Duration,
     /// Skips and notices stored so far (their sequence numbers).
     seq: i64,
+    /// How many inputs each mapping rule matched (stored at finish, meta `rule_hits.<source>`).
+    rule_hits: Vec<(String, u64)>,
 }
 
 impl SourceWriter<'_> {
     pub fn finish(self) -> Result<SourceInfo> {
         let i = &self.info;
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                params![
+                    format!("rule_hits.{}", i.name),
+                    serde_json::to_string(&self.rule_hits).unwrap_or_default()
+                ],
+            )
+            .map_err(|e| Error::sqlite(&self.path, e))?;
         self.tx
             .execute(
                 "INSERT OR REPLACE INTO sources (name,kind,path,sha256,snapshot_at,exported_at,imported_at,records,claims,skips) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -513,6 +525,11 @@ impl SourceWriter<'_> {
 }
 
 impl RecordSink for SourceWriter<'_> {
+    fn rule_hits(&mut self, rule: &str, hits: u64) -> Result<()> {
+        self.rule_hits.push((rule.to_string(), hits));
+        Ok(())
+    }
+
     fn record(&mut self, r: Record) -> Result<()> {
         let started = std::time::Instant::now();
         let fields = serde_json::to_string(&r.fields).map_err(|e| Error::Other(e.to_string()))?;

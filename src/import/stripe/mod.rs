@@ -334,6 +334,9 @@ pub fn import_path(
         *counts.entry(Entity::Payment).or_default() += 1;
         sink.record(r)?;
     }
+    for (rule, n) in mapping.hits() {
+        sink.rule_hits(&rule, n)?;
+    }
     if counts.get(&Entity::Payment).is_some_and(|n| *n > 0) {
         let objects = counts.values().sum::<u64>();
         for u in mapping.unused() {
