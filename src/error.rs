@@ -54,6 +54,12 @@ impl Error {
             source,
         }
     }
+    pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Write {
+            path: path.into(),
+            source,
+        }
+    }
     pub fn sqlite(path: impl Into<PathBuf>, source: rusqlite::Error) -> Self {
         Error::Sqlite {
             path: path.into(),

@@ -17,6 +17,7 @@ pub mod pipeline;
 pub mod pull;
 pub mod report;
 pub mod samples;
+pub mod schedule;
 pub mod util;
 
 pub use error::{Error, Result};

@@ -8,4 +8,5 @@ mod errors;
 mod invariants;
 mod linkage;
 mod pipeline;
+mod schedule;
 mod stripe_pull;

@@ -12,6 +12,7 @@ mod merge;
 mod report;
 mod run;
 mod samples;
+mod schedule;
 mod stripe;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,8 @@ pub enum Command {
     Evaluate(evaluate::Args),
     /// Why a row of recovered.sqlite exists: the records joined, with weights, and the values chosen.
     Explain(explain::Args),
+    /// Per business, the bookings from the incident on (CSV and iCalendar), doubtful ones marked.
+    Schedule(schedule::Args),
     /// Benchmarks of one part alone (the linkage engine), with quality figures.
     #[command(subcommand)]
     Bench(bench::Command),
@@ -72,6 +75,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(a) => report::run(a, &ui),
         Command::Evaluate(a) => evaluate::run(a, &ui),
         Command::Explain(a) => explain::run(a, &ui),
+        Command::Schedule(a) => schedule::run(a, &ui),
         Command::Mapping(c) => mapping::run(c, &ui),
         Command::Stripe(c) => stripe::run(c, &ui),
         Command::Samples(c) => samples::run(c, &ui),

@@ -113,6 +113,11 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         t.elapsed(),
         pipeline::memory_note()
     );
+    // What each business needs this morning: its upcoming bookings.
+    let t = Instant::now();
+    let schedules = salvage::schedule::build(&recovered, &salvage::schedule::Options::default())?;
+    let schedule = salvage::schedule::write(&schedules, &a.out.join("schedule"))?;
+    tracing::info!("schedule: written in {:.1?}", t.elapsed());
     sp.finish_and_clear();
 
     println!();
@@ -162,6 +167,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     println!("wrote {}", recovered.display());
     println!("wrote {}", a.out.join("report.html").display());
     println!("wrote {}", a.out.join("report.json").display());
+    super::schedule::print_summary(&schedules.from, &schedule);
     tracing::info!(
         "run: done in {:.1?}{}",
         run_started.elapsed(),

@@ -38,6 +38,35 @@ pub fn exponent(currency: &str) -> u32 {
     }
 }
 
+/// Minor units as a person reads them: `$45.00`, `€1,234.50`, `¥12,000`, `45.00 PLN`.
+pub fn format_major(minor: i64, currency: &str) -> String {
+    let exp = exponent(currency);
+    let neg = minor < 0;
+    let abs = minor.unsigned_abs();
+    let unit = 10u64.pow(exp);
+    let (int, frac) = (abs / unit, abs % unit);
+    let digits = int.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let number = match exp {
+        0 => grouped,
+        e => format!("{grouped}.{frac:0width$}", width = e as usize),
+    };
+    let sign = if neg { "-" } else { "" };
+    match currency.to_ascii_lowercase().as_str() {
+        "usd" => format!("{sign}${number}"),
+        "eur" => format!("{sign}€{number}"),
+        "gbp" => format!("{sign}£{number}"),
+        "jpy" => format!("{sign}¥{number}"),
+        other => format!("{sign}{number} {}", other.to_ascii_uppercase()),
+    }
+}
+
 /// Parses an amount written in major units (`1,234.50`, `€19.99`, `-5.99`, `80,50`,
 /// `1.234,56`, `1 234,50`) into minor units of `currency`. Currency symbols, spaces and
 /// thousands separators are ignored; a decimal comma is read as one (see
@@ -119,6 +148,15 @@ fn with_decimal_point(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn major_units_as_people_read_them() {
+        assert_eq!(format_major(4500, "usd"), "$45.00");
+        assert_eq!(format_major(123450, "EUR"), "€1,234.50");
+        assert_eq!(format_major(12000, "jpy"), "¥12,000");
+        assert_eq!(format_major(-550, "pln"), "-5.50 PLN");
+        assert_eq!(format_major(1234567, "kwd"), "1,234.567 KWD");
+    }
 
     #[test]
     fn decimal_commas_and_thousands_dots() {
