@@ -21,7 +21,11 @@
 //! A separator with nothing after it but blank lines is an [`Entry::Empty`]: Python counts
 //! it, and so does the importer.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
+
+/// The longest piece of a line read at once: a longer line (a binary blob with no line
+/// breaks) comes in pieces, so that memory stays flat whatever the input.
+pub(crate) const LINE_MAX: usize = 1 << 20;
 
 /// What an entry of an archive holds.
 #[derive(Debug, PartialEq, Eq)]
@@ -51,6 +55,10 @@ pub(crate) struct Lines<R: BufRead> {
     pos: u64,
     /// Bytes taken from `r` (progress).
     read: u64,
+    /// The last piece returned did not end its line.
+    partial: bool,
+    /// The piece just returned continues the line of the one before.
+    cont: bool,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -61,18 +69,34 @@ impl<R: BufRead> Lines<R> {
             back_at: 0,
             pos: 0,
             read: 0,
+            partial: false,
+            cont: false,
         }
     }
 
-    /// Reads the next line (with its `\n`) into `out`, cleared first; 0 at the end.
+    /// The piece just read is the rest of a line longer than [`LINE_MAX`], not a line.
+    pub(crate) fn continues(&self) -> bool {
+        self.cont
+    }
+
+    /// Reads the next line (with its `\n`) into `out`, cleared first, or its next
+    /// [`LINE_MAX`] bytes; 0 at the end.
     pub(crate) fn next_line(&mut self, out: &mut Vec<u8>) -> std::io::Result<usize> {
+        let n = self.read_piece(out)?;
+        self.cont = self.partial;
+        self.partial = n == LINE_MAX && !out.ends_with(b"\n");
+        Ok(n)
+    }
+
+    fn read_piece(&mut self, out: &mut Vec<u8>) -> std::io::Result<usize> {
         out.clear();
         if self.back_at < self.back.len() {
             let rest = &self.back[self.back_at..];
             let n = rest
                 .iter()
+                .take(LINE_MAX)
                 .position(|c| *c == b'\n')
-                .map_or(rest.len(), |i| i + 1);
+                .map_or(rest.len().min(LINE_MAX), |i| i + 1);
             out.extend_from_slice(&rest[..n]);
             self.back_at += n;
             if self.back_at == self.back.len() {
@@ -82,7 +106,7 @@ impl<R: BufRead> Lines<R> {
             self.pos += n as u64;
             return Ok(n);
         }
-        let n = self.r.read_until(b'\n', out)?;
+        let n = (&mut self.r).take(LINE_MAX as u64).read_until(b'\n', out)?;
         self.pos += n as u64;
         self.read += n as u64;
         Ok(n)
@@ -264,7 +288,7 @@ impl<R: BufRead> MboxReader<R> {
         if self.src.next_line(&mut l1)? == 0 {
             return Ok(true);
         }
-        if l1.starts_with(b"From ") {
+        if l1.starts_with(b"From ") && !self.src.continues() {
             self.src.push_back(&l1);
             return Ok(true);
         }
@@ -329,8 +353,11 @@ impl<R: BufRead> MboxReader<R> {
                     continue;
                 }
             }
+            // The rest of a very long line: body bytes, whatever they say.
+            let cont = self.src.continues();
             let line = &self.line[..];
-            if line.starts_with(b"From ")
+            if !cont
+                && line.starts_with(b"From ")
                 && (self.at_start
                     || self.force_sep
                     || looks_like_separator(line)
@@ -346,12 +373,12 @@ impl<R: BufRead> MboxReader<R> {
                 continue;
             }
             self.force_sep = false;
-            if self.at_start && is_blank(line) {
+            let blank = !cont && is_blank(line);
+            if self.at_start && blank {
                 // Leading blank lines before the first separator.
                 continue;
             }
             self.at_start = false;
-            let blank = is_blank(line);
             self.prev_blank = blank;
             let cap = self.cap;
             let cur = self.cur.get_or_insert_with(|| Cur::new(offset));
@@ -371,7 +398,7 @@ impl<R: BufRead> MboxReader<R> {
                     }
                     continue;
                 }
-                if let Some(v) = header_value(line, b"content-length") {
+                if let Some(v) = header_value(line, b"content-length").filter(|_| !cont) {
                     cur.content_length = std::str::from_utf8(v)
                         .ok()
                         .and_then(|s| s.trim().parse().ok());
@@ -381,7 +408,7 @@ impl<R: BufRead> MboxReader<R> {
             }
             // mboxrd: ">From ", ">>From " ... lose one '>'.
             let gt = line.iter().take_while(|c| **c == b'>').count();
-            if gt > 0 && line[gt..].starts_with(b"From ") {
+            if gt > 0 && !cont && line[gt..].starts_with(b"From ") {
                 self.quoted = true;
                 cur.acc.push(&line[1..], cap);
             } else {
@@ -662,6 +689,32 @@ mod tests {
         assert_eq!(m.len(), 2, "{m:?}");
         assert!(m[0].1.starts_with("<too big"), "{m:?}");
         assert_eq!(m[1].1, "Subject: three\n\nbody\n");
+    }
+
+    #[test]
+    fn a_line_longer_than_line_max_comes_in_pieces() {
+        // One 3.5 MB line holding "From " at a piece boundary: no split, no big buffer.
+        let mut blob = "z".repeat(LINE_MAX - 1);
+        blob.push('\n');
+        let mut long = "a".repeat(LINE_MAX);
+        long.push_str("From a@b Tue Jul 14 16:30:00 2026 ");
+        long.push_str(&"b".repeat(LINE_MAX * 2));
+        long.push('\n');
+        let mbox = format!(
+            "From a@b Tue Jul 14 16:30:00 2026\nSubject: one\n\n{blob}{long}\nFrom b@c Tue Jul 14 16:31:00 2026\nSubject: two\n\nbody\n"
+        );
+        let m = split_cap(&mbox, 2 * LINE_MAX as u64);
+        assert_eq!(
+            m.len(),
+            2,
+            "{:?}",
+            m.iter().map(|(o, t)| (o, t.len())).collect::<Vec<_>>()
+        );
+        assert!(m[0].1.starts_with("<too big"), "{}", &m[0].1[..40]);
+        assert_eq!(m[1].1, "Subject: two\n\nbody\n");
+        let m = split(&mbox);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].1.len(), mbox.find("From b@c").unwrap() - 34 - 1);
     }
 
     #[test]

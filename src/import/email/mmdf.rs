@@ -47,7 +47,7 @@ impl<R: BufRead> MmdfReader<R> {
                 return Ok(stray.map(|a| a.into_item(false)));
             }
             let offset = self.src.pos() - n as u64;
-            if is_delimiter(&self.line) {
+            if is_delimiter(&self.line) && !self.src.continues() {
                 if let Some(a) = stray {
                     self.src.push_back(&self.line);
                     return Ok(Some(a.into_item(false)));
@@ -73,7 +73,7 @@ impl<R: BufRead> MmdfReader<R> {
                 self.done = true;
                 break;
             }
-            if is_delimiter(&self.line) {
+            if is_delimiter(&self.line) && !self.src.continues() {
                 break;
             }
             if first && self.line.starts_with(b"From ") {
