@@ -66,6 +66,8 @@ if kind == "mbox":
     n = len(mailbox.mbox(path, create=False).keys())
 elif kind == "mmdf":
     n = len(mailbox.MMDF(path, create=False).keys())
+elif kind == "babyl":
+    n = len(mailbox.Babyl(path, create=False).keys())
 elif kind == "maildir":
     n = tree(mailbox.Maildir(path, factory=None, create=False))
 elif kind == "mh":
@@ -218,6 +220,23 @@ fn mmdf() {
     s.push_str("\x01\x01\x01\x01\n\x01\x01\x01\x01\n");
     let p = write(d.path(), "box.mmdf", s.as_bytes());
     let t = check("mmdf", &p, &p, 5, 0);
+    assert_eq!(t.skipped.get(email::EMPTY), Some(&1), "{t:?}");
+}
+
+#[test]
+fn babyl() {
+    let d = tempfile::tempdir().unwrap();
+    let mut s = String::from("BABYL OPTIONS: -*- rmail -*-\nVersion: 5\nLabels:\n");
+    for i in 0..3 {
+        let m = msg(i, "From the team\n");
+        let (head, body) = m.split_once("\n\n").unwrap();
+        s.push_str(&format!(
+            "\x1f\x0c\n1,, unseen,\n{head}\n\n*** EOOH ***\n{head}\n\n{body}"
+        ));
+    }
+    s.push_str("\x1f\x0c\n1,,\n\x1f");
+    let p = write(d.path(), "RMAIL", s.as_bytes());
+    let t = check("babyl", &p, &p, 4, 0);
     assert_eq!(t.skipped.get(email::EMPTY), Some(&1), "{t:?}");
 }
 

@@ -1,7 +1,7 @@
 //! The email importer: the app's transactional mails (and Stripe's receipts) as claims.
 //!
 //! Input (`path` of the source): an mbox file (mboxo, mboxrd, mboxcl, mboxcl2: see
-//! [`mbox`]), an MMDF file ([`mmdf`]), a Maildir (`cur/`, `new/`, and its Maildir++
+//! [`mbox`]), an MMDF file ([`mmdf`]), a Babyl file ([`babyl`]), a Maildir (`cur/`, `new/`, and its Maildir++
 //! subfolders `.Sent/` ...), an MH folder (numbered files), a directory of `.eml` files (or
 //! of mbox files, as a Google Takeout's `Takeout/Mail/*.mbox`), or one `.eml`; any file may
 //! be gzip- or zstd-compressed (`.gz`, `.zst`, recognised by their first bytes). Archives
@@ -22,6 +22,7 @@
 //! header offsets of all its mail (see [`zones`]); messages with such times are held back
 //! in a temporary file and emitted after the rest, so output order stays deterministic.
 
+pub mod babyl;
 pub mod extract;
 pub mod html;
 pub mod mapping;
@@ -129,12 +130,13 @@ pub fn import(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Result<()> 
         None | Some("auto") => Layout::Auto,
         Some("mbox") => Layout::Mbox,
         Some("mmdf") => Layout::Mmdf,
+        Some("babyl") => Layout::Babyl,
         Some("eml") | Some("maildir") | Some("mh") => Layout::Eml,
         Some(other) => {
             return Err(Error::config(
                 &ctx.incident.file,
                 format!(
-                    "source {}: format = {other:?} is not a mail layout; use auto, mbox, mmdf, maildir, mh or eml (or leave it out)",
+                    "source {}: format = {other:?} is not a mail layout; use auto, mbox, mmdf, babyl, maildir, mh or eml (or leave it out)",
                     ctx.spec.name
                 ),
             ))
@@ -218,6 +220,8 @@ enum Layout {
     Mbox,
     /// Every file is MMDF.
     Mmdf,
+    /// Every file is Babyl (Emacs RMAIL).
+    Babyl,
     /// Every file is one message (a leading `From ` envelope line is dropped).
     Eml,
 }
@@ -693,6 +697,12 @@ impl<R: BufRead> Entries for mmdf::MmdfReader<R> {
     }
 }
 
+impl<R: BufRead> Entries for babyl::BabylReader<R> {
+    fn position(&self) -> u64 {
+        babyl::BabylReader::position(self)
+    }
+}
+
 fn read_file(f: std::fs::File, name: &str, em: &mut Emitter<'_>, len: u64) -> Result<()> {
     let mut fb = BufReader::with_capacity(1 << 16, f);
     let codec = match fb.fill_buf() {
@@ -723,6 +733,7 @@ fn read_file(f: std::fs::File, name: &str, em: &mut Emitter<'_>, len: u64) -> Re
     let layout = match em.layout {
         Layout::Auto if head[first..].starts_with(b"From ") => Layout::Mbox,
         Layout::Auto if mmdf::sniff(&head) => Layout::Mmdf,
+        Layout::Auto if babyl::sniff(&head) => Layout::Babyl,
         Layout::Auto => Layout::Eml,
         l => l,
     };
@@ -731,6 +742,13 @@ fn read_file(f: std::fs::File, name: &str, em: &mut Emitter<'_>, len: u64) -> Re
     match layout {
         Layout::Mbox => read_entries(mbox::MboxReader::with_cap(r, em.cap), name, em, len, plain),
         Layout::Mmdf => read_entries(mmdf::MmdfReader::with_cap(r, em.cap), name, em, len, plain),
+        Layout::Babyl => read_entries(
+            babyl::BabylReader::with_cap(r, em.cap),
+            name,
+            em,
+            len,
+            plain,
+        ),
         _ => read_single(r, first, name, em),
     }
 }
