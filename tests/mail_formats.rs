@@ -146,6 +146,21 @@ fn mbox_without_blank_lines_before_separators() {
 }
 
 #[test]
+fn mbox_with_dateless_separators() {
+    // "From sender" and no date, as some exporters write: after a blank line and before a
+    // header, a separator.
+    let d = tempfile::tempdir().unwrap();
+    let mut s = String::new();
+    for i in 0..4 {
+        s.push_str(&format!("From shop{i}@example.com\n"));
+        s.push_str(&msg(i, "hi\n"));
+        s.push('\n');
+    }
+    let p = write(d.path(), "dateless.mbox", s.as_bytes());
+    check("mbox", &p, &p, 4, 0);
+}
+
+#[test]
 fn mboxrd_with_quoted_from_lines() {
     let d = tempfile::tempdir().unwrap();
     let mut s = String::new();

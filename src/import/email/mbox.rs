@@ -123,6 +123,8 @@ impl<R: BufRead> Lines<R> {
         self.back = v;
         self.back_at = 0;
         self.pos -= bytes.len() as u64;
+        // What is pushed back starts a line.
+        self.partial = false;
     }
 
     pub(crate) fn pos(&self) -> u64 {
@@ -307,6 +309,28 @@ impl<R: BufRead> MboxReader<R> {
         Ok(false)
     }
 
+    /// `From sender@host` with no date, after a blank line: a separator when the next line
+    /// is a header (some exporters write no date; prose "From the team" has no address).
+    fn dateless_separator(&mut self) -> std::io::Result<bool> {
+        let sender = self.line[5..]
+            .split(|c| c.is_ascii_whitespace())
+            .find(|w| !w.is_empty())
+            .unwrap_or(b"");
+        if !(sender.contains(&b'@')
+            || sender == b"-"
+            || sender.eq_ignore_ascii_case(b"MAILER-DAEMON"))
+        {
+            return Ok(false);
+        }
+        let mut next = std::mem::take(&mut self.peek);
+        self.src.next_line(&mut next)?;
+        let header = is_header_line(&next);
+        self.src.push_back(&next);
+        next.clear();
+        self.peek = next;
+        Ok(header)
+    }
+
     /// After the body's last `Content-Length` byte: the message ends, or is read again.
     fn end_by_content_length(&mut self) -> std::io::Result<Option<MboxItem>> {
         if self.content_length_holds()? {
@@ -355,14 +379,14 @@ impl<R: BufRead> MboxReader<R> {
             }
             // The rest of a very long line: body bytes, whatever they say.
             let cont = self.src.continues();
-            let line = &self.line[..];
-            if !cont
-                && line.starts_with(b"From ")
+            let separator = !cont
+                && self.line.starts_with(b"From ")
                 && (self.at_start
                     || self.force_sep
-                    || looks_like_separator(line)
-                    || (self.prev_blank && self.quoted))
-            {
+                    || looks_like_separator(&self.line)
+                    || (self.prev_blank && (self.quoted || self.dateless_separator()?)));
+            let line = &self.line[..];
+            if separator {
                 self.at_start = false;
                 self.force_sep = false;
                 self.prev_blank = false;
@@ -416,6 +440,15 @@ impl<R: BufRead> MboxReader<R> {
             }
         }
     }
+}
+
+/// `Name: value`: a field name of printable characters, then a colon.
+fn is_header_line(line: &[u8]) -> bool {
+    let name_len = line
+        .iter()
+        .take_while(|c| c.is_ascii_graphic() && **c != b':')
+        .count();
+    name_len > 0 && line.get(name_len) == Some(&b':')
 }
 
 fn is_blank(line: &[u8]) -> bool {
@@ -570,6 +603,20 @@ mod tests {
         assert_eq!(
             texts(mbox),
             ["Subject: one\n\nHello\n\nFrom the team at Bookly\nFrom 9 to 5\n\nFrom all of us\n"]
+        );
+    }
+
+    #[test]
+    fn dateless_separator_after_a_blank_line_and_before_headers() {
+        // Python reads 3; "From the team" (no address) and "From a@b" before a body line
+        // stay in the body.
+        let mbox = "From a@b\nSubject: one\n\nbody\n\nFrom the team\nX: y\n\nFrom b@c\nSubject: two\n\nbody\n\nFrom c@d\nnot a header\n";
+        assert_eq!(
+            texts(mbox),
+            [
+                "Subject: one\n\nbody\n\nFrom the team\nX: y\n",
+                "Subject: two\n\nbody\n\nFrom c@d\nnot a header\n"
+            ]
         );
     }
 
