@@ -278,7 +278,18 @@ fn mh_folder() {
 fn maildir_with_maildir_plus_plus_folders_and_tmp() {
     let d = tempfile::tempdir().unwrap();
     let md = d.path().join("Maildir");
-    write(&md, "cur/1.host:2,S", msg(1, "hi\n").as_bytes());
+    // A file that starts with an envelope line and holds a separator-shaped line: in a
+    // Maildir, one message all the same.
+    write(
+        &md,
+        "cur/1.host:2,S",
+        format!(
+            "{}{}",
+            separator(1),
+            msg(1, &format!("hi\n\n{}", separator(8)))
+        )
+        .as_bytes(),
+    );
     write(&md, "new/2.host", msg(2, "hi\n").as_bytes());
     write(&md, "tmp/3.host", msg(3, "hi\n").as_bytes());
     write(&md, ".Sent/cur/4.host:2,S", msg(4, "hi\n").as_bytes());
@@ -349,6 +360,9 @@ fn google_takeout_folder() {
     if let Some(py) = python("mboxes", &mail) {
         assert_eq!(py, 6);
     }
+    // Takeout/Mail itself: the same.
+    let (t, _) = salvage(&mail, None);
+    assert_eq!(t.read, 6, "{t:?}");
     let mut s = String::new();
     for i in 0..3 {
         s.push_str(&format!(

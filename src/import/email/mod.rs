@@ -147,7 +147,7 @@ pub fn import(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Result<()> 
     let total: u64 = inputs
         .iter()
         .filter_map(|i| match i {
-            Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Input::File(p) | Input::Message(p) => std::fs::metadata(p).ok().map(|m| m.len()),
             Input::Undelivered(_) => None,
         })
         .sum();
@@ -474,6 +474,9 @@ impl<'a> Emitter<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Input {
     File(PathBuf),
+    /// In a Maildir's `cur/` or `new/`: one message, whatever its first line looks like
+    /// (a `From ` envelope line is dropped), as Python's `mailbox.Maildir` reads it.
+    Message(PathBuf),
     /// In a Maildir's `tmp/`: delivery not finished, not part of the archive.
     Undelivered(PathBuf),
 }
@@ -491,12 +494,15 @@ fn discover(path: &Path) -> Result<Vec<Input>> {
         walk(&mail, &mut files)?;
         files.retain(|i| match i {
             Input::File(p) => is_mbox_name(p),
-            Input::Undelivered(_) => true,
+            Input::Message(_) | Input::Undelivered(_) => true,
         });
     } else {
         walk(path, &mut files)?;
     }
-    if !files.iter().any(|i| matches!(i, Input::File(_))) {
+    if !files
+        .iter()
+        .any(|i| matches!(i, Input::File(_) | Input::Message(_)))
+    {
         return Err(Error::input(
             path,
             "no mail files here: give an mbox file, a Maildir (cur/, new/), an MH folder or a directory of .eml or mbox files",
@@ -508,6 +514,14 @@ fn discover(path: &Path) -> Result<Vec<Input>> {
 /// `path/Mail` or `path/Takeout/Mail` when it holds `.mbox` files and `path` looks like a
 /// Takeout (an `archive_browser.html`, or a `Takeout` folder).
 fn takeout_mail(path: &Path) -> Option<PathBuf> {
+    if path.file_name().is_some_and(|n| n == "Mail")
+        && path
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n == "Takeout")
+    {
+        return Some(path.to_path_buf());
+    }
     let root = if path.join("Takeout").is_dir() {
         path.join("Takeout")
     } else if path.file_name().is_some_and(|n| n == "Takeout")
@@ -596,7 +610,7 @@ fn maildir(dir: &Path, out: &mut Vec<Input>) -> Result<()> {
             if sub == "tmp" {
                 Input::Undelivered(p)
             } else {
-                Input::File(p)
+                Input::Message(p)
             }
         }));
     }
@@ -638,8 +652,9 @@ fn display(file: &Path, root: &Path) -> String {
 
 /// Reads one file: an archive (streamed) or a single message.
 fn read_input(input: &Input, root: &Path, em: &mut Emitter<'_>) -> Result<()> {
-    let file = match input {
-        Input::File(f) => f,
+    let (file, one) = match input {
+        Input::File(f) => (f, false),
+        Input::Message(f) => (f, true),
         Input::Undelivered(f) => {
             let name = display(f, root);
             tracing::warn!("{name}: in a Maildir's tmp/ (delivery not finished): not imported");
@@ -654,7 +669,7 @@ fn read_input(input: &Input, root: &Path, em: &mut Emitter<'_>) -> Result<()> {
     let name = display(file, root);
     let f = crate::util::fsx::open_input(file)?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let res = read_file(f, &name, em, len);
+    let res = read_file(f, &name, em, len, one);
     let counted = std::mem::take(&mut em.counted);
     em.progress(len.saturating_sub(counted));
     res
@@ -703,7 +718,14 @@ impl<R: BufRead> Entries for babyl::BabylReader<R> {
     }
 }
 
-fn read_file(f: std::fs::File, name: &str, em: &mut Emitter<'_>, len: u64) -> Result<()> {
+/// `one`: the file is one message by its place, whatever it starts with.
+fn read_file(
+    f: std::fs::File,
+    name: &str,
+    em: &mut Emitter<'_>,
+    len: u64,
+    one: bool,
+) -> Result<()> {
     let mut fb = BufReader::with_capacity(1 << 16, f);
     let codec = match fb.fill_buf() {
         Ok(h) => Codec::sniff(h),
@@ -731,6 +753,7 @@ fn read_file(f: std::fs::File, name: &str, em: &mut Emitter<'_>, len: u64) -> Re
         .position(|c| !c.is_ascii_whitespace())
         .unwrap_or(head.len());
     let layout = match em.layout {
+        _ if one => Layout::Eml,
         Layout::Auto if head[first..].starts_with(b"From ") => Layout::Mbox,
         Layout::Auto if mmdf::sniff(&head) => Layout::Mmdf,
         Layout::Auto if babyl::sniff(&head) => Layout::Babyl,
@@ -749,21 +772,30 @@ fn read_file(f: std::fs::File, name: &str, em: &mut Emitter<'_>, len: u64) -> Re
             len,
             plain,
         ),
-        _ => read_single(r, first, name, em),
+        _ => read_single(r, first, name, em, layout == Layout::Eml),
     }
 }
 
 /// A file that is one message; `first` is where its first non-blank byte is.
-fn read_single(mut r: impl BufRead, first: usize, name: &str, em: &mut Emitter<'_>) -> Result<()> {
+/// `envelope`: a leading `From ` line is an envelope, not a header.
+fn read_single(
+    mut r: impl BufRead,
+    first: usize,
+    name: &str,
+    em: &mut Emitter<'_>,
+    envelope: bool,
+) -> Result<()> {
     let location = format!("{name}@0");
-    if em.layout == Layout::Eml
+    if envelope
         && r.fill_buf()
             .is_ok_and(|h| h[first.min(h.len())..].starts_with(b"From "))
     {
         // The envelope line some exports put before the headers.
-        let mut envelope = Vec::new();
+        let mut line = Vec::new();
         r.consume(first);
-        let _ = r.read_until(b'\n', &mut envelope);
+        let _ = (&mut r)
+            .take(mbox::LINE_MAX as u64)
+            .read_until(b'\n', &mut line);
     }
     let mut bytes = Vec::new();
     if let Err(e) = r.by_ref().take(em.cap + 1).read_to_end(&mut bytes) {
