@@ -388,6 +388,28 @@ fn empty_entries_are_counted() {
     let p = write(d.path(), "e.mbox", s.as_bytes());
     let t = check("mbox", &p, &p, 4, 0);
     assert_eq!(t.skipped.get(email::EMPTY), Some(&2), "{t:?}");
+    // Many in a row (more than a batch), messages between: all counted, in archive order.
+    let mut s = String::new();
+    for i in 0..2600 {
+        s.push_str(&separator(i));
+        if i % 1000 == 999 {
+            s.push_str(&msg(i, "hi\n"));
+        }
+        s.push('\n');
+    }
+    let p = write(d.path(), "many.mbox", s.as_bytes());
+    let (t, sink) = salvage(&p, None);
+    assert_eq!(t.read, 2600);
+    assert_eq!(t.skipped.get(email::EMPTY), Some(&2598), "{t:?}");
+    let offsets: Vec<u64> = sink
+        .skips
+        .iter()
+        .map(|s| s.location.rsplit('@').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(offsets.windows(2).all(|w| w[0] < w[1]), "out of order");
+    if let Some(py) = python("mbox", &p) {
+        assert_eq!(py, 2600);
+    }
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! The email importer: the app's transactional mails (and Stripe's receipts) as claims.
 //!
 //! Input (`path` of the source): an mbox file (mboxo, mboxrd, mboxcl, mboxcl2: see
-//! [`mbox`]), an MMDF file ([`mmdf`]), a Babyl file ([`babyl`]), a Maildir (`cur/`, `new/`, and its Maildir++
-//! subfolders `.Sent/` ...), an MH folder (numbered files), a directory of `.eml` files (or
-//! of mbox files, as a Google Takeout's `Takeout/Mail/*.mbox`), or one `.eml`; any file may
-//! be gzip- or zstd-compressed (`.gz`, `.zst`, recognised by their first bytes). Archives
+//! [`mbox`]), an MMDF file ([`mmdf`]), a Babyl file ([`babyl`]), a Maildir (`cur/`, `new/`,
+//! and its Maildir++ subfolders `.Sent/` ...), an MH folder (numbered files), a directory
+//! of `.eml` files (or of mbox files, as a Google Takeout's `Takeout/Mail/*.mbox`), or one
+//! `.eml`; any file may be gzip- or zstd-compressed (`.gz`, `.zst`, recognised by their first bytes). Archives
 //! are streamed, one message at a time and never more than the size cap
 //! ([`DEFAULT_MAX_MESSAGE`], `max_message_mb` in the incident); messages are parsed in
 //! parallel in batches and emitted in archive order.
@@ -426,8 +426,8 @@ impl<'a> Emitter<'a> {
     }
 
     /// An entry that is not parsed (empty, too big, unreadable, undelivered), in archive
-    /// order: emitted with the batch it falls in.
-    fn note(&mut self, location: String, kind: &str, reason: String) {
+    /// order: emitted with the batch it falls in (or alone when they pile up).
+    fn note(&mut self, location: String, kind: &str, reason: String) -> Result<()> {
         self.notes.push((
             self.batch.len(),
             Skip {
@@ -436,6 +436,10 @@ impl<'a> Emitter<'a> {
                 reason,
             },
         ));
+        if self.notes.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     fn emit_note(&mut self, skip: Skip) -> Result<()> {
@@ -455,18 +459,17 @@ impl<'a> Emitter<'a> {
     }
 
     fn unreadable(&mut self, location: String, reason: String) -> Result<()> {
-        self.note(location, extract::UNREADABLE, reason);
-        Ok(())
+        self.note(location, extract::UNREADABLE, reason)
     }
 
-    fn too_big(&mut self, location: String, size: u64) {
+    fn too_big(&mut self, location: String, size: u64) -> Result<()> {
         let mb = |b: u64| b.div_ceil(1 << 20);
         let reason = format!(
             "too big: {size} bytes (about {} MB), over the message size cap of {} MB (max_message_mb); streamed past, not read",
             mb(size),
             mb(self.cap)
         );
-        self.note(location, TOO_BIG, reason);
+        self.note(location, TOO_BIG, reason)
     }
 }
 
@@ -658,12 +661,11 @@ fn read_input(input: &Input, root: &Path, em: &mut Emitter<'_>) -> Result<()> {
         Input::Undelivered(f) => {
             let name = display(f, root);
             tracing::warn!("{name}: in a Maildir's tmp/ (delivery not finished): not imported");
-            em.note(
+            return em.note(
                 format!("{name}@0"),
                 UNDELIVERED,
                 "in a Maildir's tmp/: a delivery that had not finished; not imported (move it to new/ to import it)".into(),
             );
-            return Ok(());
         }
     };
     let name = display(file, root);
@@ -804,12 +806,10 @@ fn read_single(
     if bytes.len() as u64 > em.cap {
         drop(bytes);
         let rest = std::io::copy(&mut r, &mut std::io::sink()).unwrap_or(0);
-        em.too_big(location, em.cap + 1 + rest);
-        return Ok(());
+        return em.too_big(location, em.cap + 1 + rest);
     }
     if bytes.iter().all(|c| c.is_ascii_whitespace()) {
-        em.note(location, EMPTY, "an empty file".into());
-        return Ok(());
+        return em.note(location, EMPTY, "an empty file".into());
     }
     em.push(RawMessage { location, bytes })
 }
@@ -838,8 +838,8 @@ fn read_entries(
                         location,
                         EMPTY,
                         "an archive entry with no message in it (a separator followed only by blank lines)".into(),
-                    ),
-                    mbox::Entry::TooBig { size } => em.too_big(location, size),
+                    )?,
+                    mbox::Entry::TooBig { size } => em.too_big(location, size)?,
                 }
             }
             Err(e) => {
