@@ -405,6 +405,16 @@ mod tests {
         );
         let e = err("kind='stripe'\npath='a.sql'\nformat='csv'\n");
         assert!(e.contains("`format`"), "{e}");
+        let e = err("kind='backup'\npath='a.sql'\nmax_message_mb=10\n");
+        assert!(e.contains("`max_message_mb` has no meaning"), "{e}");
+        let e = err("kind='email'\npath='a.sql'\nmax_message_mb=0\n");
+        assert!(e.contains("would skip every message"), "{e}");
+        let ok = Incident::parse(
+            "incident_at='2026-01-01T00:00:00Z'\n[[sources]]\nkind='email'\npath='a.sql'\nmax_message_mb=8\n",
+            &f,
+        )
+        .unwrap();
+        assert_eq!(ok.sources[0].max_message_mb, Some(8));
     }
 
     #[test]
