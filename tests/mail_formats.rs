@@ -492,6 +492,18 @@ fn demo_archive_and_the_log_line() {
         err.contains("mail-archive: 3 messages read: 0 extracted, 3 skipped (1 too_big_email, 2 unmatched_email)"),
         "{err}"
     );
+    // Stored with the source.
+    let db = rusqlite::Connection::open(d.path().join("ws/workspace.sqlite")).unwrap();
+    let counts: String = db
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'counts.mail-archive'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&counts).unwrap();
+    assert_eq!(v["read"], 3, "{v}");
+    assert_eq!(v["skipped"]["too_big_email"], 1, "{v}");
 }
 
 /// Many generated mboxes mixing every separator shape, with and without blank lines before

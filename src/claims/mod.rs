@@ -284,6 +284,12 @@ pub struct Skip {
 pub trait RecordSink {
     fn record(&mut self, record: Record) -> crate::Result<()>;
     fn skip(&mut self, skip: Skip) -> crate::Result<()>;
+    /// What the importer counted of its input, as JSON (the email importer: messages read,
+    /// extracted and skipped by kind), kept with the source. Sinks that keep no such thing
+    /// drop it.
+    fn counts(&mut self, _counts: serde_json::Value) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
 /// A sink that keeps everything in memory (tests, small runs).

@@ -73,7 +73,8 @@ impl Default for ReadOptions {
 }
 
 /// What became of the messages of a source: `read` = `extracted` + the skipped ones.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Stored with the source (workspace `meta` key `counts.<source>`) and logged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Tally {
     /// Entries of the archives (messages, empty entries, unreadable stretches).
     pub read: u64,
@@ -165,7 +166,7 @@ pub fn import(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Result<()> 
     }
     let tally = em.finish()?;
     tracing::info!("{}: {}", ctx.spec.name, tally.summary());
-    Ok(())
+    sink.counts(serde_json::to_value(&tally).map_err(|e| Error::Other(e.to_string()))?)
 }
 
 /// Reads messages from any source into an in-memory sink (tests, small tools).
