@@ -231,6 +231,13 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 /// (`mappings/x/backup.toml#[payment.constants].status`). Provenance then names the rule.
 pub const FROM_MAPPING: &str = "mapping:";
 
+/// A field named `LOCAL_TIME + <field>` holds `<field>`'s wall-clock time as the source
+/// wrote it, without a zone (`2025-04-14T18:30:00`), when the source could not tell the
+/// zone for sure: `<field>` holds the source's best reading, and the merge reads the wall
+/// clock again in the zone that some source knows for the row's business (its
+/// `attr.timezone`), or for the record itself.
+pub const LOCAL_TIME: &str = "local:";
+
 /// What one source says about one entity at one place. Every field is a claim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {

@@ -22,6 +22,52 @@ pub(super) struct Ctx<'a> {
     pub(super) closure: super::closure::ClosureHabit,
     /// Bookings given a state by that habit, per state (for run_info).
     pub(super) closed_by_habit: std::collections::BTreeMap<&'static str, usize>,
+    /// Each business's time zone (by cluster root), as its sources give it.
+    pub(super) biz_zones: HashMap<usize, chrono_tz::Tz>,
+    /// Wall-clock times read in their business's zone, and those whose zone no source knew.
+    pub(super) local_times: LocalTimes,
+}
+
+/// Counts of wall-clock claims (`local:<field>`) the build read again (see [`local_time`]).
+#[derive(Default)]
+pub(super) struct LocalTimes {
+    read: std::sync::atomic::AtomicUsize,
+    unknown: std::sync::atomic::AtomicUsize,
+}
+
+impl LocalTimes {
+    pub(super) fn counts(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.read.load(Relaxed), self.unknown.load(Relaxed))
+    }
+}
+
+/// The value of column `col` of a record that also wrote the column's wall-clock time
+/// without a zone (`local:<col>`): that time read in `zone` (the record's own, else its
+/// business's), or None to keep the record's own reading.
+fn local_time(
+    rec: &crate::claims::store::LoadedRecord,
+    col: &str,
+    zone: Option<chrono_tz::Tz>,
+    counts: &LocalTimes,
+) -> Option<Value> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let local = rec.fields.iter().find_map(|(n, v)| {
+        let f = n.strip_prefix(crate::claims::LOCAL_TIME)?;
+        (f == col).then_some(v)?.as_text()
+    })?;
+    let naive = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M:%S").ok()?;
+    match zone {
+        Some(z) => {
+            counts.read.fetch_add(1, Relaxed);
+            let t = crate::util::time::local_to_utc(naive, Some(z));
+            Some(Value::text(crate::util::time::format_utc(t)))
+        }
+        None => {
+            counts.unknown.fetch_add(1, Relaxed);
+            None
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -318,6 +364,19 @@ pub(super) fn build_one(
         }
         let rec_has_id = rec.get("id").is_some();
         has_app_id |= rec_has_id;
+        let l = links(ri, e);
+        let has_local = rec
+            .fields
+            .iter()
+            .any(|(n, _)| n.starts_with(crate::claims::LOCAL_TIME));
+        let zone = if has_local {
+            rec.get("attr.timezone")
+                .and_then(|v| v.as_text())
+                .and_then(crate::util::time::parse_zone)
+                .or_else(|| l.business.and_then(|b| ctx.biz_zones.get(&b).copied()))
+        } else {
+            None
+        };
         let cand = |v: Value| Candidate {
             value: v,
             kind: sr.kind,
@@ -347,7 +406,12 @@ pub(super) fn build_one(
                 }
             } else if let Some(c) = cols.iter().find(|c| **c == f) {
                 if !matches!(*c, "business_id" | "customer_id" | "reservation_id") {
-                    let value = clean(f, v.clone());
+                    let v = match has_local {
+                        true => local_time(rec, c, zone, &ctx.local_times),
+                        false => None,
+                    }
+                    .unwrap_or_else(|| v.clone());
+                    let value = clean(f, v);
                     let valid = contract_holds(e, c, &value);
                     if !valid || (attempt && ATTEMPT_FIELDS.contains(c)) {
                         if !valid {
@@ -367,7 +431,6 @@ pub(super) fn build_one(
                 }
             }
         }
-        let l = links(ri, e);
         for (col, target, root) in [
             ("business_id", Entity::Business, l.business),
             ("customer_id", Entity::Customer, l.customer),

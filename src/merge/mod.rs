@@ -187,6 +187,8 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         deleted: Default::default(),
         closure: closure::ClosureHabit::learn(records),
         closed_by_habit: Default::default(),
+        biz_zones: HashMap::new(),
+        local_times: Default::default(),
     };
     let mut res_customer: HashMap<String, Option<Value>> = HashMap::new();
     // Each entity is built (in parallel) and finished (in order) before the next, so only
@@ -227,6 +229,16 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
                     row.attrs.get("attr.currency").cloned(),
                 ),
             )
+        })
+        .collect();
+    // Each business's zone, as any of its sources knows it: wall-clock times that a
+    // source wrote without a zone are read in it.
+    ctx.biz_zones = b_groups
+        .iter()
+        .zip(&b_rows)
+        .filter_map(|(g, row)| {
+            let tz = crate::util::time::parse_zone(row.attrs.get("attr.timezone")?)?;
+            Some((biz.clusters.find(g[0]), tz))
         })
         .collect();
     drop(b_groups);
@@ -444,6 +456,16 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     );
     out.run_info
         .insert("incident_at".into(), settings.incident_at.clone());
+    let (read, unknown) = ctx.local_times.counts();
+    out.run_info.insert(
+        "local_times".into(),
+        serde_json::json!({ "read_in_business_zone": read, "no_zone_known": unknown }).to_string(),
+    );
+    if unknown > 0 {
+        tracing::warn!(
+            "{unknown} wall-clock times written without a zone (in mail) belong to businesses no source gives a time zone for; they keep the reading the mail itself allowed (its Date header's offset). Map the business's zone as attr.timezone in the backup mapping if one knows it"
+        );
+    }
     out
 }
 

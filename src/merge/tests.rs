@@ -1450,3 +1450,66 @@ fn a_backup_date_after_the_snapshot_is_reviewed() {
         .collect();
     assert_eq!(flagged, vec![("2", "after_snapshot:created_at")]);
 }
+
+/// A wall-clock time a mail wrote without a zone (`local:starts_at`) is read in the zone
+/// another source gives its business (the backup's `attr.timezone`); where no source
+/// knows the zone, the mail's own reading stays, and run_info counts both.
+#[test]
+fn wall_clock_times_are_read_in_the_business_zone() {
+    use Entity::*;
+    use SourceKind::*;
+    let snap = "2026-03-01T03:00:00Z";
+    let mail = |code: &str, shop: &str| {
+        rec(
+            Email,
+            Reservation,
+            &format!("email:<{code}@app>"),
+            "2026-04-01T08:00:00Z",
+            &[
+                ("reference", t(code)),
+                ("business_id", t(shop)),
+                ("status", t("confirmed")),
+                // As read at the Date header's offset (UTC) ...
+                ("starts_at", t("2026-04-14T18:30:00Z")),
+                // ... and the wall clock itself.
+                ("local:starts_at", t("2026-04-14T18:30:00")),
+            ],
+        )
+    };
+    let recs = vec![
+        rec(
+            Backup,
+            Business,
+            "backup:studios#1",
+            snap,
+            &[
+                ("id", t("1")),
+                ("name", t("Mantra")),
+                ("attr.timezone", t("Europe/Warsaw")),
+            ],
+        ),
+        rec(
+            Backup,
+            Business,
+            "backup:studios#2",
+            snap,
+            &[("id", t("2")), ("name", t("Nowhere"))],
+        ),
+        mail("R-1", "1"),
+        mail("R-2", "2"),
+    ];
+    let out = merge(&recs, &settings());
+    let starts = |code: &str| {
+        out.reservations
+            .iter()
+            .find(|r| r.text("reference") == Some(code))
+            .and_then(|r| r.text("starts_at"))
+            .map(str::to_string)
+    };
+    // Warsaw is UTC+2 in April.
+    assert_eq!(starts("R-1").as_deref(), Some("2026-04-14T16:30:00Z"));
+    assert_eq!(starts("R-2").as_deref(), Some("2026-04-14T18:30:00Z"));
+    let info: serde_json::Value = serde_json::from_str(&out.run_info["local_times"]).unwrap();
+    assert_eq!(info["read_in_business_zone"], 1);
+    assert_eq!(info["no_zone_known"], 1);
+}

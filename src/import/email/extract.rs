@@ -14,6 +14,8 @@ pub const INCOMPLETE: &str = "incomplete_email";
 pub const UNMATCHED: &str = "unmatched_email";
 pub const UNREADABLE: &str = "unreadable_email";
 pub const DUPLICATE: &str = "duplicate_email";
+/// A message a template recognised and the mapping says not to import (`ignore`).
+pub const IGNORED: &str = "ignored_email";
 
 /// A message as read from the archive, before parsing.
 #[derive(Debug, Clone)]
@@ -240,6 +242,14 @@ fn process_inner(raw: &RawMessage, mapping: &Mapping, parser: &MessageParser) ->
             ),
         );
     };
+    if let Some(why) = &t.ignore {
+        return skip(
+            raw,
+            facts.message_id.clone(),
+            IGNORED,
+            format!("template {}: {why}", t.label()),
+        );
+    }
     extract(raw, t, &facts, mapping)
 }
 
@@ -295,12 +305,7 @@ fn matches(t: &Template, f: &Facts) -> bool {
             return false;
         }
     }
-    if let Some(m) = &t.body_marker {
-        if !f.body.contains(m.as_str()) {
-            return false;
-        }
-    }
-    true
+    t.body_marker.is_empty() || t.body_marker.iter().any(|m| f.body.contains(m.as_str()))
 }
 
 /// `Label: value` (or the label alone on its line and the value on the next) in `body`.
@@ -406,6 +411,7 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
     let mut currency: Option<String> = None;
     let mut guess: Option<String> = None;
     let mut floating = Vec::new();
+    let mut locals = Vec::new();
     let hits = mapping
         .templates
         .iter()
@@ -428,10 +434,18 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
                 }
                 if let Some(local) = local {
                     if !field.name.contains('.') {
-                        floating.push(Floating {
-                            field: field.name.clone(),
-                            local,
-                        });
+                        // The wall-clock time itself, for the merge to read in the zone a
+                        // source knows for the business.
+                        locals.push((
+                            format!("{}{}", crate::claims::LOCAL_TIME, field.name),
+                            Value::text(local.format("%Y-%m-%dT%H:%M:%S").to_string()),
+                        ));
+                        if !field.business_zone {
+                            floating.push(Floating {
+                                field: field.name.clone(),
+                                local,
+                            });
+                        }
                     }
                 }
                 values.push((field.name.clone(), v));
@@ -478,6 +492,9 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
             continue;
         }
         main.set(n.clone(), v.clone());
+    }
+    for (n, v) in locals {
+        main.set(n, v);
     }
     if main.get("currency").is_none() {
         main.set("currency", currency.clone());
@@ -599,7 +616,46 @@ fn eval_field(
     caps: &HashMap<String, String>,
     mapping: &Mapping,
 ) -> Result<FieldValue, String> {
-    let mut text = render(&field.text, caps)?;
+    let text = render(&field.text, caps)?;
+    match read_field(field, t, f, caps, text, mapping) {
+        Err(_) if field.default.is_some() => {
+            let d = field.default.as_deref().unwrap_or_default();
+            match field.kind {
+                // Major units without a currency: the currency comes from elsewhere.
+                FieldType::Money => match t.default_currency.as_deref() {
+                    Some(c) => crate::util::money::major_to_minor(d, c)
+                        .map(|v| (Value::Int(v), Some(c.to_string()), None)),
+                    None => crate::util::money::major_to_minor(d, "usd")
+                        .filter(|v| *v == 0)
+                        .map(|v| (Value::Int(v), None, None)),
+                }
+                .ok_or_else(|| {
+                    format!("default {d:?} is not an amount (without default_currency, only 0)")
+                }),
+                _ => {
+                    let plain = Field {
+                        pattern: None,
+                        map: Default::default(),
+                        default: None,
+                        ..field.clone()
+                    };
+                    read_field(&plain, t, f, caps, d.to_string(), mapping)
+                }
+            }
+        }
+        r => r,
+    }
+}
+
+/// A field's value from its rendered text (pattern, map, then its type).
+fn read_field(
+    field: &Field,
+    t: &Template,
+    f: &Facts,
+    caps: &HashMap<String, String>,
+    mut text: String,
+    mapping: &Mapping,
+) -> Result<FieldValue, String> {
     if let Some(p) = &field.pattern {
         let c = p
             .captures(&text)
@@ -673,6 +729,7 @@ fn eval_field(
                 zone.as_deref(),
                 f.date_offset,
                 mapping,
+                field.business_zone,
             )
             .map(|(t, local)| (Value::text(time::format_utc(t)), None, local))
             .ok_or_else(|| format!("{text:?} matches none of its formats"))
@@ -797,8 +854,12 @@ fn parse_datetime(
     zone: Option<&str>,
     msg_offset: Option<FixedOffset>,
     mapping: &Mapping,
+    business_zone: bool,
 ) -> Option<(DateTime<Utc>, Option<NaiveDateTime>)> {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !mapping.date_words.is_empty() {
+        text = replace_date_words(&text, &mapping.date_words);
+    }
     enum Z {
         Fixed(FixedOffset),
         Iana(chrono_tz::Tz),
@@ -817,7 +878,7 @@ fn parse_datetime(
             .map(Z::Fixed)
             .or_else(|| time::parse_zone(z).map(Z::Iana))
     });
-    let floats = explicit.is_none() && msg_offset.is_some();
+    let floats = business_zone || (explicit.is_none() && msg_offset.is_some());
     let z = explicit
         .or(msg_offset.map(Z::Fixed))
         .unwrap_or(Z::Fixed(FixedOffset::east_opt(0)?));
@@ -838,6 +899,32 @@ fn parse_datetime(
         }
     }
     None
+}
+
+/// `text` with each word found in `words` (lowercase keys) replaced: "14 kwietnia 2025"
+/// -> "14 April 2025". Words are runs of letters, compared case-insensitively.
+fn replace_date_words(text: &str, words: &HashMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if !word.is_empty() {
+            match words.get(&word.to_lowercase()) {
+                Some(to) => out.push_str(to),
+                None => out.push_str(word),
+            }
+            word.clear();
+        }
+    };
+    for c in text.chars() {
+        if c.is_alphabetic() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// A local date and time by `fmt`. A format with an hour but no minutes (`%I%p`: "6pm")
@@ -970,32 +1057,166 @@ mod tests {
         assert_eq!(find_label(body, "When"), None);
     }
 
+    /// Dates in another language read through `[date_words]`; `zone = "business"` keeps
+    /// the wall clock (`local:<field>`) for the merge to read in the business's zone, and
+    /// the Date header's zone is not taken for the business's.
+    #[test]
+    fn foreign_dates_and_times_in_the_business_zone() {
+        let m = Mapping::parse(
+            r#"
+stripe_receipts = false
+[date_words]
+kwietnia = "April"
+"poniedziałek" = "Monday"
+[[templates]]
+name = "potwierdzenie"
+event = "reservation_created"
+subject = '^Rezerwacja (?P<code>\S+): (?P<when>.+)$'
+[templates.fields]
+reference = "{code}"
+starts_at = { text = "{when}", type = "datetime", formats = ["%A, %d %B %Y %H:%M"], zone = "business" }
+"#,
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        let mail = "From: Studio <noreply@app.example>\r\nTo: anna@x.org\r\n\
+Message-ID: <a.1@app.example>\r\nDate: Mon, 07 Apr 2025 08:30:00 +0000\r\n\
+Subject: =?utf-8?q?Rezerwacja_R-1:_Poniedzia=C5=82ek=2C_14_kwietnia_2025_18:30?=\r\n\r\nDzień dobry\r\n";
+        let o = process(
+            &RawMessage {
+                location: "t@0".into(),
+                bytes: mail.as_bytes().to_vec(),
+            },
+            &m,
+        );
+        let Outcome::Extracted {
+            records, floating, ..
+        } = o
+        else {
+            panic!("{o:?}")
+        };
+        let r = records.last().unwrap();
+        assert_eq!(r.get("reference").and_then(|v| v.as_text()), Some("R-1"));
+        // Read at the Date header's offset for now (UTC here) ...
+        assert_eq!(
+            r.get("starts_at").and_then(|v| v.as_text()),
+            Some("2025-04-14T18:30:00Z")
+        );
+        // ... with the wall clock kept for the merge.
+        assert_eq!(
+            r.get("local:starts_at").and_then(|v| v.as_text()),
+            Some("2025-04-14T18:30:00")
+        );
+        assert!(
+            floating.is_empty(),
+            "not re-read in a zone inferred from Date headers"
+        );
+    }
+
+    /// `ignore` skips what a template recognises, as `ignored_email` with its reason; a
+    /// `body_marker` list takes any of its texts; a field's `default` stands when its text
+    /// gives no value (money: 0, in the currency found elsewhere).
+    #[test]
+    fn ignored_mail_marker_lists_and_defaults() {
+        let m = Mapping::parse(
+            r#"
+stripe_receipts = false
+[[templates]]
+name = "internal"
+from = '@app\.example$'
+body_marker = ["://demo-", "://qa-"]
+ignore = "an internal tenant's mail"
+[[templates]]
+name = "booked"
+event = "reservation_created"
+from = '@app\.example$'
+subject = '^Booked (?P<code>\S+)$'
+body = ['(?m)^Paid with: (?P<paid>.+)$']
+[templates.fields]
+reference = "{code}"
+amount = { text = "{paid}", pattern = '(£\d+\.\d{2})', type = "money", default = "0" }
+"#,
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        let mail = |body: &str| {
+            let text = format!(
+                "From: <noreply@app.example>\r\nTo: a@x.org\r\nMessage-ID: <m@x>\r\nDate: Mon, 07 Apr 2025 08:30:00 +0000\r\nSubject: Booked R-1\r\n\r\n{body}\r\n"
+            );
+            process(
+                &RawMessage {
+                    location: "t@0".into(),
+                    bytes: text.into_bytes(),
+                },
+                &m,
+            )
+        };
+        match mail("see https://qa-studio.app.example/") {
+            Outcome::Skipped { skip, .. } => {
+                assert_eq!(skip.kind, IGNORED);
+                assert!(
+                    skip.reason.contains("an internal tenant's mail"),
+                    "{skip:?}"
+                );
+            }
+            o => panic!("{o:?}"),
+        }
+        let amount = |o: Outcome| match o {
+            Outcome::Extracted { records, .. } => {
+                let r = records.last().unwrap().clone();
+                (r.get("amount").cloned(), r.get("currency").cloned())
+            }
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(
+            amount(mail("Paid with: card, £12.50")),
+            (Some(Value::Int(1250)), Some(Value::text("gbp")))
+        );
+        assert_eq!(
+            amount(mail("Paid with: 10-class pass (3 left)")),
+            (Some(Value::Int(0)), None),
+            "no amount in the text: the default, currency from elsewhere"
+        );
+        assert_eq!(
+            amount(mail("nothing about payment")),
+            (None, None),
+            "no text at all: no value (the default is for a text that gives none)"
+        );
+    }
+
     #[test]
     fn datetimes_with_zone_sources() {
         let m = Mapping::parse("", Path::new("x")).unwrap();
         let f = ["%a %d %b %Y %H:%M".to_string()];
-        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("PDT"), None, &m)
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("PDT"), None, &m, false)
             .unwrap()
             .0;
         assert_eq!(time::format_utc(t), "2026-07-14T16:30:00Z");
-        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("+04"), None, &m)
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("+04"), None, &m, false)
             .unwrap()
             .0;
         assert_eq!(time::format_utc(t), "2026-07-14T05:30:00Z");
         let off = FixedOffset::east_opt(7200);
-        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, None, off, &m)
+        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, None, off, &m, false)
             .unwrap()
             .0;
         assert_eq!(time::format_utc(t), "2026-07-14T07:30:00Z");
-        let t = parse_datetime("Tue 14 Jul 2026 09:30", &f, Some("Europe/Berlin"), None, &m)
-            .unwrap()
-            .0;
+        let t = parse_datetime(
+            "Tue 14 Jul 2026 09:30",
+            &f,
+            Some("Europe/Berlin"),
+            None,
+            &m,
+            false,
+        )
+        .unwrap()
+        .0;
         assert_eq!(time::format_utc(t), "2026-07-14T07:30:00Z");
         let f2 = ["%b %d, %Y, %I:%M:%S %p".to_string()];
-        let t = parse_datetime("Jul 4, 2026, 9:05:01 PM", &f2, Some("UTC"), None, &m)
+        let t = parse_datetime("Jul 4, 2026, 9:05:01 PM", &f2, Some("UTC"), None, &m, false)
             .unwrap()
             .0;
         assert_eq!(time::format_utc(t), "2026-07-04T21:05:01Z");
-        assert!(parse_datetime("garbage", &f, None, None, &m).is_none());
+        assert!(parse_datetime("garbage", &f, None, None, &m, false).is_none());
     }
 }

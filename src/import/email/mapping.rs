@@ -61,6 +61,10 @@ struct RawMapping {
     currency_symbols: BTreeMap<String, String>,
     #[serde(default)]
     zone_abbreviations: BTreeMap<String, String>,
+    /// Words of dates that are not English ("kwietnia" = "April", "Montag" = "Monday"):
+    /// replaced, whole words and case-insensitively, before a datetime's formats are tried.
+    #[serde(default)]
+    date_words: BTreeMap<String, String>,
     #[serde(default)]
     templates: Vec<RawTemplate>,
 }
@@ -94,12 +98,16 @@ impl Event {
 struct RawTemplate {
     name: String,
     version: Option<String>,
-    event: Event,
+    /// What the message tells; not needed by a template that ignores its messages.
+    event: Option<Event>,
     status: Option<String>,
     from: Option<String>,
     from_name: Option<String>,
     subject: Option<String>,
-    body_marker: Option<String>,
+    body_marker: Option<Markers>,
+    /// The messages this template recognises are deliberately not imported, for this
+    /// reason (counted as `ignored_email`, with it).
+    ignore: Option<String>,
     #[serde(default)]
     body: Vec<String>,
     #[serde(default)]
@@ -108,6 +116,14 @@ struct RawTemplate {
     fields: BTreeMap<String, RawField>,
     required: Option<Vec<String>>,
     default_currency: Option<String>,
+}
+
+/// One text the body must contain, or a list of which any will do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Markers {
+    One(String),
+    Any(Vec<String>),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -129,6 +145,10 @@ struct RawFieldFull {
     pattern: Option<String>,
     #[serde(default)]
     map: BTreeMap<String, String>,
+    /// The value when the text is there but gives none (no amount in "Paid with:
+    /// membership"): read as the field's type would read it; money in major units,
+    /// without a currency (it comes from the record's other fields or its business).
+    default: Option<String>,
 }
 
 /// How a field's text becomes a value.
@@ -162,8 +182,13 @@ pub struct Field {
     pub kind: FieldType,
     pub formats: Vec<String>,
     pub zone: Option<Vec<Piece>>,
+    /// `zone = "business"`: the time is the business's wall clock, in a zone the mail does
+    /// not show; the merge reads it in the zone that any source knows for the business
+    /// (the record carries `local.<field>`).
+    pub business_zone: bool,
     pub pattern: Option<Regex>,
     pub map: BTreeMap<String, String>,
+    pub default: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -175,7 +200,10 @@ pub struct Template {
     pub from: Option<Regex>,
     pub from_name: Option<Regex>,
     pub subject: Option<Regex>,
-    pub body_marker: Option<String>,
+    /// Texts of which the body must contain one (none: any body).
+    pub body_marker: Vec<String>,
+    /// Why the messages of this template are not imported (see [`RawTemplate`]).
+    pub ignore: Option<String>,
     pub body: Vec<Regex>,
     /// (label, capture) pairs, label without the colon.
     pub labels: Vec<(String, String)>,
@@ -203,6 +231,8 @@ pub struct Mapping {
     pub zone_abbreviations: BTreeMap<String, Vec<i32>>,
     /// Lowercase names of the headers templates read (`{header.<Name>}`).
     pub headers: BTreeSet<String>,
+    /// Non-English words of dates (lowercase) -> the English word chrono reads.
+    pub date_words: std::collections::HashMap<String, String>,
     /// How many messages each template matched (shared by the threads that extract).
     pub template_hits: std::sync::Arc<Vec<std::sync::atomic::AtomicU64>>,
     /// Per template, how many of its messages each of its fields gave a value in.
@@ -436,8 +466,15 @@ impl Mapping {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Mapping> {
-        let raw: RawMapping =
-            crate::util::toml_file::parse(text, path, "the email.toml files under mappings/")?;
+        const EXAMPLE: &str = "the email.toml files under mappings/";
+        let doc: toml::Table = crate::util::toml_file::parse(text, path, EXAMPLE)?;
+        let raw: RawMapping = if doc.contains_key("patterns") || doc.contains_key("shared") {
+            expand_shared(doc, path)?
+        } else {
+            // Without shared definitions the file is read as written, so that an error
+            // names its line.
+            crate::util::toml_file::parse(text, path, EXAMPLE)?
+        };
         let mut templates = Vec::new();
         for (i, t) in raw.templates.into_iter().enumerate() {
             templates.push(compile(t, i, path)?);
@@ -493,6 +530,17 @@ impl Mapping {
             })?;
             zone_abbreviations.insert(abbr.to_ascii_uppercase(), vec![o]);
         }
+        let mut date_words = Vec::new();
+        for (word, to) in raw.date_words {
+            let w = word.trim().to_lowercase();
+            if w.is_empty() || w.contains(char::is_whitespace) {
+                return Err(Error::config(
+                    path,
+                    format!("date_words.{word:?}: give one word (e.g. \"kwietnia\" = \"April\")"),
+                ));
+            }
+            date_words.push((w, to));
+        }
         let headers = templates
             .iter()
             .flat_map(|t| &t.fields)
@@ -523,12 +571,213 @@ impl Mapping {
             ),
             templates,
             currency_symbols,
+            date_words: date_words.into_iter().collect(),
             headers,
             zone_abbreviations,
             file: path.to_path_buf(),
             own_templates,
         })
     }
+}
+
+/// The keys of a template whose values are regexes, where `(?&name)` takes a pattern.
+const REGEX_KEYS: &[&str] = &["from", "from_name", "subject", "body"];
+
+/// Expands the file's shared definitions, so that templates that share their patterns and
+/// fields say them once:
+/// * `[patterns]`: named regexes; `(?&name)` in any regex of a template (`from`,
+///   `from_name`, `subject`, `body`, a field's `pattern`) or of another pattern stands for
+///   the pattern's text;
+/// * `[shared.<name>]`: part of a template (any template keys); a template that says
+///   `use = ["<name>", ...]` takes each part in order, then its own keys. Tables
+///   (`labels`, `fields`) merge key by key, the later winning; `body` lists add up;
+///   anything else the later replaces.
+fn expand_shared(mut doc: toml::Table, path: &Path) -> Result<RawMapping> {
+    use toml::Value as V;
+    let patterns: BTreeMap<String, String> = match doc.remove("patterns") {
+        None => BTreeMap::new(),
+        Some(V::Table(t)) => t
+            .into_iter()
+            .map(|(k, v)| match v {
+                V::String(s) => Ok((k, s)),
+                _ => Err(Error::config(
+                    path,
+                    format!("patterns.{k}: a pattern is a regex string"),
+                )),
+            })
+            .collect::<Result<_>>()?,
+        Some(_) => {
+            return Err(Error::config(
+                path,
+                "[patterns] is a table of name = 'regex'",
+            ))
+        }
+    };
+    let shared: toml::Table = match doc.remove("shared") {
+        None => toml::Table::new(),
+        Some(V::Table(t)) => t,
+        Some(_) => {
+            return Err(Error::config(
+                path,
+                "[shared] holds tables: [shared.<name>] with template keys",
+            ))
+        }
+    };
+    let used = std::cell::RefCell::new(BTreeSet::<String>::new());
+    let mut used_parts = BTreeSet::<String>::new();
+    let subst = |where_: &str, s: &str| -> Result<String> {
+        substitute_patterns(s, &patterns, &used)
+            .map_err(|e| Error::config(path, format!("{where_}: {e}")))
+    };
+    let mut templates = Vec::new();
+    if let Some(list) = doc.remove("templates") {
+        let V::Array(list) = list else {
+            return Err(Error::config(path, "templates is a list: [[templates]]"));
+        };
+        for (i, t) in list.into_iter().enumerate() {
+            let V::Table(mut own) = t else {
+                return Err(Error::config(
+                    path,
+                    format!("templates[{i}] is not a table"),
+                ));
+            };
+            let name = own
+                .get("name")
+                .and_then(V::as_str)
+                .unwrap_or("?")
+                .to_string();
+            let at = format!("templates[{i}] ({name})");
+            let uses: Vec<String> = match own.remove("use") {
+                None => Vec::new(),
+                Some(V::String(s)) => vec![s],
+                Some(V::Array(a)) => a
+                    .into_iter()
+                    .map(|v| match v {
+                        V::String(s) => Ok(s),
+                        _ => Err(Error::config(path, format!("{at}.use: a list of names"))),
+                    })
+                    .collect::<Result<_>>()?,
+                Some(_) => return Err(Error::config(path, format!("{at}.use: a list of names"))),
+            };
+            let mut merged = toml::Table::new();
+            for u in &uses {
+                let Some(V::Table(part)) = shared.get(u) else {
+                    let known: Vec<&String> = shared.keys().collect();
+                    return Err(Error::config(
+                        path,
+                        format!("{at}.use: no [shared.{u}] in this file (there are: {known:?})"),
+                    ));
+                };
+                merge_part(&mut merged, part.clone());
+                used_parts.insert(u.clone());
+            }
+            merge_part(&mut merged, own);
+            for key in REGEX_KEYS {
+                match merged.get_mut(*key) {
+                    Some(V::String(s)) => *s = subst(&format!("{at}.{key}"), s)?,
+                    Some(V::Array(a)) => {
+                        for (j, v) in a.iter_mut().enumerate() {
+                            if let V::String(s) = v {
+                                *s = subst(&format!("{at}.{key}[{j}]"), s)?;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(V::Table(fields)) = merged.get_mut("fields") {
+                for (f, spec) in fields.iter_mut() {
+                    if let Some(V::String(p)) = spec.get_mut("pattern") {
+                        *p = subst(&format!("{at}.fields.{f}.pattern"), p)?;
+                    }
+                }
+            }
+            let t: RawTemplate = V::Table(merged).try_into().map_err(|e: toml::de::Error| {
+                Error::config(path, format!("{at}: {}", e.message().trim()))
+            })?;
+            templates.push(t);
+        }
+    }
+    // Silence is never success: a shared part or pattern no template uses is a mistake.
+    let used = used.into_inner();
+    if let Some(name) = patterns.keys().find(|n| !used.contains(*n)) {
+        return Err(Error::config(
+            path,
+            format!("patterns.{name} is used by no regex; use it as (?&{name}) or remove it"),
+        ));
+    }
+    if let Some(name) = shared.keys().find(|n| !used_parts.contains(*n)) {
+        return Err(Error::config(
+            path,
+            format!("[shared.{name}] is used by no template; add `use = [\"{name}\"]` to one or remove it"),
+        ));
+    }
+    let mut raw: RawMapping = V::Table(doc)
+        .try_into()
+        .map_err(|e: toml::de::Error| Error::config(path, e.message().trim().to_string()))?;
+    raw.templates = templates;
+    Ok(raw)
+}
+
+/// Merges a part of a template into `into` (see [`expand_shared`]).
+fn merge_part(into: &mut toml::Table, part: toml::Table) {
+    use toml::Value as V;
+    for (k, v) in part {
+        match (into.get_mut(&k), v) {
+            (Some(V::Table(a)), V::Table(b)) => {
+                for (kk, vv) in b {
+                    a.insert(kk, vv);
+                }
+            }
+            (Some(V::Array(a)), V::Array(b)) if k == "body" => a.extend(b),
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Replaces each `(?&name)` in `s` by the named pattern (itself expanded; a cycle is an
+/// error). Records each name used.
+fn substitute_patterns(
+    s: &str,
+    patterns: &BTreeMap<String, String>,
+    used: &std::cell::RefCell<BTreeSet<String>>,
+) -> std::result::Result<String, String> {
+    fn go(
+        s: &str,
+        patterns: &BTreeMap<String, String>,
+        used: &std::cell::RefCell<BTreeSet<String>>,
+        stack: &mut Vec<String>,
+    ) -> std::result::Result<String, String> {
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some(at) = rest.find("(?&") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 3..];
+            let end = after
+                .find(')')
+                .ok_or_else(|| format!("unclosed (?& in {s:?}"))?;
+            let name = after[..end].trim();
+            let p = patterns.get(name).ok_or_else(|| {
+                format!(
+                    "(?&{name}) names no pattern of [patterns] (there are: {:?})",
+                    patterns.keys().collect::<Vec<_>>()
+                )
+            })?;
+            if stack.iter().any(|n| n == name) {
+                return Err(format!("pattern {name} uses itself"));
+            }
+            used.borrow_mut().insert(name.to_string());
+            stack.push(name.to_string());
+            out.push_str(&go(p, patterns, used, stack)?);
+            stack.pop();
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+    go(s, patterns, used, &mut Vec::new())
 }
 
 fn compile(t: RawTemplate, i: usize, path: &Path) -> Result<Template> {
@@ -580,7 +829,21 @@ fn compile(t: RawTemplate, i: usize, path: &Path) -> Result<Template> {
     }
     // Longer labels first, so "Amount paid" is tried before "Amount".
     labels.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
-    let entity = t.event.entity();
+    let event = match (t.event, &t.ignore) {
+        (Some(e), _) => e,
+        // The event of an ignoring template is never used.
+        (None, Some(_)) => Event::ReservationChanged,
+        (None, None) => {
+            return Err(Error::config(
+                path,
+                format!(
+                    "{}: say what the message tells (event = \"reservation_created\", ...), or `ignore = \"why\"` to skip such messages on purpose",
+                    at("event")
+                ),
+            ))
+        }
+    };
+    let entity = event.entity();
     let check_caps = |key: &str, pieces: &[Piece]| -> Result<()> {
         for p in pieces {
             if let Piece::Cap(c) = p {
@@ -619,13 +882,24 @@ fn compile(t: RawTemplate, i: usize, path: &Path) -> Result<Template> {
                 zone: None,
                 pattern: None,
                 map: BTreeMap::new(),
+                default: None,
             },
             RawField::Full(f) => f,
         };
         let text = parse_pieces(&full.text)
             .map_err(|e| Error::config(path, format!("{}: {e}", at(&key))))?;
         check_caps(&key, &text)?;
-        let zone = match &full.zone {
+        // "business", or "business or Europe/Warsaw": the business's zone as a source
+        // gives it, else (for now, and where none does) the zone after `or`.
+        let (business_zone, zone_text) = match full.zone.as_deref().map(str::trim) {
+            Some("business") => (true, None),
+            Some(z) => match z.strip_prefix("business or ") {
+                Some(rest) => (true, Some(rest.trim().to_string())),
+                None => (false, Some(z.to_string())),
+            },
+            None => (false, None),
+        };
+        let zone = match &zone_text {
             Some(z) => {
                 let p = parse_pieces(z)
                     .map_err(|e| Error::config(path, format!("{}.zone: {e}", at(&key))))?;
@@ -654,11 +928,14 @@ fn compile(t: RawTemplate, i: usize, path: &Path) -> Result<Template> {
             kind: full.kind,
             formats: full.formats,
             zone,
+            business_zone,
             pattern,
             map: full.map,
+            default: full.default,
         });
     }
     let required = t.required.unwrap_or_else(|| match entity {
+        _ if t.ignore.is_some() => Vec::new(),
         Entity::Payment => vec!["attr.receipt_number".to_string()],
         _ => vec!["reference".to_string()],
     });
@@ -677,12 +954,17 @@ fn compile(t: RawTemplate, i: usize, path: &Path) -> Result<Template> {
     Ok(Template {
         name: t.name.clone(),
         version: t.version.unwrap_or_else(|| "1".into()),
-        event: t.event,
+        event,
         status: t.status,
         from,
         from_name,
         subject,
-        body_marker: t.body_marker,
+        body_marker: match t.body_marker {
+            None => Vec::new(),
+            Some(Markers::One(m)) => vec![m],
+            Some(Markers::Any(ms)) => ms,
+        },
+        ignore: t.ignore,
         body,
         labels,
         fields,
@@ -711,6 +993,113 @@ mod tests {
         assert_eq!(parse_offset("+04"), Some(14400));
         assert_eq!(parse_offset("UTC"), Some(0));
         assert_eq!(parse_offset("PDT"), None);
+    }
+
+    /// Templates that share their patterns and fields say them once: `[patterns]` with
+    /// `(?&name)`, `[shared.<name>]` with `use`; tables merge, `body` adds up, the
+    /// template's own keys win.
+    #[test]
+    fn shared_definitions_expand_into_each_template() {
+        let m = Mapping::parse(
+            r#"
+stripe_receipts = false
+[patterns]
+code = '(?P<code>BK-[0-9A-Z]+)'
+when = 'When: (?P<when>.+)'
+[shared.booking]
+from = '^bookings@app\.example$'
+body = ['(?m)^(?&when)$']
+required = ["reference"]
+labels = { "Service" = "service" }
+[shared.booking.fields]
+reference = "{code}"
+service = "{service}"
+starts_at = { text = "{when}", type = "datetime", formats = ["%d/%m/%Y %H:%M"] }
+[[templates]]
+name = "confirmation"
+event = "reservation_created"
+status = "confirmed"
+use = ["booking"]
+subject = '^Confirmed (?&code)$'
+[[templates]]
+name = "cancellation"
+event = "reservation_cancelled"
+status = "cancelled"
+use = "booking"
+subject = '^Cancelled (?&code)$'
+body = ['Refund: (?P<refund>\S+)']
+[templates.fields]
+service = "{service} (cancelled)"
+"attr.refund" = "{refund}"
+"#,
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        assert_eq!(m.templates.len(), 2);
+        let (a, b) = (&m.templates[0], &m.templates[1]);
+        assert_eq!(
+            a.subject.as_ref().unwrap().as_str(),
+            "^Confirmed (?P<code>BK-[0-9A-Z]+)$"
+        );
+        assert_eq!(
+            a.from.as_ref().unwrap().as_str(),
+            r"^bookings@app\.example$"
+        );
+        assert_eq!(a.body.len(), 1);
+        assert_eq!(a.body[0].as_str(), "(?m)^When: (?P<when>.+)$");
+        assert_eq!(b.body.len(), 2, "the shared body, then the template's own");
+        let field = |t: &Template, n: &str| {
+            t.fields
+                .iter()
+                .find(|f| f.name == n)
+                .map(|f| f.text.clone())
+        };
+        assert_eq!(
+            field(a, "service"),
+            Some(vec![Piece::Cap("service".into())])
+        );
+        assert_eq!(
+            field(b, "service"),
+            Some(vec![
+                Piece::Cap("service".into()),
+                Piece::Lit(" (cancelled)".into())
+            ]),
+            "the template's own field wins"
+        );
+        assert!(field(b, "starts_at").is_some() && field(b, "attr.refund").is_some());
+        assert!(field(a, "attr.refund").is_none());
+        assert_eq!(
+            a.labels,
+            vec![("Service".to_string(), "service".to_string())]
+        );
+    }
+
+    #[test]
+    fn shared_definitions_that_are_wrong_or_unused_are_errors() {
+        let base = "[[templates]]\nname = 'a'\nevent = 'reservation_created'\nsubject = '(?P<r>x)'\nfields = { reference = '{r}' }\n";
+        let err = |extra: &str, tpl_extra: &str| {
+            let text = format!("stripe_receipts = false\n{extra}\n{base}{tpl_extra}");
+            Mapping::parse(&text, Path::new("m.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err("[patterns]\nx = 'y'", "");
+        assert!(e.contains("patterns.x is used by no regex"), "{e}");
+        let e = err("[shared.s]\nfrom = 'q'", "");
+        assert!(e.contains("[shared.s] is used by no template"), "{e}");
+        let e = err("[shared.s]\nfrom = 'q'", "use = ['t']\n");
+        assert!(
+            e.contains("templates[0] (a).use") && e.contains("no [shared.t]"),
+            "{e}"
+        );
+        let e = err("[patterns]\nx = '(?&x)'", "from = '(?&x)'\n");
+        assert!(e.contains("uses itself"), "{e}");
+        let e = err("[patterns]\nx = 'y'", "from = '(?&z)'\n");
+        assert!(e.contains("(?&z) names no pattern"), "{e}");
+        let e = err("[shared.s]\nfrom = 'q'", "use = ['s']\nbogus = 1\n");
+        assert!(e.contains("templates[0] (a)") && e.contains("bogus"), "{e}");
+        let e = err("[date_words]\n'two words' = 'x'", "");
+        assert!(e.contains("date_words"), "{e}");
     }
 
     #[test]

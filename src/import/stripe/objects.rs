@@ -237,7 +237,13 @@ fn account(m: &Mapping, place: &Place<'_>, o: &Map<String, Json>, out: &mut File
         s(o, "email").or_else(|| profile.and_then(|p| s(p, "support_email"))),
     );
     r.set("stripe_account", id);
-    r.set("attr.timezone", dash.and_then(|d| s(d, "timezone")));
+    // Stripe's default for an account that never chose one is Etc/UTC: no evidence of
+    // where the business is, so it is not offered as the business's zone.
+    r.set(
+        "attr.timezone",
+        dash.and_then(|d| s(d, "timezone"))
+            .filter(|z| !matches!(*z, "Etc/UTC" | "UTC" | "Etc/GMT")),
+    );
     r.set("attr.country", s(o, "country"));
     r.set("attr.currency", s(o, "default_currency"));
     if b(o, "deleted") {
