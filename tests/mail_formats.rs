@@ -515,7 +515,7 @@ fn generated_mboxes_match_python() {
     let d = tempfile::tempdir().unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
     let mut files = Vec::new();
-    for f in 0..40 {
+    for f in 0..60 {
         let crlf = rng.gen_bool(0.2);
         let mut s = String::new();
         let n = rng.gen_range(1..12);

@@ -13,9 +13,10 @@
 //! * **The line rule** otherwise: a `From ` line starts a message when it opens the file or
 //!   has the shape of a separator (`From sender Tue Jul 14 16:30:00 2026`: a time, a month
 //!   and a year), with or without a blank line before it, as Python's `mailbox` reads it. A
-//!   `From ` line of another shape ("From the team, thanks") is body text, unless the file
-//!   has shown `>From ` quoting (mboxo/mboxrd writers quote every body `From ` line, so an
-//!   unquoted one after a blank line can only be a separator).
+//!   `From ` line of another shape ("From the team, thanks") is body text, unless it
+//!   follows a blank line, a header line follows it, and its sender is an address
+//!   (`From sender@host`, dateless) or the file has shown `>From ` quoting (mboxo/mboxrd
+//!   writers quote every body `From ` line, so an unquoted one is no body text).
 //!
 //! Body lines `>From `, `>>From ` ... lose one `>` (mboxrd; an mboxo file only ever has one).
 //! A separator with nothing after it but blank lines is an [`Entry::Empty`]: Python counts
@@ -309,22 +310,29 @@ impl<R: BufRead> MboxReader<R> {
         Ok(false)
     }
 
-    /// `From sender@host` with no date, after a blank line: a separator when the next line
-    /// is a header (some exporters write no date; prose "From the team" has no address).
+    /// A `From ` line with no date, after a blank line: a separator when the next line is
+    /// a header and either the sender is an address (`From sender@host`, as some exporters
+    /// write it) or the file quotes body `From ` lines (then an unquoted one is no body
+    /// text); after an address, also before a blank line, another `From ` line or the end
+    /// (an empty entry).
+    /// Prose "From the team" is none of these.
     fn dateless_separator(&mut self) -> std::io::Result<bool> {
         let sender = self.line[5..]
             .split(|c| c.is_ascii_whitespace())
             .find(|w| !w.is_empty())
             .unwrap_or(b"");
-        if !(sender.contains(&b'@')
+        let address = sender.contains(&b'@')
             || sender == b"-"
-            || sender.eq_ignore_ascii_case(b"MAILER-DAEMON"))
-        {
+            || sender.eq_ignore_ascii_case(b"MAILER-DAEMON");
+        if !(self.quoted || address) {
             return Ok(false);
         }
         let mut next = std::mem::take(&mut self.peek);
         self.src.next_line(&mut next)?;
-        let header = is_header_line(&next);
+        // A header; or, after an address, an empty entry: a blank line, another `From `
+        // line or the end.
+        let header = is_header_line(&next)
+            || (address && (is_blank(&next) || next.is_empty() || next.starts_with(b"From ")));
         self.src.push_back(&next);
         next.clear();
         self.peek = next;
@@ -384,7 +392,7 @@ impl<R: BufRead> MboxReader<R> {
                 && (self.at_start
                     || self.force_sep
                     || looks_like_separator(&self.line)
-                    || (self.prev_blank && (self.quoted || self.dateless_separator()?)));
+                    || (self.prev_blank && self.dateless_separator()?));
             let line = &self.line[..];
             if separator {
                 self.at_start = false;
@@ -563,22 +571,19 @@ mod tests {
     fn splits_and_unquotes() {
         let mbox = "From a@b Tue Jul 14 16:30:00 2026\nSubject: one\n\n>From the start\n>From here\n>>From there\nFrom inside a paragraph is not a separator\n\nFrom all of us, thanks\nFrom b@c Tue Jul 14 16:31:00 2026\n\nFrom b@c Tue Jul 14 16:31:00 2026\nSubject: two\n\nbody\n";
         let m = split(mbox);
-        // Python reads 5 (every "From " line); "From inside a paragraph" has no blank
-        // line before it and no separator's shape: body text.
-        assert_eq!(m.len(), 4, "{m:?}");
+        // Python reads 5 (every "From " line). "From inside a paragraph" has no blank line
+        // before it and no separator's shape, "From all of us" no header after it: body
+        // text. The separator right after it starts a message (an empty one).
+        assert_eq!(m.len(), 3, "{m:?}");
         assert_eq!(m[0].0, 0);
         assert_eq!(
             m[0].1,
-            "Subject: one\n\nFrom the start\nFrom here\n>From there\nFrom inside a paragraph is not a separator\n"
+            "Subject: one\n\nFrom the start\nFrom here\n>From there\nFrom inside a paragraph is not a separator\n\nFrom all of us, thanks\n"
         );
-        // The file quotes (">From "), so an unquoted "From all of us" after a blank line
-        // is a separator (as Python reads it): an empty entry, counted, not lost.
-        assert_eq!(m[1].0, mbox.find("From all").unwrap() as u64);
+        assert_eq!(m[1].0, mbox.find("From b@c").unwrap() as u64);
         assert_eq!(m[1].1, "<empty>");
-        assert_eq!(m[2].0, mbox.find("From b@c").unwrap() as u64);
-        assert_eq!(m[2].1, "<empty>");
-        assert_eq!(m[3].0, mbox.rfind("From b@c").unwrap() as u64);
-        assert_eq!(m[3].1, "Subject: two\n\nbody\n");
+        assert_eq!(m[2].0, mbox.rfind("From b@c").unwrap() as u64);
+        assert_eq!(m[2].1, "Subject: two\n\nbody\n");
     }
 
     #[test]
@@ -618,6 +623,21 @@ mod tests {
                 "Subject: two\n\nbody\n\nFrom c@d\nnot a header\n"
             ]
         );
+    }
+
+    #[test]
+    fn in_a_quoting_file_an_unquoted_from_line_before_a_header_is_a_separator() {
+        let mbox = "From a@b Tue Jul 14 16:30:00 2026\nSubject: one\n\n>From quoted\n\nFrom somebody\nSubject: two\n\nbody\n\nFrom the team\nthanks\n";
+        assert_eq!(
+            texts(mbox),
+            [
+                "Subject: one\n\nFrom quoted\n",
+                "Subject: two\n\nbody\n\nFrom the team\nthanks\n"
+            ]
+        );
+        // Without quoting, "From somebody" is text.
+        let plain = mbox.replace(">From quoted", "quoted");
+        assert_eq!(texts(&plain).len(), 1);
     }
 
     #[test]
