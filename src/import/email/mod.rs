@@ -670,7 +670,14 @@ fn read_input(input: &Input, root: &Path, em: &mut Emitter<'_>) -> Result<()> {
         }
     };
     let name = display(file, root);
-    let f = crate::util::fsx::open_input(file)?;
+    let f = match crate::util::fsx::open_input(file) {
+        Ok(f) => f,
+        // One file of many (a Maildir's, a folder's): a skip, not the end of the import.
+        Err(e) if file != root => {
+            return em.unreadable(format!("{name}@0"), format!("cannot open: {e}"));
+        }
+        Err(e) => return Err(e),
+    };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let res = read_file(f, &name, em, len, one);
     let counted = std::mem::take(&mut em.counted);
