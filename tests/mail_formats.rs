@@ -642,6 +642,21 @@ sub = mh.add_folder("archive")
 for m in msgs()[5:]:
     sub.add(m)
 counts["mh"] = len(mh.keys()) + len(sub.keys())
+# CPython's email test corpus (malformed mail among it), when this Python has it.
+try:
+    import glob, test.test_email
+    data = os.path.join(os.path.dirname(test.test_email.__file__), "data")
+    corpus = [open(f, "rb").read() for f in sorted(glob.glob(os.path.join(data, "msg_*.txt")))]
+except Exception:
+    corpus = []
+if corpus:
+    for kind, cls in [("corpus.mbox", mailbox.mbox), ("corpus.mmdf", mailbox.MMDF), ("corpus.babyl", mailbox.Babyl)]:
+        p = os.path.join(root, kind)
+        box = cls(p)
+        for b in corpus:
+            box.add(b)
+        box.flush(); box.close()
+        counts[kind] = len(cls(p).keys())
 for k, n in counts.items():
     print(k, n)
 "#;
@@ -665,8 +680,10 @@ for k, n in counts.items():
         let n: u64 = n.parse().unwrap();
         let (t, sink) = salvage(&d.path().join(name), None);
         assert_eq!(t.read, n, "{name}: {t:?} {:?}", sink.skips);
-        // Every one read as a message (no template matches: unmatched), none unreadable.
-        assert_eq!(t.skipped.get("unmatched_email"), Some(&n), "{name}: {t:?}");
+        if !name.starts_with("corpus") {
+            // Every one read as a message (no template matches: unmatched).
+            assert_eq!(t.skipped.get("unmatched_email"), Some(&n), "{name}: {t:?}");
+        }
     }
-    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(text.lines().count() >= 5, "{text}");
 }
