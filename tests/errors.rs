@@ -203,6 +203,18 @@ fn rules_that_match_nothing_are_named_and_strict_fails() {
             && text.contains("every mapping rule matched something"),
         "{text}"
     );
+    // Per rule, how much it matched: 0 for the template no message fits.
+    assert!(text.contains("matched per rule:"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("0  templates[") && l.contains("never_sent")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("[reservation] table appointments: rows")),
+        "{text}"
+    );
     // On the demo's own mappings: nothing to say, exit 0.
     let mut c = d.cmd();
     c.args(["mapping", "check"])

@@ -297,6 +297,11 @@ pub trait RecordSink {
     fn counts(&mut self, _counts: serde_json::Value) -> crate::Result<()> {
         Ok(())
     }
+    /// How many inputs a rule of the mapping matched (`templates[3] (confirmation (v2))`:
+    /// 1,204 messages), for `salvage mapping check`. Sinks that do not keep it ignore it.
+    fn rule_hits(&mut self, _rule: &str, _hits: u64) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
 /// A sink that keeps everything in memory (tests, small runs).
@@ -308,11 +313,17 @@ pub struct VecSink {
     /// Rules of the mapping that matched nothing (`import::UNUSED_RULE`), kept apart as
     /// the report keeps them: no input was dropped.
     pub unused_rules: Vec<Skip>,
+    /// How many inputs each rule matched, as the importer said.
+    pub rule_hits: Vec<(String, u64)>,
 }
 
 impl RecordSink for VecSink {
     fn record(&mut self, record: Record) -> crate::Result<()> {
         self.records.push(record);
+        Ok(())
+    }
+    fn rule_hits(&mut self, rule: &str, hits: u64) -> crate::Result<()> {
+        self.rule_hits.push((rule.to_string(), hits));
         Ok(())
     }
     fn skip(&mut self, skip: Skip) -> crate::Result<()> {

@@ -229,6 +229,8 @@ impl Workspace {
             tx,
             info,
             busy: std::time::Duration::ZERO,
+            seq: 0,
+            rule_hits: Vec::new(),
         })
     }
 
@@ -492,11 +494,24 @@ pub struct SourceWriter<'a> {
     info: SourceInfo,
     /// Time spent storing records (for the log).
     busy: std::time::Duration,
+    /// Skips and notices stored so far (their sequence numbers).
+    seq: i64,
+    /// How many inputs each mapping rule matched (stored at finish, meta `rule_hits.<source>`).
+    rule_hits: Vec<(String, u64)>,
 }
 
 impl SourceWriter<'_> {
     pub fn finish(self) -> Result<SourceInfo> {
         let i = &self.info;
+        self.tx
+            .execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                params![
+                    format!("rule_hits.{}", i.name),
+                    serde_json::to_string(&self.rule_hits).unwrap_or_default()
+                ],
+            )
+            .map_err(|e| Error::sqlite(&self.path, e))?;
         self.tx
             .execute(
                 "INSERT OR REPLACE INTO sources (name,kind,path,sha256,snapshot_at,exported_at,imported_at,records,claims,skips) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -517,6 +532,11 @@ impl SourceWriter<'_> {
 }
 
 impl RecordSink for SourceWriter<'_> {
+    fn rule_hits(&mut self, rule: &str, hits: u64) -> Result<()> {
+        self.rule_hits.push((rule.to_string(), hits));
+        Ok(())
+    }
+
     fn record(&mut self, r: Record) -> Result<()> {
         let started = std::time::Instant::now();
         let fields = serde_json::to_string(&r.fields).map_err(|e| Error::Other(e.to_string()))?;
@@ -555,7 +575,12 @@ impl RecordSink for SourceWriter<'_> {
     }
 
     fn skip(&mut self, s: Skip) -> Result<()> {
-        self.info.skips += 1;
+        // A notice (a rule that matched nothing, a row kept with a caveat) is stored with
+        // the skips but is no input skipped.
+        if !crate::import::is_notice(&s.kind) {
+            self.info.skips += 1;
+        }
+        self.seq += 1;
         self.tx
             .prepare_cached(
                 "INSERT INTO skips (source,seq,location,kind,reason) VALUES (?,?,?,?,?)",
@@ -563,7 +588,7 @@ impl RecordSink for SourceWriter<'_> {
             .and_then(|mut st| {
                 st.execute(params![
                     self.info.name,
-                    self.info.skips,
+                    self.seq,
                     s.location,
                     s.kind,
                     s.reason

@@ -87,6 +87,17 @@ fn check(a: CheckArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
         for (k, (n, loc, why)) in &kinds {
             println!("  skipped {k:<28} {n:>7}   e.g. {loc}: {why}");
         }
+        // Per rule, how many inputs it matched (the importers that count them).
+        let hits: Vec<(String, u64)> = ws
+            .meta(&format!("rule_hits.{name}"))?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
+        if !hits.is_empty() {
+            println!("  matched per rule:");
+            for (rule, n) in &hits {
+                println!("    {n:>9}  {rule}");
+            }
+        }
         if rules.is_empty() {
             println!("  every mapping rule matched something");
         } else {

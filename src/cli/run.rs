@@ -127,6 +127,13 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     for g in &report.skipped {
         println!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
     }
+    if !report.notices.is_empty() {
+        let n: usize = report.notices.iter().map(|g| g.count).sum();
+        println!("kept with a caveat: {n}");
+        for g in &report.notices {
+            println!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
+        }
+    }
     let unmatched: Vec<_> = report
         .unmatched_rules
         .iter()
@@ -165,6 +172,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             "ignored_table",
             "duplicate",
             "duplicate_email",
+            "ignored_email",
             "payment_intent_without_charge",
         ];
         let unplaced: usize = report

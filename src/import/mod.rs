@@ -19,6 +19,17 @@ use crate::incident::{Incident, SourceSpec};
 /// message fits, a metadata key no object has, a mapped table with no rows). Not a skipped
 /// input: a rule that may be wrong, named so that silence is never taken for success.
 pub const UNUSED_RULE: &str = "unused_rule";
+/// A row read in the mapping's fallback zone because its business's zone is unknown
+/// (a notice: the row is kept).
+pub const ZONE_FALLBACK: &str = "zone_fallback";
+/// A Stripe export row whose status word the mapping does not know (kept, without status).
+pub const UNKNOWN_STATUS_KEPT: &str = "unknown_status_kept";
+
+/// Kinds of skip that are notices: the input was kept, only something about it is said.
+/// They are stored and reported with the skips but not counted as skipped input.
+pub fn is_notice(kind: &str) -> bool {
+    matches!(kind, UNUSED_RULE | ZONE_FALLBACK | UNKNOWN_STATUS_KEPT)
+}
 
 /// A rule of the mapping file `mapping` that matched nothing: `rule` names it as the file
 /// does (`templates[3] (booking_confirmed)`), `reason` says what it was tried on.

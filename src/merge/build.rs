@@ -26,6 +26,9 @@ pub(super) struct Ctx<'a> {
     pub(super) biz_zones: HashMap<usize, chrono_tz::Tz>,
     /// Wall-clock times read in their business's zone, and those whose zone no source knew.
     pub(super) local_times: LocalTimes,
+    /// Bookings an app rule applies to but cannot be evaluated on (no time to read), per
+    /// rule (for run_info).
+    pub(super) rules_unevaluable: std::collections::BTreeMap<&'static str, usize>,
 }
 
 /// Counts of wall-clock claims (`local:<field>`) the build read again (see [`local_time`]).

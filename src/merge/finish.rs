@@ -110,6 +110,8 @@ pub(super) fn finish_row(
             if let Some((rule, value, basis_col)) = apply_rules(ctx, &b.row) {
                 let basis = chosen_ref(ctx, b, basis_col);
                 derive(ctx, b, "status", Value::text(value), rule, basis);
+            } else if let Some(rule) = rule_cannot_run(ctx, &b.row) {
+                *ctx.rules_unevaluable.entry(rule).or_default() += 1;
             }
             if b.row.get("status").is_none() {
                 derive(
@@ -359,6 +361,24 @@ pub(super) fn apply_rules(
                 "created_at",
             ))
         }
+        _ => None,
+    }
+}
+
+/// The app's rule that applies to this booking but cannot be evaluated, for want of the
+/// time it reads (a confirmed booking with no start or end, a pending one with no
+/// created_at): its status is kept as the sources give it, and run_info counts it.
+fn rule_cannot_run(ctx: &Ctx<'_>, row: &Row) -> Option<&'static str> {
+    let rules = &ctx.settings.rules;
+    match row.text("status") {
+        Some("confirmed") if rules.completed_hours_after_end.is_some() => {
+            (row.get("ends_at").is_none() && row.get("starts_at").is_none())
+                .then_some("completed_hours_after_end")
+        }
+        Some("pending") if rules.pending_expires_after_hours.is_some() => row
+            .get("created_at")
+            .is_none()
+            .then_some("pending_expires_after_hours"),
         _ => None,
     }
 }

@@ -131,3 +131,63 @@ pub(super) fn drop_dangling_references(out: &mut Recovered) {
     }
     out.review.extend(review);
 }
+
+/// A row made before its parent existed (a booking created a day or more before its
+/// customer, a payment before its booking) is a wrong clock, a wrong zone or a wrong join
+/// somewhere: each is a review item `parent_created_later:<column>`, with both times.
+/// (A parent made in the same request, seconds after, is no sign of anything.)
+pub(super) fn flag_parents_created_later(out: &mut Recovered) {
+    use crate::util::time::parse_any;
+    let slack = chrono::Duration::days(1);
+    let created = |e: Entity| -> std::collections::HashMap<&str, &str> {
+        out.rows(e)
+            .iter()
+            .filter_map(|r| Some((r.id.as_str(), r.text("created_at")?)))
+            .collect()
+    };
+    let customers = created(Entity::Customer);
+    let reservations = created(Entity::Reservation);
+    let mut items = Vec::new();
+    for (e, refs) in [
+        (Entity::Reservation, vec![("customer_id", &customers)]),
+        (
+            Entity::Payment,
+            vec![
+                ("customer_id", &customers),
+                ("reservation_id", &reservations),
+            ],
+        ),
+    ] {
+        for row in out.rows(e) {
+            let Some(own) = row.text("created_at") else {
+                continue;
+            };
+            for (col, parents) in &refs {
+                let Some(parent) = row.text(col) else {
+                    continue;
+                };
+                let Some(&at) = parents.get(parent) else {
+                    continue;
+                };
+                let (Some(a), Some(b)) = (parse_any(own, None), parse_any(at, None)) else {
+                    continue;
+                };
+                if b > a + slack {
+                    items.push(ReviewItem {
+                        entity: e,
+                        row_id: row.id.clone(),
+                        reason: format!("parent_created_later:{col}"),
+                        confidence: Some(row.confidence),
+                        details: serde_json::json!({
+                            "created_at": own,
+                            "parent": parent,
+                            "parent_created_at": at,
+                            "why": "the row says it was made before the row it belongs to existed: a server clock, a time zone, a column mapped as the wrong time, or a wrong join",
+                        }),
+                    });
+                }
+            }
+        }
+    }
+    out.review.extend(items);
+}

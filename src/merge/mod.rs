@@ -158,9 +158,14 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
                 id_key,
                 &settings.customer_linkage,
             );
-            cust.link_merged(Entity::Customer, records);
+            let merged_missing = cust.link_merged(Entity::Customer, records);
             let shared = cust.index_lookup_keys(Entity::Customer, records);
-            (biz, cust, ambiguous, (linked_people, shared))
+            (
+                biz,
+                cust,
+                ambiguous,
+                (linked_people, shared, merged_missing),
+            )
         },
         || {
             rayon::join(
@@ -189,6 +194,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         closed_by_habit: Default::default(),
         biz_zones: HashMap::new(),
         local_times: Default::default(),
+        rules_unevaluable: Default::default(),
     };
     let mut res_customer: HashMap<String, Option<Value>> = HashMap::new();
     // Each entity is built (in parallel) and finished (in order) before the next, so only
@@ -361,6 +367,18 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     );
     tracing::debug!("merge: customers done in {:.1?}", started.elapsed());
 
+    // A customer merged into one no source shows: it is deleted, its references are not
+    // redirected. Counted, and said.
+    let merged_missing = linked_people.2;
+    out.run_info.insert(
+        "customers.merged_into_unknown".into(),
+        merged_missing.to_string(),
+    );
+    if merged_missing > 0 {
+        tracing::warn!(
+            "{merged_missing} customer records say they were merged into a customer no source shows: they are left out, and what named them is not redirected"
+        );
+    }
     people_links(&ctx, &linked_people.0, &mut cust, &ids, &mut out);
     shared_emails(&ctx, &linked_people.1, &mut cust, &ids, &mut out);
     drop(linked_people);
@@ -443,6 +461,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     }
     out.provenance.sort_by_row();
     flag_dates_after_snapshot(&mut out);
+    integrity::flag_parents_created_later(&mut out);
     mark_unexported_reviews(&mut out);
     // Never silent: how many bookings the replay closed by the app's habit, and whether
     // the backup could tell the habit at all.
@@ -456,6 +475,15 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     );
     out.run_info
         .insert("incident_at".into(), settings.incident_at.clone());
+    out.run_info.insert(
+        "rules.not_evaluable".into(),
+        serde_json::json!(ctx.rules_unevaluable).to_string(),
+    );
+    for (rule, n) in &ctx.rules_unevaluable {
+        tracing::warn!(
+            "rule {rule}: {n} bookings it applies to have no time to read it on; they keep the status their sources give"
+        );
+    }
     let (read, unknown) = ctx.local_times.counts();
     out.run_info.insert(
         "local_times".into(),
@@ -616,6 +644,18 @@ fn people_links(
         });
     }
     let s = &p.stats;
+    let idle_rules: Vec<&str> = s
+        .pairs_per_rule
+        .iter()
+        .filter(|(_, n)| *n == 0)
+        .map(|(r, _)| r.as_str())
+        .collect();
+    if s.rows > 1 && !idle_rules.is_empty() {
+        tracing::warn!(
+            "customer linkage: blocking rules that found no pair of records: {} (a field no record holds, or a key no two records share)",
+            idle_rules.join(", ")
+        );
+    }
     let summary = serde_json::json!({
         "records": s.rows,
         "identical_folded": p.identical_folded,
@@ -628,6 +668,7 @@ fn people_links(
         "oversized_blocks": s.oversized_blocks.len(),
         "largest_oversized_block": s.oversized_blocks.iter().map(|b| b.1).max(),
         "comparisons_without_values": s.empty_comparisons,
+        "rules_without_pairs": idle_rules,
         "prior": p.model.as_ref().map(|m| m.lambda),
         "error": p.error,
     });

@@ -1513,3 +1513,106 @@ fn wall_clock_times_are_read_in_the_business_zone() {
     assert_eq!(info["read_in_business_zone"], 1);
     assert_eq!(info["no_zone_known"], 1);
 }
+
+/// Never silent in the merge: a customer merged into one no source shows, a booking the
+/// app's rule applies to but has no time to read it on, and a blocking rule that found no
+/// pair are counted in run_info.
+#[test]
+fn what_the_merge_could_not_do_is_counted() {
+    use Entity::*;
+    use SourceKind::*;
+    let b = "2026-08-22T03:00:00Z";
+    let recs = vec![
+        rec(
+            Backup,
+            Business,
+            "backup:shops#1",
+            b,
+            &[("id", t("1")), ("name", t("Reef"))],
+        ),
+        rec(
+            Backup,
+            Customer,
+            "backup:customers#6",
+            b,
+            &[
+                ("id", t("6")),
+                ("business_id", t("1")),
+                ("merged_into", t("99")),
+            ],
+        ),
+        rec(
+            Backup,
+            Reservation,
+            "backup:bookings#1",
+            b,
+            &[
+                ("id", t("1")),
+                ("business_id", t("1")),
+                ("reference", t("R-1")),
+                ("status", t("confirmed")),
+            ],
+        ),
+    ];
+    let out = merge(&recs, &settings());
+    assert_eq!(out.run_info["customers.merged_into_unknown"], "1");
+    let rules: serde_json::Value =
+        serde_json::from_str(&out.run_info["rules.not_evaluable"]).unwrap();
+    assert_eq!(rules["completed_hours_after_end"], 1, "{rules}");
+    let linkage: serde_json::Value =
+        serde_json::from_str(&out.run_info["linkage.customer"]).unwrap();
+    assert!(linkage["rules_without_pairs"].is_array(), "{linkage}");
+}
+
+/// A booking made a day or more before its customer existed is flagged
+/// `parent_created_later:customer_id`; one made in the same request is not.
+#[test]
+fn a_row_made_before_its_parent_is_flagged() {
+    use Entity::*;
+    use SourceKind::*;
+    let b = "2026-08-22T03:00:00Z";
+    let cust = |id: &str, created: &str| {
+        rec(
+            Backup,
+            Customer,
+            &format!("backup:clients#{id}"),
+            b,
+            &[
+                ("id", t(id)),
+                ("business_id", t("1")),
+                ("created_at", t(created)),
+            ],
+        )
+    };
+    let booking = |id: &str, customer: &str| {
+        rec(
+            Backup,
+            Reservation,
+            &format!("backup:bookings#{id}"),
+            b,
+            &[
+                ("id", t(id)),
+                ("business_id", t("1")),
+                ("customer_id", t(customer)),
+                ("reference", t(&format!("R-{id}"))),
+                ("status", t("cancelled")),
+                ("created_at", t("2026-05-01T10:00:00Z")),
+            ],
+        )
+    };
+    let recs = vec![
+        rec(Backup, Business, "backup:shops#1", b, &[("id", t("1"))]),
+        cust("7", "2026-05-01T10:00:05Z"),
+        cust("8", "2026-06-20T10:00:00Z"),
+        booking("1", "7"),
+        booking("2", "8"),
+    ];
+    let out = merge(&recs, &settings());
+    let flagged: Vec<(&str, &str)> = out
+        .review
+        .iter()
+        .filter(|r| r.reason.starts_with("parent_created_later"))
+        .map(|r| (r.row_id.as_str(), r.reason.as_str()))
+        .collect();
+    assert_eq!(flagged, vec![("2", "parent_created_later:customer_id")]);
+}

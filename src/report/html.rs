@@ -201,6 +201,26 @@ td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:t
         h.push_str("</table>");
     }
 
+    if !r.notices.is_empty() {
+        h.push_str("<h2>Kept with a caveat</h2><p>Input that was imported, with something a person should know about it.</p><table><tr><th>source</th><th>kind</th><th>count</th><th>examples (where, why)</th></tr>");
+        for g in &r.notices {
+            let ex: Vec<String> = g
+                .examples
+                .iter()
+                .map(|e| format!("<code>{}</code>: {}", esc(&e.location), esc(&e.reason)))
+                .collect();
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=num>{}</td><td>{}</td></tr>",
+                esc(&g.source),
+                esc(&g.kind),
+                g.count,
+                ex.join("<br>")
+            );
+        }
+        h.push_str("</table>");
+    }
+
     if !r.unmatched_rules.is_empty() {
         h.push_str("<h2>Mapping rules that matched nothing</h2><p>No input was dropped for these, but a rule that never matches is often a mistake (a typo, a key of another app, a table the backup does not have): check each against a record it should match.</p><table><tr><th>source</th><th>rule</th><th>why</th></tr>");
         for g in &r.unmatched_rules {

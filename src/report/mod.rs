@@ -23,6 +23,10 @@ pub struct Report {
     /// no message fits, a metadata key no object has, a mapped table with no rows. Kept
     /// apart from `skipped` (no input was dropped) but never silent.
     pub unmatched_rules: Vec<SkipGroup>,
+    /// Input that was kept with a caveat (read in a fallback zone, kept without a status
+    /// the mapping does not know): never silent, not counted as skipped.
+    #[serde(default)]
+    pub notices: Vec<SkipGroup>,
     pub review: ReviewSummary,
     pub by_business: Vec<BusinessSummary>,
     pub by_month: Vec<MonthSummary>,
@@ -275,9 +279,14 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
             .filter(|g| g.kind == crate::import::UNUSED_RULE)
             .cloned()
             .collect(),
+        notices: groups
+            .values()
+            .filter(|g| g.kind != crate::import::UNUSED_RULE && crate::import::is_notice(&g.kind))
+            .cloned()
+            .collect(),
         skipped: groups
             .into_values()
-            .filter(|g| g.kind != crate::import::UNUSED_RULE)
+            .filter(|g| !crate::import::is_notice(&g.kind))
             .collect(),
         review: ReviewSummary {
             total: rec.review.len(),

@@ -269,10 +269,25 @@ impl<'m> Converter<'m> {
                 .or_else(|| em.constants.get("business_id").map(String::as_str))
         };
         let business = business_key.and_then(|k| self.businesses.get(k));
+        let mut fallback = None;
         let zone = match self.mapping.ts_mode(em) {
             TsMode::Utc => None,
             TsMode::Local => {
-                let z = business.and_then(|b| b.zone).or(self.default_zone);
+                let own = business.and_then(|b| b.zone);
+                if own.is_none() {
+                    if let Some(tz) = self.default_zone {
+                        // Never silent: the row is read, in the mapping's zone.
+                        fallback = Some(skip(
+                            crate::import::ZONE_FALLBACK,
+                            format!(
+                                "{}#{id}: business {} has no known time zone (no such business row, or its timezone_column is empty or not an IANA zone); its local times are read in the mapping's timezone {tz}",
+                                row.table,
+                                business_key.unwrap_or("?"),
+                            ),
+                        ));
+                    }
+                }
+                let z = own.or(self.default_zone);
                 if z.is_none() {
                     return Err(skip(
                         "no_timezone",
@@ -299,11 +314,12 @@ impl<'m> Converter<'m> {
             None
         };
         let mut has_money = false;
-        let mut partial: Vec<Skip> = Vec::new();
+        let mut partial: Vec<Skip> = fallback.into_iter().collect();
         for (field, cols) in &em.fields {
-            let Some(raw) = joined(cols) else {
-                // A reference that names no row of its lookup is counted, not dropped
-                // in silence.
+            // A reference that names no row of its lookup is counted, not dropped in
+            // silence: the field is then not imported, or (one column of several) joined
+            // from the others.
+            let unresolved = |partial: &mut Vec<Skip>, what: &str| {
                 for c in cols.names() {
                     if let Some(Ok(p)) = super::mapping::ColumnPath::parse(c) {
                         // Only a key that finds no row counts; a NULL on the way (an empty
@@ -312,15 +328,21 @@ impl<'m> Converter<'m> {
                             partial.push(skip(
                                 "unresolved_reference",
                                 format!(
-                                    "{}#{id}: {} = {v:?} leads to no value through {c:?}; {field} not imported",
+                                    "{}#{id}: {} = {v:?} leads to no value through {c:?}; {field} {what}",
                                     row.table, p.start
                                 ),
                             ));
                         }
                     }
                 }
+            };
+            let Some(raw) = joined(cols) else {
+                unresolved(&mut partial, "not imported");
                 continue;
             };
+            if cols.names().len() > 1 {
+                unresolved(&mut partial, "joined from its other columns");
+            }
             let raw = raw.as_str();
             let col = cols.names().join("+");
             let mut val: String = raw.to_string();

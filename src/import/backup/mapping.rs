@@ -291,11 +291,22 @@ fn field_ok(e: Entity, field: &str) -> bool {
     if let Some(a) = field.strip_prefix("attr.") {
         return !a.is_empty();
     }
-    if let Some((ent, key)) = field.split_once('.') {
-        return Entity::parse(ent).is_some_and(|x| x != e) && !key.is_empty();
+    if let Some((ent, _)) = field.split_once('.') {
+        // Only the link keys the merge reads: another would be accepted and never read.
+        return Entity::parse(ent).is_some_and(|x| x != e) && LINK_KEYS.contains(&field);
     }
     false
 }
+
+/// The keys by which a record names another entity that the merge links on.
+const LINK_KEYS: &[&str] = &[
+    "business.stripe_account",
+    "business.email",
+    "business.name",
+    "customer.stripe_customer",
+    "customer.email",
+    "reservation.reference",
+];
 
 impl Mapping {
     pub fn load(path: &Path) -> Result<Mapping> {
@@ -393,8 +404,9 @@ impl Mapping {
                 }
                 if !field_ok(e, field) {
                     return Err(err(format!(
-                        "[{e}].fields.{field}: {field:?} is not a field of a {e}; use one of {}, `attr.<name>` for extra columns, or a link key like `business.email`",
-                        allowed_fields(e).join(", ")
+                        "[{e}].fields.{field}: {field:?} is not a field of a {e}; use one of {}, `attr.<name>` for extra columns, or a link key the merge reads ({})",
+                        allowed_fields(e).join(", "),
+                        LINK_KEYS.join(", ")
                     )));
                 }
             }
@@ -406,6 +418,11 @@ impl Mapping {
                 }
             }
             if !em.status.is_empty() {
+                if em.values.contains_key("status") {
+                    return Err(err(format!(
+                        "[{e}].values.status: with a [{e}].status table the status is read by that table alone, so values.status would never apply; put its words into [{e}].status"
+                    )));
+                }
                 if !em.fields.contains_key("status") {
                     return Err(err(format!(
                         "[{e}].status: a status map without fields.status; add `status = \"<column>\"` to [{e}.fields]"

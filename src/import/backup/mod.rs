@@ -541,7 +541,9 @@ pub fn import_input(
     let label = input.label();
     // A mapped table with no rows: a rule that matched nothing (or a backup without it).
     for (e, table) in &resolved {
-        if summary2.tables.get(table).is_some_and(|i| i.rows > 0) {
+        let rows = summary2.tables.get(table).map_or(0, |i| i.rows);
+        sink.rule_hits(&format!("[{}] table {table}: rows", e.as_str()), rows)?;
+        if rows > 0 {
             continue;
         }
         sink.skip(crate::import::unused_rule(

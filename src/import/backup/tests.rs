@@ -815,3 +815,90 @@ unit = "minutes"
     // No duration (no class): no end, rather than a guess.
     assert_eq!(text(find(&sink, "backup:spots#2"), "ends_at"), None);
 }
+
+/// Silence is never success in a backup mapping: a link key the merge never reads and a
+/// `values.status` the status table would shadow are errors; a row read in the fallback
+/// zone, and one column of a joined field that names no row, are named where they are.
+#[test]
+fn keys_that_would_do_nothing_are_errors_and_fallbacks_are_named() {
+    let base = "[business]\ntable = \"shops\"\nid = \"id\"\n[business.fields]\nname = \"name\"\n";
+    let err = |extra: &str| {
+        Mapping::parse(&format!("{base}{extra}"), Path::new("m.toml"))
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err("[customer]\ntable = \"c\"\nid = \"id\"\n[customer.fields]\nbusiness_id = \"shop_id\"\n\"reservation.code\" = \"code\"\n");
+    assert!(
+        e.contains("reservation.code") && e.contains("link key the merge reads"),
+        "{e}"
+    );
+    let e = err("[reservation]\ntable = \"r\"\nid = \"id\"\nstatus = { ok = \"confirmed\" }\nvalues = { status = { ok = \"confirmed\" } }\n[reservation.fields]\nstatus = \"st\"\n");
+    assert!(
+        e.contains("values.status") && e.contains("never apply"),
+        "{e}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let csvdir = dir.path().join("csv");
+    std::fs::create_dir_all(&csvdir).unwrap();
+    std::fs::write(
+        csvdir.join("shops.csv"),
+        "id,name,tz\n1,Lumen,Nowhere/Else\n2,Reef,Europe/Berlin\n",
+    )
+    .unwrap();
+    std::fs::write(csvdir.join("people.csv"), "id,first\n7,Ann\n").unwrap();
+    std::fs::write(
+        csvdir.join("bookings.csv"),
+        "id,shop_id,person_id,last,starts\n10,1,7,Lee,2026-03-01 10:00\n11,2,8,Kim,2026-03-01 10:00\n",
+    )
+    .unwrap();
+    let mp = dir.path().join("backup.toml");
+    std::fs::write(
+        &mp,
+        r#"
+timezone = "UTC"
+[lookups.person]
+table = "people"
+key = "id"
+[business]
+table = "shops"
+id = "id"
+timezone_column = "tz"
+[business.fields]
+name = "name"
+[reservation]
+table = "bookings"
+id = "id"
+timestamps = "local"
+[reservation.fields]
+business_id = "shop_id"
+reference = ["person_id->person.first", "last"]
+starts_at = "starts"
+"#,
+    )
+    .unwrap();
+    let sink = import_csv(&csvdir, &mp).unwrap();
+    let of = |kind: &str| -> Vec<&str> {
+        sink.skips
+            .iter()
+            .filter(|s| s.kind == kind)
+            .map(|s| s.reason.as_str())
+            .collect()
+    };
+    let fallback = of(crate::import::ZONE_FALLBACK);
+    assert_eq!(fallback.len(), 1, "{:?}", sink.skips);
+    assert!(
+        fallback[0].contains("bookings#10") && fallback[0].contains("UTC"),
+        "{fallback:?}"
+    );
+    let partial = of("unresolved_reference");
+    assert_eq!(partial.len(), 1, "{:?}", sink.skips);
+    assert!(
+        partial[0].contains("bookings#11") && partial[0].contains("joined from its other columns"),
+        "{partial:?}"
+    );
+    let r11 = find(&sink, "backup:bookings#11");
+    assert_eq!(text(r11, "reference").as_deref(), Some("Kim"));
+    let r10 = find(&sink, "backup:bookings#10");
+    assert_eq!(text(r10, "reference").as_deref(), Some("Ann Lee"));
+}

@@ -344,8 +344,8 @@ fn allowed_field(entity: Entity, name: &str) -> bool {
         return match ent {
             "business" => ["id", "stripe_account", "email", "name"].contains(&key),
             "customer" => ["stripe_customer", "email", "name", "phone"].contains(&key),
-            "reservation" => entity == Entity::Payment && ["reference", "id"].contains(&key),
-            "payment" => ["processor_id"].contains(&key),
+            // The link keys the merge reads; others would be accepted and never read.
+            "reservation" => entity == Entity::Payment && key == "reference",
             _ => false,
         };
     }

@@ -298,6 +298,8 @@ impl<'a> Emitter<'a> {
             let fields = self.mapping.field_hits.clone();
             for (i, t) in self.mapping.templates.iter().enumerate().take(own) {
                 let matched = hits[i].load(std::sync::atomic::Ordering::Relaxed);
+                self.sink
+                    .rule_hits(&format!("templates[{i}] ({})", t.label()), matched)?;
                 // A field that gave no value in any message its template matched.
                 for (fi, f) in t.fields.iter().enumerate() {
                     if matched > 0 && fields[i][fi].load(std::sync::atomic::Ordering::Relaxed) == 0

@@ -134,6 +134,20 @@ pub fn read_csv(
                 };
                 match res {
                     Ok(r) => {
+                        // A status word the mapping does not know: the payment is kept,
+                        // without a status, and that is said (never silent).
+                        if let (CsvKind::Payments, None, Some(st)) =
+                            (kind, r.get("status"), header.get(&row, &["Status"]))
+                        {
+                            out.skip(
+                                &loc,
+                                crate::import::UNKNOWN_STATUS_KEPT,
+                                format!(
+                                    "Status {st:?} is not in [payments].csv_status; the payment is kept without a status (add `{} = \"<contract status>\"` to csv_status in the Stripe mapping)",
+                                    st.to_ascii_lowercase()
+                                ),
+                            );
+                        }
                         let rr = super::objects::reservation_of(&r);
                         out.records.push(r);
                         out.records.extend(rr);

@@ -344,6 +344,21 @@ impl Mapping {
     }
 
     /// Metadata keys and description patterns that never gave a value so far.
+    /// Each metadata key and description pattern with how many objects it gave a value in.
+    pub fn hits(&self) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        for ((k, _), n) in self.metadata.iter().zip(&self.metadata_hits) {
+            out.push((format!("metadata key {k:?}"), n.load(Ordering::Relaxed)));
+        }
+        for ((re, _), n) in self.description.iter().zip(&self.description_hits) {
+            out.push((
+                format!("description pattern {:?}", re.as_str()),
+                n.load(Ordering::Relaxed),
+            ));
+        }
+        out
+    }
+
     pub fn unused(&self) -> Vec<String> {
         let mut out = Vec::new();
         for ((k, _), n) in self.metadata.iter().zip(&self.metadata_hits) {

@@ -334,6 +334,9 @@ pub fn import_path(
         *counts.entry(Entity::Payment).or_default() += 1;
         sink.record(r)?;
     }
+    for (rule, n) in mapping.hits() {
+        sink.rule_hits(&rule, n)?;
+    }
     if counts.get(&Entity::Payment).is_some_and(|n| *n > 0) {
         let objects = counts.values().sum::<u64>();
         for u in mapping.unused() {
@@ -592,6 +595,39 @@ mod tests {
                "created": 1_760_000_000, "customer": "cus_A", "metadata": md,
                "description": description, "payment_intent": "pi_1", "receipt_number": "1234-5678",
                "payment_method_details": {"card": {"last4": "4242"}, "type": "card"}})
+    }
+
+    /// A Dashboard export row whose Status the mapping does not know is kept without a
+    /// status, and said (`unknown_status_kept`, a notice, not a skip).
+    #[test]
+    fn an_unknown_export_status_is_kept_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "exports/acct_S/unified_payments.csv",
+            "id,Created date (UTC),Amount,Amount Refunded,Currency,Status,Customer ID\n\
+ch_1,2026-09-01 10:00:00,45.00,0.00,usd,Paid,cus_1\n\
+ch_2,2026-09-01 11:00:00,12.00,0.00,usd,Frobnicated,cus_2\n",
+        );
+        let sink = run(
+            dir.path(),
+            &Mapping::parse("", Path::new("s.toml")).unwrap(),
+        );
+        let pay: Vec<(&str, Option<&str>)> = sink
+            .records
+            .iter()
+            .filter(|r| r.entity == Entity::Payment)
+            .map(|r| (text(r, "processor_id").unwrap_or(""), text(r, "status")))
+            .collect();
+        assert_eq!(pay, [("ch_1", Some("succeeded")), ("ch_2", None)]);
+        let notes: Vec<&str> = sink
+            .skips
+            .iter()
+            .filter(|s| s.kind == crate::import::UNKNOWN_STATUS_KEPT)
+            .map(|s| s.reason.as_str())
+            .collect();
+        assert_eq!(notes.len(), 1, "{:?}", sink.skips);
+        assert!(notes[0].contains("\"Frobnicated\"") && notes[0].contains("csv_status"));
     }
 
     #[test]
