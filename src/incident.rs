@@ -73,6 +73,7 @@ struct RawSource {
     api_base: Option<String>,
     api_key_env: Option<String>,
     format: Option<String>,
+    max_message_mb: Option<u64>,
     accounts: Option<Vec<String>>,
     resources: Option<Vec<String>>,
     platform: Option<bool>,
@@ -112,6 +113,9 @@ pub struct SourceSpec {
     pub api_key_env: Option<String>,
     /// Optional format hint (`pg_plain`, `sqlite`, `csv`, `mbox`, ...); `auto` when absent.
     pub format: Option<String>,
+    /// Email: the message size cap in MB (a bigger message is skipped as too big);
+    /// absent: `import::email::DEFAULT_MAX_MESSAGE`.
+    pub max_message_mb: Option<u64>,
     /// Stripe API: what to pull (absent: every account, every list, the platform too,
     /// every date).
     pub pull: PullScope,
@@ -197,6 +201,15 @@ impl Incident {
                     "exported_at",
                     "it is when a Stripe export or pull was made (a backup's time is snapshot_at)",
                 )?;
+            }
+            if kind != SourceKind::Email && s.max_message_mb.is_some() {
+                misplaced("max_message_mb", "it caps the size of one email message")?;
+            }
+            if s.max_message_mb == Some(0) {
+                return Err(Error::config(
+                    path,
+                    format!("sources[{i}] ({name}): max_message_mb = 0 would skip every message; give a size in MB (the default is 64)"),
+                ));
             }
             if kind == SourceKind::Stripe && s.format.is_some() {
                 misplaced(
@@ -311,6 +324,7 @@ impl Incident {
                 api_base: s.api_base,
                 api_key_env: s.api_key_env,
                 format: s.format,
+                max_message_mb: s.max_message_mb,
                 pull,
             });
         }
@@ -391,6 +405,16 @@ mod tests {
         );
         let e = err("kind='stripe'\npath='a.sql'\nformat='csv'\n");
         assert!(e.contains("`format`"), "{e}");
+        let e = err("kind='backup'\npath='a.sql'\nmax_message_mb=10\n");
+        assert!(e.contains("`max_message_mb` has no meaning"), "{e}");
+        let e = err("kind='email'\npath='a.sql'\nmax_message_mb=0\n");
+        assert!(e.contains("would skip every message"), "{e}");
+        let ok = Incident::parse(
+            "incident_at='2026-01-01T00:00:00Z'\n[[sources]]\nkind='email'\npath='a.sql'\nmax_message_mb=8\n",
+            &f,
+        )
+        .unwrap();
+        assert_eq!(ok.sources[0].max_message_mb, Some(8));
     }
 
     #[test]

@@ -314,6 +314,11 @@ fn import_hashed(
             spec.exported_at.as_deref().unwrap_or(""),
             env!("CARGO_PKG_VERSION"),
         );
+        // A setting that changes what is read (absent: the fingerprint is as before).
+        let fingerprint = match spec.max_message_mb {
+            Some(mb) => format!("{fingerprint}|max_message_mb={mb}"),
+            None => fingerprint,
+        };
         let fp_key = format!("fingerprint.{}", spec.name);
         if !force && sha.is_some() && ws.meta(&fp_key)?.as_deref() == Some(fingerprint.as_str()) {
             out.push(ImportOutcome::Unchanged(spec.name.clone()));

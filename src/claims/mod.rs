@@ -291,6 +291,12 @@ pub struct Skip {
 pub trait RecordSink {
     fn record(&mut self, record: Record) -> crate::Result<()>;
     fn skip(&mut self, skip: Skip) -> crate::Result<()>;
+    /// What the importer counted of its input, as JSON (the email importer: messages read,
+    /// extracted and skipped by kind), kept with the source. Sinks that keep no such thing
+    /// drop it.
+    fn counts(&mut self, _counts: serde_json::Value) -> crate::Result<()> {
+        Ok(())
+    }
     /// How many inputs a rule of the mapping matched (`templates[3] (confirmation (v2))`:
     /// 1,204 messages), for `salvage mapping check`. Sinks that do not keep it ignore it.
     fn rule_hits(&mut self, _rule: &str, _hits: u64) -> crate::Result<()> {

@@ -125,6 +125,12 @@ pub struct SourceInfo {
     pub skips: i64,
 }
 
+/// The `meta` key of what the importer of source `name` counted (see
+/// [`RecordSink::counts`]): `counts.<name>`, JSON.
+pub fn counts_key(name: &str) -> String {
+    format!("counts.{name}")
+}
+
 /// A skip as stored, with its source.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StoredSkip {
@@ -216,6 +222,7 @@ impl Workspace {
             .map_err(|e| Error::sqlite(&path, e))?;
         tx.execute("DELETE FROM records WHERE source=?", [&info.name])
             .and_then(|_| tx.execute("DELETE FROM skips WHERE source=?", [&info.name]))
+            .and_then(|_| tx.execute("DELETE FROM meta WHERE key=?", [counts_key(&info.name)]))
             .map_err(|e| Error::sqlite(&path, e))?;
         Ok(SourceWriter {
             path,
@@ -554,6 +561,16 @@ impl RecordSink for SourceWriter<'_> {
             self.info.claims += r.fields.len() as i64;
         }
         self.busy += started.elapsed();
+        Ok(())
+    }
+
+    fn counts(&mut self, counts: serde_json::Value) -> Result<()> {
+        self.tx
+            .execute(
+                "INSERT INTO meta (key,value) VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                params![counts_key(&self.info.name), counts.to_string()],
+            )
+            .map_err(|e| Error::sqlite(&self.path, e))?;
         Ok(())
     }
 
