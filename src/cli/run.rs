@@ -179,6 +179,9 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             "duplicate",
             "duplicate_email",
             "ignored_email",
+            // Nothing to place: an empty mbox entry, a Maildir message still in tmp/.
+            "empty_email",
+            "undelivered_email",
             "payment_intent_without_charge",
         ];
         let unplaced: usize = report
