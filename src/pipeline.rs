@@ -335,6 +335,7 @@ fn import_hashed(
             records: 0,
             claims: 0,
             skips: 0,
+            inputs: None,
         };
         let pb = progress(&spec.name);
         let started = std::time::Instant::now();

@@ -123,6 +123,10 @@ pub struct SourceInfo {
     pub records: i64,
     pub claims: i64,
     pub skips: i64,
+    /// What the importer counted of its inputs (mail: messages read, extracted, skipped by
+    /// kind), as it stored it (see [`counts_key`]); none when it counts nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<serde_json::Value>,
 }
 
 /// The `meta` key of what the importer of source `name` counted (see
@@ -329,11 +333,20 @@ impl Workspace {
                     records: r.get(7)?,
                     claims: r.get(8)?,
                     skips: r.get(9)?,
+                    inputs: None,
                 })
             })
             .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
+        let mut out = rows
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        drop(st);
+        for s in &mut out {
+            s.inputs = self
+                .meta(&counts_key(&s.name))?
+                .and_then(|j| serde_json::from_str(&j).ok());
+        }
+        Ok(out)
     }
 
     pub fn skips(&self) -> Result<Vec<StoredSkip>> {
@@ -615,6 +628,7 @@ mod tests {
             records: 0,
             claims: 0,
             skips: 0,
+            inputs: None,
         }
     }
 

@@ -127,6 +127,37 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     for (reason, n) in &report.review.by_reason {
         println!("  {reason:<24} {n:>7}");
     }
+    // Every message accounted for: read = extracted + skipped, per mail source.
+    for src in &report.sources {
+        let Some(t) = &src.inputs else { continue };
+        let n = |k: &str| t[k].as_u64().unwrap_or(0);
+        let skipped: u64 = t["skipped"]
+            .as_object()
+            .map(|m| m.values().filter_map(|v| v.as_u64()).sum())
+            .unwrap_or(0);
+        println!(
+            "{}: {} messages read: {} extracted, {skipped} skipped{}",
+            src.name,
+            n("read"),
+            n("extracted"),
+            match n("undelivered") {
+                0 => String::new(),
+                u => format!(" ({u} undelivered in tmp/ not read)"),
+            }
+        );
+    }
+    if !report.unmatched_mail.is_empty() {
+        println!("mail no template matched, by sender and subject (most first):");
+        for u in report.unmatched_mail.iter().take(5) {
+            println!("  {:>7}  {}  (e.g. {})", u.count, u.shape, u.example);
+        }
+        if report.unmatched_mail.len() > 5 {
+            println!(
+                "  ... {} more kinds in report.html",
+                report.unmatched_mail.len() - 5
+            );
+        }
+    }
     let skipped: usize = report.skipped.iter().map(|g| g.count).sum();
     println!("skipped input: {skipped}");
     for g in &report.skipped {

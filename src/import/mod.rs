@@ -25,10 +25,17 @@ pub const ZONE_FALLBACK: &str = "zone_fallback";
 /// A Stripe export row whose status word the mapping does not know (kept, without status).
 pub const UNKNOWN_STATUS_KEPT: &str = "unknown_status_kept";
 
+/// A value cleaned on the way in (control characters removed, cut to a length cap): the
+/// record is kept.
+pub const VALUE_CLEANED: &str = "value_cleaned";
+
 /// Kinds of skip that are notices: the input was kept, only something about it is said.
 /// They are stored and reported with the skips but not counted as skipped input.
 pub fn is_notice(kind: &str) -> bool {
-    matches!(kind, UNUSED_RULE | ZONE_FALLBACK | UNKNOWN_STATUS_KEPT)
+    matches!(
+        kind,
+        UNUSED_RULE | ZONE_FALLBACK | UNKNOWN_STATUS_KEPT | VALUE_CLEANED
+    )
 }
 
 /// A rule of the mapping file `mapping` that matched nothing: `rule` names it as the file

@@ -201,6 +201,21 @@ td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:t
         h.push_str("</table>");
     }
 
+    if !r.unmatched_mail.is_empty() {
+        h.push_str("<h2>Mail no template matched</h2><p>Grouped by sender and subject shape (digits as 9), most first: a large group is often a template the mapping is missing.</p><table><tr><th>source</th><th>sender and subject</th><th>messages</th><th>one of them</th></tr>");
+        for u in &r.unmatched_mail {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=num>{}</td><td><code>{}</code></td></tr>",
+                esc(&u.source),
+                esc(&u.shape),
+                u.count,
+                esc(&u.example)
+            );
+        }
+        h.push_str("</table>");
+    }
+
     if !r.notices.is_empty() {
         h.push_str("<h2>Kept with a caveat</h2><p>Input that was imported, with something a person should know about it.</p><table><tr><th>source</th><th>kind</th><th>count</th><th>examples (where, why)</th></tr>");
         for g in &r.notices {

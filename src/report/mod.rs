@@ -27,6 +27,10 @@ pub struct Report {
     /// the mapping does not know): never silent, not counted as skipped.
     #[serde(default)]
     pub notices: Vec<SkipGroup>,
+    /// Mail no template matched, grouped by sender and subject shape (digits as 9), most
+    /// first: each group is a template the mapping may be missing.
+    #[serde(default)]
+    pub unmatched_mail: Vec<UnmatchedMail>,
     pub review: ReviewSummary,
     pub by_business: Vec<BusinessSummary>,
     pub by_month: Vec<MonthSummary>,
@@ -67,6 +71,17 @@ pub struct SkipGroup {
     pub count: usize,
     /// A few examples with their file and position.
     pub examples: Vec<StoredSkip>,
+}
+
+/// One kind of mail no template matched: its sender and subject shape, how many, and
+/// where one of them is.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnmatchedMail {
+    pub source: String,
+    /// `from news@mail.example.app, subject "9 ways to fill your quiet Tuesdays"`.
+    pub shape: String,
+    pub count: usize,
+    pub example: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -146,8 +161,25 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
         });
     }
 
+    let mut unmatched: BTreeMap<(String, String), UnmatchedMail> = BTreeMap::new();
     let mut groups: BTreeMap<(String, String), SkipGroup> = BTreeMap::new();
     for s in skips {
+        if s.kind == "unmatched_email" {
+            let shape = s
+                .reason
+                .strip_prefix("no template matches: ")
+                .unwrap_or(&s.reason)
+                .to_string();
+            unmatched
+                .entry((s.source.clone(), shape.clone()))
+                .or_insert_with(|| UnmatchedMail {
+                    source: s.source.clone(),
+                    shape,
+                    count: 0,
+                    example: s.location.clone(),
+                })
+                .count += 1;
+        }
         let g = groups
             .entry((s.source.clone(), s.kind.clone()))
             .or_insert_with(|| SkipGroup {
@@ -279,6 +311,11 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
             .filter(|g| g.kind == crate::import::UNUSED_RULE)
             .cloned()
             .collect(),
+        unmatched_mail: {
+            let mut u: Vec<UnmatchedMail> = unmatched.into_values().collect();
+            u.sort_by(|a, b| b.count.cmp(&a.count).then(a.shape.cmp(&b.shape)));
+            u
+        },
         notices: groups
             .values()
             .filter(|g| g.kind != crate::import::UNUSED_RULE && crate::import::is_notice(&g.kind))

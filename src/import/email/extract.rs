@@ -46,6 +46,9 @@ pub enum Outcome {
         /// Times written without a zone, read at the Date header's offset for now; the
         /// importer rereads them in the business's inferred zone when it can.
         floating: Vec<Floating>,
+        /// Values that were cleaned (control characters removed, cut to the length cap):
+        /// notices `value_cleaned`, the message is kept.
+        cleaned: Vec<Skip>,
     },
     Skipped {
         message_id: Option<String>,
@@ -417,9 +420,28 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
         .iter()
         .position(|x| std::ptr::eq(x, t))
         .and_then(|i| mapping.field_hits.get(i));
+    let mut cleaned = Vec::new();
     for (fi, field) in t.fields.iter().enumerate() {
         match eval_field(field, t, f, &caps, mapping) {
             Ok((v, cur, local)) => {
+                let v = match v {
+                    Value::Text(text) => match clean_value(&text) {
+                        Some((clean, why)) => {
+                            cleaned.push(Skip {
+                                location: raw.location.clone(),
+                                kind: crate::import::VALUE_CLEANED.into(),
+                                reason: format!(
+                                    "template {} field {}: {why}",
+                                    t.label(),
+                                    field.name
+                                ),
+                            });
+                            Value::Text(clean)
+                        }
+                        None => Value::Text(text),
+                    },
+                    v => v,
+                };
                 if let Some(h) = hits.and_then(|h| h.get(fi)) {
                     h.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
@@ -602,7 +624,33 @@ fn extract(raw: &RawMessage, t: &Template, f: &Facts, mapping: &Mapping) -> Outc
         zone_key,
         date,
         floating,
+        cleaned,
     }
+}
+
+/// The longest value a mail field keeps (characters); a longer one is cut, and said.
+pub const MAX_VALUE_CHARS: usize = 4096;
+
+/// A value without NUL and other control characters (tab and line breaks stay) and cut to
+/// [`MAX_VALUE_CHARS`], with what was done; None when it needed nothing.
+fn clean_value(text: &str) -> Option<(String, String)> {
+    let bad = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    let controls = text.chars().filter(|c| bad(*c)).count();
+    let long = text.chars().count() > MAX_VALUE_CHARS;
+    if controls == 0 && !long {
+        return None;
+    }
+    let mut out: String = text.chars().filter(|c| !bad(*c)).collect();
+    let mut why = Vec::new();
+    if controls > 0 {
+        why.push(format!("{controls} control characters (NUL, ...) removed"));
+    }
+    if out.chars().count() > MAX_VALUE_CHARS {
+        let n = out.chars().count();
+        out = out.chars().take(MAX_VALUE_CHARS).collect();
+        why.push(format!("cut from {n} to {MAX_VALUE_CHARS} characters"));
+    }
+    Some((out, why.join(", ")))
 }
 
 type FieldValue = (Value, Option<String>, Option<NaiveDateTime>);
@@ -1181,6 +1229,65 @@ amount = { text = "{paid}", pattern = '(£\d+\.\d{2})', type = "money", default 
             amount(mail("nothing about payment")),
             (None, None),
             "no text at all: no value (the default is for a text that gives none)"
+        );
+    }
+
+    /// A hostile value never reaches the claims as it came: NUL and other control
+    /// characters are removed and a huge value is cut, each said as a `value_cleaned`
+    /// notice with the message kept.
+    #[test]
+    fn control_characters_and_huge_values_are_cleaned_and_said() {
+        let m = Mapping::parse(
+            r#"
+stripe_receipts = false
+[[templates]]
+name = "booked"
+event = "reservation_created"
+subject = '^Booked (?P<code>\S+)$'
+body = ['(?s)Note: (?P<note>.*)\z']
+[templates.fields]
+reference = "{code}"
+"attr.note" = "{note}"
+"#,
+            Path::new("m.toml"),
+        )
+        .unwrap();
+        let huge = "x".repeat(MAX_VALUE_CHARS + 500);
+        let text = format!(
+            "From: <a@app.example>\r\nTo: b@x.org\r\nMessage-ID: <m@x>\r\nDate: Mon, 07 Apr 2025 08:30:00 +0000\r\nSubject: Booked R-\u{1}1\r\n\r\nNote: {huge}\r\n"
+        );
+        let o = process(
+            &RawMessage {
+                location: "t@0".into(),
+                bytes: text.into_bytes(),
+            },
+            &m,
+        );
+        let Outcome::Extracted {
+            records, cleaned, ..
+        } = o
+        else {
+            panic!("{o:?}")
+        };
+        let r = records.last().unwrap();
+        assert_eq!(r.get("reference").and_then(|v| v.as_text()), Some("R-1"));
+        let note = r.get("attr.note").and_then(|v| v.as_text()).unwrap();
+        assert_eq!(note.chars().count(), MAX_VALUE_CHARS);
+        assert_eq!(cleaned.len(), 2, "{cleaned:?}");
+        assert!(cleaned
+            .iter()
+            .all(|c| c.kind == crate::import::VALUE_CLEANED));
+        assert!(
+            cleaned
+                .iter()
+                .any(|c| c.reason.contains("field reference: 1 control characters")),
+            "{cleaned:?}"
+        );
+        assert!(
+            cleaned
+                .iter()
+                .any(|c| c.reason.contains("field attr.note: cut from")),
+            "{cleaned:?}"
         );
     }
 

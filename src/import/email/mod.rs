@@ -397,9 +397,13 @@ impl<'a> Emitter<'a> {
                     zone_key,
                     date,
                     floating,
+                    cleaned,
                     ..
                 } => {
                     self.tally.extracted += 1;
+                    for note in cleaned {
+                        self.sink.skip(note)?;
+                    }
                     if let (Some(k), Some((t, off))) = (&zone_key, date) {
                         self.zones.observe(k, t, off);
                     }
