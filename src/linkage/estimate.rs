@@ -14,7 +14,7 @@ use super::settings::{Comparison, Settings};
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// One level of one comparison, as estimated.
 #[derive(Debug, Clone, Serialize)]
@@ -166,7 +166,7 @@ fn seed(comps: &[Comparison], p: &Pattern, mask: &[bool]) -> f64 {
 #[allow(clippy::type_complexity)]
 fn session(
     comps: &[Comparison],
-    pats: &HashMap<Pattern, u64>,
+    pats: &BTreeMap<Pattern, u64>,
     mask: &[bool],
     u: &[Vec<f64>],
     iterations: usize,
@@ -253,10 +253,10 @@ fn session(
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     comps: &[Comparison],
-    sessions: &[HashMap<Pattern, u64>],
+    sessions: &[BTreeMap<Pattern, u64>],
     masks: &[Vec<bool>],
     rule_names: &[String],
-    all: &HashMap<Pattern, u64>,
+    all: &BTreeMap<Pattern, u64>,
     total_pairs: f64,
     u: Vec<Vec<f64>>,
     random_pairs: usize,
@@ -388,7 +388,7 @@ mod tests {
             .collect();
         // Blocked on a: 100 matches mostly agree on b, c and d; 900 non-matches mostly
         // disagree.
-        let mut on_a = HashMap::new();
+        let mut on_a = BTreeMap::new();
         for (p, n) in [
             ([1, 1, 1, 1], 80),
             ([1, 1, 1, 2], 10),

@@ -310,10 +310,13 @@ pub fn link(table: &Table, settings: &Settings) -> Result<Linkage, String> {
             },
         );
     let nc = comps.len();
-    let unpacked = |m: HashMap<u64, u64>| -> HashMap<Pattern, u64> {
+    // Ordered, so that EM sums its floats in the same order on every run (a HashMap's
+    // order changes from run to run, and with it the last digits of every weight).
+    let unpacked = |m: HashMap<u64, u64>| -> std::collections::BTreeMap<Pattern, u64> {
         m.into_iter().map(|(p, n)| (unpack(p, nc), n)).collect()
     };
-    let sessions: Vec<HashMap<Pattern, u64>> = sessions.into_iter().map(unpacked).collect();
+    let sessions: Vec<std::collections::BTreeMap<Pattern, u64>> =
+        sessions.into_iter().map(unpacked).collect();
     let all = unpacked(all);
     let masks: Vec<Vec<bool>> = rules
         .iter()
