@@ -197,7 +197,6 @@ struct Emitter<'a> {
     progress: Option<&'a indicatif::ProgressBar>,
     /// Bytes of the current file already counted in progress.
     counted: u64,
-    parser: mail_parser::MessageParser,
     zones: zones::ZoneObserver,
     /// Extracted messages with zone-less times, held back (on disk, one JSON line each)
     /// until every message has shown its business's Date offsets.
@@ -210,7 +209,15 @@ struct Emitter<'a> {
     tally: Tally,
     /// The message size cap, bytes.
     cap: u64,
+    /// What the parsing threads need (the mapping shares its hit counters with `mapping`).
+    work: std::sync::Arc<(Mapping, mail_parser::MessageParser)>,
+    /// The batch being parsed in the background while the one before it is written, with
+    /// its notes: reading and writing (one thread) overlap parsing (the others).
+    pending: Option<(Parsed, Vec<(usize, Skip)>)>,
 }
+
+/// A batch's outcomes, in archive order, when its parsing is done.
+type Parsed = std::sync::mpsc::Receiver<Vec<(String, Outcome)>>;
 
 /// How files are read: sniffed (`From ` at the start means mbox), or as the source's
 /// `format` says.
@@ -249,7 +256,6 @@ impl<'a> Emitter<'a> {
             mapping,
             progress,
             counted: 0,
-            parser: mail_parser::MessageParser::default(),
             zones: zones::ZoneObserver::default(),
             spill: None,
             layout: Layout::Auto,
@@ -257,6 +263,8 @@ impl<'a> Emitter<'a> {
             notes: Vec::new(),
             tally: Tally::default(),
             cap: opts.max_message.max(1),
+            work: std::sync::Arc::new((mapping.clone(), mail_parser::MessageParser::default())),
+            pending: None,
         }
     }
 
@@ -284,6 +292,7 @@ impl<'a> Emitter<'a> {
     fn finish(mut self) -> Result<Tally> {
         use std::io::{BufRead, Seek};
         self.flush()?;
+        self.drain()?;
         debug_assert_eq!(
             self.tally.read,
             self.tally.extracted + self.tally.skipped_total(),
@@ -360,20 +369,47 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
+    /// Sends the current batch to be parsed in the background, then writes the batch
+    /// before it (whose parsing ran while this one was read).
     fn flush(&mut self) -> Result<()> {
         let batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
-        let mapping = self.mapping;
-        let parser = &self.parser;
+        let notes = std::mem::take(&mut self.notes);
         self.tally.read += batch.len() as u64;
-        let outcomes: Vec<(String, Outcome)> = batch
-            .into_par_iter()
-            .map(|m| {
-                let o = extract::process_with(&m, mapping, parser);
-                (m.location, o)
-            })
-            .collect();
-        let mut notes = std::mem::take(&mut self.notes).into_iter().peekable();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let work = self.work.clone();
+        rayon::spawn(move || {
+            let (mapping, parser) = &*work;
+            let outcomes: Vec<(String, Outcome)> = batch
+                .into_par_iter()
+                .map(|m| {
+                    let o = extract::process_with(&m, mapping, parser);
+                    (m.location, o)
+                })
+                .collect();
+            // The receiver is gone only when the import already failed.
+            let _ = tx.send(outcomes);
+        });
+        if let Some((parsed, notes)) = self.pending.replace((rx, notes)) {
+            self.emit(parsed, notes)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the batch still being parsed, if any.
+    fn drain(&mut self) -> Result<()> {
+        match self.pending.take() {
+            Some((parsed, notes)) => self.emit(parsed, notes),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes one parsed batch, its notes at their places: archive order.
+    fn emit(&mut self, parsed: Parsed, notes: Vec<(usize, Skip)>) -> Result<()> {
+        let outcomes = parsed.recv().map_err(|_| {
+            Error::Other("email import: a thread parsing messages stopped (a bug: please report it with the archive's file and offset)".into())
+        })?;
+        let mut notes = notes.into_iter().peekable();
         for (i, (location, o)) in outcomes.into_iter().enumerate() {
             while let Some((_, skip)) = notes.next_if(|(at, _)| *at <= i) {
                 self.emit_note(skip)?;
