@@ -182,23 +182,7 @@ td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:t
     if r.skipped.is_empty() {
         h.push_str("<p>Nothing was skipped.</p>");
     } else {
-        h.push_str("<table><tr><th>source</th><th>kind</th><th>count</th><th>examples (where, why)</th></tr>");
-        for g in &r.skipped {
-            let ex: Vec<String> = g
-                .examples
-                .iter()
-                .map(|e| format!("<code>{}</code>: {}", esc(&e.location), esc(&e.reason)))
-                .collect();
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td class=num>{}</td><td>{}</td></tr>",
-                esc(&g.source),
-                esc(&g.kind),
-                g.count,
-                ex.join("<br>")
-            );
-        }
-        h.push_str("</table>");
+        skip_groups(&mut h, &r.skipped);
     }
 
     if !r.unmatched_mail.is_empty() {
@@ -217,23 +201,8 @@ td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:t
     }
 
     if !r.notices.is_empty() {
-        h.push_str("<h2>Kept with a caveat</h2><p>Input that was imported, with something a person should know about it.</p><table><tr><th>source</th><th>kind</th><th>count</th><th>examples (where, why)</th></tr>");
-        for g in &r.notices {
-            let ex: Vec<String> = g
-                .examples
-                .iter()
-                .map(|e| format!("<code>{}</code>: {}", esc(&e.location), esc(&e.reason)))
-                .collect();
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td class=num>{}</td><td>{}</td></tr>",
-                esc(&g.source),
-                esc(&g.kind),
-                g.count,
-                ex.join("<br>")
-            );
-        }
-        h.push_str("</table>");
+        h.push_str("<h2>Kept with a caveat</h2><p>Input that was imported, with something a person should know about it.</p>");
+        skip_groups(&mut h, &r.notices);
     }
 
     if !r.unmatched_rules.is_empty() {
@@ -314,6 +283,29 @@ td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:t
     }
     h.push_str("</table></body></html>\n");
     h
+}
+
+/// A table of skip groups: source, kind, count, and a few examples with where and why.
+fn skip_groups(h: &mut String, groups: &[super::SkipGroup]) {
+    h.push_str(
+        "<table><tr><th>source</th><th>kind</th><th>count</th><th>examples (where, why)</th></tr>",
+    );
+    for g in groups {
+        let ex: Vec<String> = g
+            .examples
+            .iter()
+            .map(|e| format!("<code>{}</code>: {}", esc(&e.location), esc(&e.reason)))
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=num>{}</td><td>{}</td></tr>",
+            esc(&g.source),
+            esc(&g.kind),
+            g.count,
+            ex.join("<br>")
+        );
+    }
+    h.push_str("</table>");
 }
 
 #[cfg(test)]

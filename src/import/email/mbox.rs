@@ -520,13 +520,21 @@ impl<R: BufRead> Iterator for MboxReader<R> {
         if self.done {
             return None;
         }
-        match self.step() {
-            Ok(Some(item)) => Some(Ok(item)),
-            Ok(None) => None,
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
+        let step = self.step();
+        super::mbox::settle(&mut self.done, step)
+    }
+}
+
+/// One step of a reader as an iterator's item: an error ends the reading (`done`).
+pub(super) fn settle(
+    done: &mut bool,
+    step: std::io::Result<Option<MboxItem>>,
+) -> Option<std::io::Result<MboxItem>> {
+    match step {
+        Ok(item) => item.map(Ok),
+        Err(e) => {
+            *done = true;
+            Some(Err(e))
         }
     }
 }

@@ -94,14 +94,8 @@ impl<R: BufRead> Iterator for MmdfReader<R> {
         if self.done {
             return None;
         }
-        match self.step() {
-            Ok(Some(item)) => Some(Ok(item)),
-            Ok(None) => None,
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let step = self.step();
+        super::mbox::settle(&mut self.done, step)
     }
 }
 
