@@ -184,7 +184,11 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     drop((r_idx, p_idx));
     link_accounts_by_bookings(records, &mut biz, &mut resv);
 
-    tracing::debug!("merge: linked in {:.1?}", started.elapsed());
+    tracing::debug!(
+        "merge: linked in {:.1?}{}",
+        started.elapsed(),
+        crate::pipeline::memory_note()
+    );
     let mut ctx = Ctx {
         records,
         settings,
@@ -306,7 +310,11 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         &mut out,
         &mut res_customer,
     );
-    tracing::debug!("merge: businesses done in {:.1?}", started.elapsed());
+    tracing::debug!(
+        "merge: businesses done in {:.1?}{}",
+        started.elapsed(),
+        crate::pipeline::memory_note()
+    );
 
     // For every non-business record: its business root.
     let mut rec_biz: Vec<Option<usize>> = vec![None; records.len()];
@@ -365,7 +373,11 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         &mut out,
         &mut res_customer,
     );
-    tracing::debug!("merge: customers done in {:.1?}", started.elapsed());
+    tracing::debug!(
+        "merge: customers done in {:.1?}{}",
+        started.elapsed(),
+        crate::pipeline::memory_note()
+    );
 
     // A customer merged into one no source shows: it is deleted, its references are not
     // redirected. Counted, and said.
@@ -427,7 +439,11 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         &mut out,
         &mut res_customer,
     );
-    tracing::debug!("merge: reservations done in {:.1?}", started.elapsed());
+    tracing::debug!(
+        "merge: reservations done in {:.1?}{}",
+        started.elapsed(),
+        crate::pipeline::memory_note()
+    );
 
     let rec_resv: Vec<Option<usize>> = records
         .iter()
@@ -451,7 +467,11 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         &mut out,
         &mut res_customer,
     );
-    tracing::debug!("merge: payments done in {:.1?}", started.elapsed());
+    tracing::debug!(
+        "merge: payments done in {:.1?}{}",
+        started.elapsed(),
+        crate::pipeline::memory_note()
+    );
     resolve_id_collisions(&mut out);
     drop_orphans(&mut out, &ctx.deleted);
     drop_dangling_references(&mut out);
