@@ -8,5 +8,6 @@ mod errors;
 mod invariants;
 mod linkage;
 mod pipeline;
+mod report;
 mod schedule;
 mod stripe_pull;
