@@ -9,5 +9,6 @@ mod invariants;
 mod linkage;
 mod pipeline;
 mod report;
+mod review;
 mod schedule;
 mod stripe_pull;

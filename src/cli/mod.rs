@@ -10,6 +10,7 @@ mod import;
 mod mapping;
 mod merge;
 mod report;
+mod review;
 mod run;
 mod samples;
 mod schedule;
@@ -51,6 +52,8 @@ pub enum Command {
     Explain(explain::Args),
     /// Per business, the bookings from the incident on (CSV and iCalendar), doubtful ones marked.
     Schedule(schedule::Args),
+    /// Write the review queue as a decisions file to fill in (accept, reject, keep, same); a rerun applies it.
+    Review(review::Args),
     /// Benchmarks of one part alone (the linkage engine), with quality figures.
     #[command(subcommand)]
     Bench(bench::Command),
@@ -76,6 +79,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Evaluate(a) => evaluate::run(a, &ui),
         Command::Explain(a) => explain::run(a, &ui),
         Command::Schedule(a) => schedule::run(a, &ui),
+        Command::Review(a) => review::run(a, &ui),
         Command::Mapping(c) => mapping::run(c, &ui),
         Command::Stripe(c) => stripe::run(c, &ui),
         Command::Samples(c) => samples::run(c, &ui),

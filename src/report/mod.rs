@@ -165,6 +165,7 @@ fn timeline(rec: &Recovered) -> Vec<TimelineDay> {
                 crate::claims::SourceKind::Backup => d.backup += 1,
                 crate::claims::SourceKind::Stripe => d.stripe += 1,
                 crate::claims::SourceKind::Email => d.email += 1,
+                crate::claims::SourceKind::Review => {}
             }
         }
     }

@@ -24,6 +24,7 @@ impl<'a> Offer<'a> {
             SourceKind::Backup => self.backup,
             SourceKind::Stripe => self.stripe,
             SourceKind::Email => self.email,
+            SourceKind::Review => None,
         }
     }
 }
@@ -62,6 +63,7 @@ pub fn collect<'a>(
                 SourceKind::Backup => o.backup = Some(value),
                 SourceKind::Stripe => o.stripe = Some(value),
                 SourceKind::Email => o.email = Some(value),
+                SourceKind::Review => {}
             }
         }
     }
@@ -71,7 +73,7 @@ pub fn collect<'a>(
                 Some((v, SourceKind::Backup)) => o.backup = Some(v),
                 Some((v, SourceKind::Stripe)) => o.stripe = Some(v),
                 Some((v, SourceKind::Email)) => o.email = Some(v),
-                None => {}
+                Some((_, SourceKind::Review)) | None => {}
             }
         }
     }
