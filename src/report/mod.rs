@@ -6,7 +6,7 @@
 pub mod changes;
 pub mod html;
 pub mod money;
-mod offers;
+pub mod offers;
 pub mod svg;
 pub mod worklist;
 
