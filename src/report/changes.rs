@@ -46,7 +46,7 @@ pub struct Changes {
 }
 
 /// Columns whose change since the backup a person wants to see, per table.
-fn watched(e: Entity) -> &'static [&'static str] {
+pub fn watched(e: Entity) -> &'static [&'static str] {
     match e {
         Entity::Customer => &["email", "phone", "name"],
         Entity::Reservation => &["status", "starts_at", "amount", "customer_id", "party_size"],
@@ -55,12 +55,21 @@ fn watched(e: Entity) -> &'static [&'static str] {
     }
 }
 
+/// The entities whose changes are counted, in order.
+pub const ENTITIES: [Entity; 3] = [Entity::Customer, Entity::Reservation, Entity::Payment];
+
 pub fn since_backup(rec: &Recovered) -> Changes {
+    let wants: Vec<(Entity, &[&str])> = ENTITIES.iter().map(|&e| (e, watched(e))).collect();
+    since_backup_with(rec, &offers::collect_many(rec, &wants))
+}
+
+/// As [`since_backup`], with each of [`ENTITIES`]' offers of its [`watched`] columns
+/// already collected (in that order).
+pub fn since_backup_with(rec: &Recovered, all: &[offers::Offers<'_>]) -> Changes {
     let snapshot = rec.run_info.get("backup_snapshot_at").cloned();
     let mut changes = Vec::new();
-    for e in [Entity::Customer, Entity::Reservation, Entity::Payment] {
+    for (e, offers) in ENTITIES.into_iter().zip(all) {
         let cols = watched(e);
-        let offers = offers::collect(rec, e, cols);
         let mut by_kind: BTreeMap<String, Change> = BTreeMap::new();
         let mut note = |kind: &str,
                         row: &Row,

@@ -352,6 +352,17 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
         })
     });
 
+    // The sources' offers the money and the changes compare, in one pass.
+    let mut wants: Vec<(Entity, &[&str])> = changes::ENTITIES
+        .iter()
+        .map(|&e| (e, changes::watched(e)))
+        .collect();
+    wants.push((Entity::Payment, &money::COLUMNS));
+    let mut offers = offers::collect_many(rec, &wants);
+    let pay = offers.pop().expect("payments' offers");
+    let money = money::reconcile_with(rec, &pay);
+    let since_backup = changes::since_backup_with(rec, &offers);
+    drop((pay, offers));
     Report {
         incident: rec.run_info.clone(),
         tables,
@@ -382,8 +393,8 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
         },
         by_business,
         by_month: months.into_values().collect(),
-        money: money::reconcile(rec),
-        since_backup: changes::since_backup(rec),
+        money,
+        since_backup,
         worklist: worklist::build(rec),
         timeline: timeline(rec),
         reliability: None,

@@ -141,7 +141,8 @@ pub struct Reconciliation {
     pub businesses: Vec<BusinessMoney>,
 }
 
-const COLUMNS: [&str; 5] = [
+/// The payment columns the reconciliation reads the sources' offers of.
+pub const COLUMNS: [&str; 5] = [
     "amount",
     "amount_refunded",
     "status",
@@ -150,7 +151,11 @@ const COLUMNS: [&str; 5] = [
 ];
 
 pub fn reconcile(rec: &Recovered) -> Reconciliation {
-    let offers = offers::collect(rec, Entity::Payment, &COLUMNS);
+    reconcile_with(rec, &offers::collect(rec, Entity::Payment, &COLUMNS))
+}
+
+/// As [`reconcile`], with the payments' offers of [`COLUMNS`] already collected.
+pub fn reconcile_with(rec: &Recovered, offers: &offers::Offers<'_>) -> Reconciliation {
     let names: BTreeMap<&str, Option<&str>> = rec
         .businesses
         .iter()

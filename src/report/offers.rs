@@ -29,45 +29,53 @@ impl<'a> Offer<'a> {
     }
 }
 
-/// The offers for `columns` of every row of `entity`: row id -> one [`Offer`] per column,
-/// in the order of `columns`.
-pub fn collect<'a>(
-    rec: &'a Recovered,
-    entity: Entity,
-    columns: &[&str],
-) -> HashMap<&'a str, Vec<Offer<'a>>> {
-    let mut out: HashMap<&str, Vec<Offer<'a>>> = HashMap::new();
+/// Row id -> one [`Offer`] per wanted column, in the order of the columns.
+pub type Offers<'a> = HashMap<&'a str, Vec<Offer<'a>>>;
+
+/// The offers for `columns` of every row of `entity`.
+pub fn collect<'a>(rec: &'a Recovered, entity: Entity, columns: &[&str]) -> Offers<'a> {
+    collect_many(rec, &[(entity, columns)])
+        .pop()
+        .expect("one set of offers per want")
+}
+
+/// The offers for several (entity, columns) at once, in one pass over the provenance
+/// (tens of millions of entries at a large incident): one [`Offers`] per want, in order.
+pub fn collect_many<'a>(rec: &'a Recovered, wants: &[(Entity, &[&str])]) -> Vec<Offers<'a>> {
+    let mut out: Vec<Offers<'a>> = wants.iter().map(|_| HashMap::new()).collect();
     // When a source said a column several times, its latest observation counts.
-    let mut seen: HashMap<(&str, usize, SourceKind), Option<&str>> = HashMap::new();
+    let mut seen: HashMap<(usize, &str, usize, SourceKind), Option<&str>> = HashMap::new();
     for p in rec.provenance.iter() {
-        if p.entity != entity {
-            continue;
-        }
-        let Some(ci) = columns.iter().position(|c| *c == p.column) else {
-            continue;
-        };
-        let Some(value) = p.value else {
-            continue;
-        };
-        let offers = out
-            .entry(p.row_id)
-            .or_insert_with(|| vec![Offer::default(); columns.len()]);
-        let o = &mut offers[ci];
-        if p.chosen {
-            o.chosen = Some((value, p.source));
-        }
-        let last = seen.entry((p.row_id, ci, p.source)).or_insert(None);
-        if last.is_none_or(|t| p.observed_at.is_some_and(|at| at >= t)) {
-            *last = p.observed_at.or(Some(""));
-            match p.source {
-                SourceKind::Backup => o.backup = Some(value),
-                SourceKind::Stripe => o.stripe = Some(value),
-                SourceKind::Email => o.email = Some(value),
-                SourceKind::Review => {}
+        for (wi, (entity, columns)) in wants.iter().enumerate() {
+            if p.entity != *entity {
+                continue;
+            }
+            let Some(ci) = columns.iter().position(|c| *c == p.column) else {
+                continue;
+            };
+            let Some(value) = p.value else {
+                continue;
+            };
+            let offers = out[wi]
+                .entry(p.row_id)
+                .or_insert_with(|| vec![Offer::default(); columns.len()]);
+            let o = &mut offers[ci];
+            if p.chosen {
+                o.chosen = Some((value, p.source));
+            }
+            let last = seen.entry((wi, p.row_id, ci, p.source)).or_insert(None);
+            if last.is_none_or(|t| p.observed_at.is_some_and(|at| at >= t)) {
+                *last = p.observed_at.or(Some(""));
+                match p.source {
+                    SourceKind::Backup => o.backup = Some(value),
+                    SourceKind::Stripe => o.stripe = Some(value),
+                    SourceKind::Email => o.email = Some(value),
+                    SourceKind::Review => {}
+                }
             }
         }
     }
-    for offers in out.values_mut() {
+    for offers in out.iter_mut().flat_map(|m| m.values_mut()) {
         for o in offers.iter_mut() {
             match o.chosen {
                 Some((v, SourceKind::Backup)) => o.backup = Some(v),
