@@ -7,6 +7,7 @@ mod util;
 mod errors;
 mod invariants;
 mod linkage;
+mod parquet;
 mod pipeline;
 mod report;
 mod review;

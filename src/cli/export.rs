@@ -1,4 +1,5 @@
-//! `salvage export`: the merged workspace as recovered.sqlite (the contract).
+//! `salvage export`: the merged workspace as recovered.sqlite (the contract), and with
+//! `--parquet DIR` the same tables, the provenance and the claims as Parquet.
 
 use super::Ui;
 use salvage::pipeline::WorkspacePaths;
@@ -13,6 +14,10 @@ pub struct Args {
     /// Where to write the recovered database.
     #[arg(long, default_value = "salvage-out/recovered.sqlite")]
     pub out: PathBuf,
+    /// Also write the tables, the provenance and every source's claims as Parquet files
+    /// into this folder (for DuckDB, a BI tool, Spark).
+    #[arg(long, value_name = "DIR")]
+    pub parquet: Option<PathBuf>,
 }
 
 pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
@@ -24,5 +29,12 @@ pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
     );
     salvage::export::sqlite::write(&rec, &a.out)?;
     println!("wrote {}", a.out.display());
+    if let Some(dir) = &a.parquet {
+        let claims =
+            salvage::claims::store::Workspace::open_existing(&paths.claims())?.records()?;
+        for (file, rows) in salvage::export::parquet::write(&rec, &claims, dir)? {
+            println!("wrote {file}: {rows} rows");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,5 @@
 //! Exporters: [`Recovered`](crate::merge::Recovered) to files. Only `export/` knows the
 //! contract schema.
 
+pub mod parquet;
 pub mod sqlite;
