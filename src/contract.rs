@@ -98,6 +98,13 @@ CREATE TABLE row_evidence (
   signature   TEXT NOT NULL,   -- what the row's confidence was read from (merge::confidence)
   PRIMARY KEY (table_name, row_id)
 );
+CREATE TABLE deleted_rows (
+  table_name      TEXT NOT NULL,
+  row_id          TEXT NOT NULL,   -- the id the row had (it is in no table)
+  said_by         TEXT NOT NULL,   -- comma-separated source refs of the records that say so
+  deleted_at      TEXT,            -- when the latest of them observed it
+  alive_in_backup INTEGER NOT NULL -- 1: a backup record shows it alive (deleted after the backup)
+);
 CREATE TABLE record_links (
   table_name  TEXT NOT NULL,
   row_id      TEXT NOT NULL,

@@ -74,10 +74,11 @@ pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
     for t in &plan.tables {
         let ins = t.rows.iter().filter(|r| r.insert).count();
         println!(
-            "{:<14} {:>7} to insert {:>7} to update {:>7} unchanged",
+            "{:<14} {:>7} to insert {:>7} to update {:>7} to soft-delete {:>7} unchanged",
             t.table,
             ins,
             t.rows.len() - ins,
+            t.soft_deletes.len(),
             t.unchanged
         );
     }

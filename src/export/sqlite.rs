@@ -102,6 +102,18 @@ fn write_into(conn: &mut Connection, rec: &Recovered) -> rusqlite::Result<()> {
                 l.detail.to_string()
             ])?;
         }
+        let mut st = tx.prepare(
+            "INSERT INTO deleted_rows (table_name,row_id,said_by,deleted_at,alive_in_backup) VALUES (?,?,?,?,?)",
+        )?;
+        for d in &rec.deleted {
+            st.execute(params![
+                d.entity.table(),
+                d.row_id,
+                d.said_by.join(","),
+                d.deleted_at,
+                d.alive_in_backup as i64
+            ])?;
+        }
         let mut st = tx.prepare("INSERT INTO run_info (key,value) VALUES (?,?)")?;
         for (k, v) in &rec.run_info {
             st.execute(params![k, v])?;
@@ -269,6 +281,26 @@ pub fn read(path: &Path) -> Result<Recovered> {
                 .and_then(|d| serde_json::from_str(&d).ok())
                 .unwrap_or(serde_json::Value::Null),
         });
+    }
+    // Files written before deleted_rows existed have none.
+    if let Ok(mut st) = conn.prepare(
+        "SELECT table_name,row_id,said_by,deleted_at,alive_in_backup FROM deleted_rows ORDER BY rowid",
+    ) {
+        let mut rows = st.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let t: String = r.get(0).map_err(err)?;
+            let Some(entity) = table_entity(&t) else {
+                continue;
+            };
+            let said: String = r.get(2).map_err(err)?;
+            rec.deleted.push(crate::merge::DeletedRow {
+                entity,
+                row_id: r.get(1).map_err(err)?,
+                said_by: said.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                deleted_at: r.get(3).map_err(err)?,
+                alive_in_backup: r.get::<_, i64>(4).map_err(err)? == 1,
+            });
+        }
     }
     let mut st = conn
         .prepare("SELECT key, value FROM run_info")

@@ -8,6 +8,36 @@ use super::{confidence, normalize, survive};
 use crate::claims::{Entity, SourceKind, Value};
 use std::collections::{BTreeMap, HashMap};
 
+/// What the records of a deleted row say about its deletion.
+fn deleted_row(ctx: &Ctx<'_>, e: Entity, b: &Building) -> crate::merge::DeletedRow {
+    let says_deleted = |r: &crate::claims::store::LoadedRecord| {
+        r.get("deleted").and_then(|v| v.as_int()) == Some(1) || r.get("merged_into").is_some()
+    };
+    let mut said_by = Vec::new();
+    let mut deleted_at: Option<String> = None;
+    let mut alive_in_backup = false;
+    for &ri in &b.recs {
+        let sr = &ctx.records[ri];
+        if says_deleted(&sr.record) {
+            said_by.push(sr.record.source_ref.clone());
+            if let Some(t) = &sr.record.observed_at {
+                if deleted_at.as_ref().is_none_or(|d| t > d) {
+                    deleted_at = Some(t.clone());
+                }
+            }
+        } else if sr.kind == crate::claims::SourceKind::Backup {
+            alive_in_backup = true;
+        }
+    }
+    crate::merge::DeletedRow {
+        entity: e,
+        row_id: b.row.id.clone(),
+        said_by,
+        deleted_at,
+        alive_in_backup,
+    }
+}
+
 /// Finishes the built rows of one entity, in order, into `out`.
 pub(super) fn finish_rows(
     ctx: &mut Ctx<'_>,
@@ -20,6 +50,7 @@ pub(super) fn finish_rows(
     for mut b in rows {
         if b.deleted {
             ctx.deleted.insert((e, b.row.id.clone()));
+            out.deleted.push(deleted_row(ctx, e, &b));
             continue;
         }
         finish_row(ctx, e, &mut b, ids, out, res_customer);

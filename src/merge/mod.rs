@@ -38,7 +38,8 @@ mod linked;
 mod payments;
 
 pub use model::{
-    Provenance, ProvenanceIds, ProvenanceLog, ProvenanceRef, Recovered, ReviewItem, Row, StrId,
+    DeletedRow, Provenance, ProvenanceIds, ProvenanceLog, ProvenanceRef, Recovered, ReviewItem,
+    Row, StrId,
 };
 
 use crate::claims::store::{LoadedRecord, StoredRecord};

@@ -391,6 +391,23 @@ pub struct Recovered {
     /// Why records that share no key were joined (`record_links`).
     #[serde(default)]
     pub record_links: Vec<RecordLink>,
+    /// Rows a source says were deleted (or merged into another), left out of the tables
+    /// (`deleted_rows`): what a restore soft-deletes in the app.
+    #[serde(default)]
+    pub deleted: Vec<DeletedRow>,
+}
+
+/// A row a source says was deleted in the app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeletedRow {
+    pub entity: Entity,
+    pub row_id: String,
+    /// The records that say so (source refs).
+    pub said_by: Vec<String>,
+    /// When the latest of them observed it.
+    pub deleted_at: Option<String>,
+    /// Whether a backup record shows the row alive: it was deleted after the backup.
+    pub alive_in_backup: bool,
 }
 
 /// One join of two records into a row, with the evidence for it.

@@ -52,6 +52,9 @@ pub struct TablePlan {
     pub id_column: String,
     pub rows: Vec<RowOut>,
     pub unchanged: usize,
+    /// Rows the backup has alive that were deleted since (a source says so, or a person
+    /// rejected them in review), soft-deleted as the app does it: (app id, column, time).
+    pub soft_deletes: Vec<(String, String, String)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -265,6 +268,61 @@ pub fn plan(rec: &Recovered, mapping: &Mapping, opts: &Options) -> Plan {
                 columns,
             });
         }
+        // Deleted since the backup: soft-deleted in the app's own column, never removed.
+        let rejected: HashSet<&str> = rec
+            .provenance
+            .iter()
+            .filter(|p| {
+                p.entity == entity
+                    && p.source == SourceKind::Review
+                    && p.column == "review"
+                    && p.value == Some("reject")
+            })
+            .map(|p| p.row_id)
+            .collect();
+        let in_backup: HashSet<&str> = if rejected.is_empty() {
+            HashSet::new()
+        } else {
+            rec.provenance
+                .iter()
+                .filter(|p| {
+                    p.entity == entity
+                        && p.source == SourceKind::Backup
+                        && rejected.contains(p.row_id)
+                })
+                .map(|p| p.row_id)
+                .collect()
+        };
+        let incident = rec.run_info.get("incident_at").cloned().unwrap_or_default();
+        let gone: Vec<(&str, String, &str)> = rec
+            .deleted
+            .iter()
+            .filter(|d| d.entity == entity && d.alive_in_backup)
+            .map(|d| {
+                (
+                    d.row_id.as_str(),
+                    d.deleted_at.clone().unwrap_or_else(|| incident.clone()),
+                    "a source says it was deleted since the backup",
+                )
+            })
+            .chain(
+                in_backup
+                    .iter()
+                    .map(|id| (*id, incident.clone(), "rejected in review")),
+            )
+            .collect();
+        for (id, at, why) in gone {
+            match em.deleted_column.as_ref().and_then(reversible) {
+                Some(col) if !id.starts_with("rec_") => {
+                    tp.soft_deletes.push((id.to_string(), col.to_string(), at))
+                }
+                _ => plan.held_back.push((
+                    table.clone(),
+                    id.to_string(),
+                    format!("{why}, but the mapping names no deleted_column to mark it in; delete it by hand if it must go"),
+                )),
+            }
+        }
         plan.tables.push(tp);
     }
     plan
@@ -419,7 +477,21 @@ pub fn script(plan: &Plan, header: &str) -> String {
             t.rows.iter().filter(|r| r.insert).count(),
             t.rows.iter().filter(|r| !r.insert).count(),
         );
-        let _ = writeln!(s, "\n-- {}: {ins} inserted, {upd} updated", t.table);
+        let _ = writeln!(
+            s,
+            "\n-- {}: {ins} inserted, {upd} updated, {} soft-deleted",
+            t.table,
+            t.soft_deletes.len()
+        );
+        for (app, col, at) in &t.soft_deletes {
+            let c = ident(col);
+            let _ = writeln!(
+                s,
+                "UPDATE {tbl} SET {c} = {} WHERE {id} = {} AND {c} IS NULL;",
+                quote(at),
+                quote(app)
+            );
+        }
         for r in &t.rows {
             let cols: Vec<String> = r.columns.iter().map(|(c, _)| ident(c)).collect();
             let vals: Vec<String> = r.columns.iter().map(|(_, v)| sql_value(v)).collect();
@@ -482,7 +554,12 @@ pub fn write(plan: &Plan, header: &str, dir: &Path) -> Result<()> {
     crate::util::fsx::write_atomic(&dir.join("restore.sql"), script(plan, header).as_bytes())?;
     let io = |e: csv::Error| Error::Other(format!("restore CSV: {e}"));
     for t in &plan.tables {
-        let mut cols: Vec<&str> = Vec::new();
+        let mut cols: Vec<&str> = t
+            .soft_deletes
+            .iter()
+            .map(|(_, c, _)| c.as_str())
+            .take(1)
+            .collect();
         for r in &t.rows {
             for (c, _) in &r.columns {
                 if !cols.contains(&c.as_str()) {
@@ -509,6 +586,14 @@ pub fn write(plan: &Plan, header: &str, dir: &Path) -> Result<()> {
                     },
                 );
             }
+            w.write_record(&rec).map_err(io)?;
+        }
+        for (app, col, at) in &t.soft_deletes {
+            let mut rec = vec!["soft_delete".to_string(), app.clone(), app.clone()];
+            rec.extend(
+                cols.iter()
+                    .map(|c| if c == col { at.clone() } else { String::new() }),
+            );
             w.write_record(&rec).map_err(io)?;
         }
         let bytes = w.into_inner().map_err(|e| Error::Other(e.to_string()))?;
@@ -547,6 +632,7 @@ table = "appointments"
 id = "id"
 money_unit = "major"
 currency = "eur"
+deleted_column = "deleted_at"
 [reservation.fields]
 business_id = "shop_id"
 reference = "code"
@@ -668,6 +754,23 @@ canceled = "cancelled"
             ]
             .into_iter()
             .collect(),
+            deleted: vec![
+                crate::merge::DeletedRow {
+                    entity: Entity::Reservation,
+                    row_id: "12".into(),
+                    said_by: vec!["email:<x>".into()],
+                    deleted_at: Some("2026-10-01T00:00:00Z".into()),
+                    alive_in_backup: true,
+                },
+                // Deleted before the backup: nothing to do.
+                crate::merge::DeletedRow {
+                    entity: Entity::Reservation,
+                    row_id: "13".into(),
+                    said_by: vec!["backup:appointments#13".into()],
+                    deleted_at: None,
+                    alive_in_backup: false,
+                },
+            ],
             ..Default::default()
         };
         let p = plan(
@@ -706,6 +809,11 @@ canceled = "cancelled"
         assert!(sql.contains("WITH ins AS (INSERT INTO appointments"));
         assert!(sql.contains("CREATE TEMP TABLE salvage_new_ids_appointments"));
         assert!(sql.trim_end().ends_with("COMMIT;"));
+        assert!(
+            sql.contains("UPDATE appointments SET deleted_at = '2026-10-01T00:00:00Z' WHERE id = '12' AND deleted_at IS NULL;"),
+            "{sql}"
+        );
+        assert!(!sql.contains("'13'"));
     }
 
     #[test]
