@@ -23,6 +23,6 @@ pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
         salvage::util::time::format_utc(chrono::Utc::now()),
     );
     salvage::export::sqlite::write(&rec, &a.out)?;
-    println!("wrote {}", a.out.display());
+    outln!("wrote {}", a.out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -55,16 +55,19 @@ pub fn print_outcomes(outcomes: &[ImportOutcome]) -> ExitCode {
     let mut failed = false;
     for o in outcomes {
         match o {
-            ImportOutcome::Imported(i) => println!(
+            ImportOutcome::Imported(i) => outln!(
                 "imported {:<16} {:>8} records {:>9} claims {:>6} skipped",
-                i.name, i.records, i.claims, i.skips
+                i.name,
+                i.records,
+                i.claims,
+                i.skips
             ),
             ImportOutcome::Unchanged(n) => {
-                println!("unchanged {n:<15} (same input as the last import; --force to redo)")
+                outln!("unchanged {n:<15} (same input as the last import; --force to redo)")
             }
             ImportOutcome::Failed { source, error } => {
                 failed = true;
-                eprintln!("salvage: error: source {source}: {error}");
+                errln!("salvage: error: source {source}: {error}");
             }
         }
     }

@@ -62,7 +62,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let outcomes = pipeline::import_sources(&incident, &mut ws, &only, a.force, &|n| ui.bar(n))?;
     let code = super::import::print_outcomes(&outcomes);
     if !only.is_empty() {
-        println!("rebuilding from {} only", only.join(", "));
+        outln!("rebuilding from {} only", only.join(", "));
     }
     let failed: Vec<_> = outcomes
         .iter()
@@ -120,12 +120,12 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     tracing::info!("schedule: written in {:.1?}", t.elapsed());
     sp.finish_and_clear();
 
-    println!();
+    outln!();
     print_tables(&rec);
-    println!();
-    println!("review queue: {} rows", rec.review.len());
+    outln!();
+    outln!("review queue: {} rows", rec.review.len());
     for (reason, n) in &report.review.by_reason {
-        println!("  {reason:<24} {n:>7}");
+        outln!("  {reason:<24} {n:>7}");
     }
     // Every message accounted for: read = extracted + skipped, per mail source.
     for src in &report.sources {
@@ -135,7 +135,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             .as_object()
             .map(|m| m.values().filter_map(|v| v.as_u64()).sum())
             .unwrap_or(0);
-        println!(
+        outln!(
             "{}: {} messages read: {} extracted, {skipped} skipped{}",
             src.name,
             n("read"),
@@ -147,27 +147,27 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         );
     }
     if !report.unmatched_mail.is_empty() {
-        println!("mail no template matched, by sender and subject (most first):");
+        outln!("mail no template matched, by sender and subject (most first):");
         for u in report.unmatched_mail.iter().take(5) {
-            println!("  {:>7}  {}  (e.g. {})", u.count, u.shape, u.example);
+            outln!("  {:>7}  {}  (e.g. {})", u.count, u.shape, u.example);
         }
         if report.unmatched_mail.len() > 5 {
-            println!(
+            outln!(
                 "  ... {} more kinds in report.html",
                 report.unmatched_mail.len() - 5
             );
         }
     }
     let skipped: usize = report.skipped.iter().map(|g| g.count).sum();
-    println!("skipped input: {skipped}");
+    outln!("skipped input: {skipped}");
     for g in &report.skipped {
-        println!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
+        outln!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
     }
     if !report.notices.is_empty() {
         let n: usize = report.notices.iter().map(|g| g.count).sum();
-        println!("kept with a caveat: {n}");
+        outln!("kept with a caveat: {n}");
         for g in &report.notices {
-            println!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
+            outln!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
         }
     }
     let unmatched: Vec<_> = report
@@ -176,12 +176,12 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         .flat_map(|g| g.examples.iter().map(move |e| (g.source.as_str(), e)))
         .collect();
     if !unmatched.is_empty() {
-        println!("mapping rules that matched nothing: {}", unmatched.len());
+        outln!("mapping rules that matched nothing: {}", unmatched.len());
         for (source, e) in unmatched.iter().take(10) {
-            println!("  {source:<16} {}: {}", e.location, e.reason);
+            outln!("  {source:<16} {}: {}", e.location, e.reason);
         }
         if unmatched.len() > 10 {
-            println!("  ... and {} more in report.html", unmatched.len() - 10);
+            outln!("  ... and {} more in report.html", unmatched.len() - 10);
         }
     }
     let empty: Vec<&str> = outcomes
@@ -192,12 +192,12 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         })
         .collect();
     for name in &empty {
-        println!("source {name} gave no record: check its path and mapping");
+        outln!("source {name} gave no record: check its path and mapping");
     }
-    println!();
-    println!("wrote {}", recovered.display());
-    println!("wrote {}", a.out.join("report.html").display());
-    println!("wrote {}", a.out.join("report.json").display());
+    outln!();
+    outln!("wrote {}", recovered.display());
+    outln!("wrote {}", a.out.join("report.html").display());
+    outln!("wrote {}", a.out.join("report.json").display());
     super::schedule::print_summary(&schedules.from, &schedule);
     tracing::info!(
         "run: done in {:.1?}{}",
@@ -222,7 +222,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             .map(|g| g.count)
             .sum();
         if unplaced + unmatched.len() + empty.len() > 0 {
-            eprintln!(
+            errln!(
                 "salvage: --strict: {unplaced} input rows or messages not placed, {} mapping rules that matched nothing, {} sources with no record (everything was written; see report.html)",
                 unmatched.len(),
                 empty.len()
@@ -235,9 +235,14 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
 
 /// Rows per table and per kind of supporting source.
 pub fn print_tables(rec: &Recovered) {
-    println!(
+    outln!(
         "{:<14} {:>8} {:>8} {:>8} {:>8} {:>10}",
-        "table", "rows", "backup", "stripe", "email", "mean conf"
+        "table",
+        "rows",
+        "backup",
+        "stripe",
+        "email",
+        "mean conf"
     );
     for e in Entity::ALL {
         let rows = rec.rows(e);
@@ -254,7 +259,7 @@ pub fn print_tables(rec: &Recovered) {
         } else {
             sum / rows.len() as f64
         };
-        println!(
+        outln!(
             "{:<14} {:>8} {:>8} {:>8} {:>8} {:>10.3}",
             e.table(),
             rows.len(),
