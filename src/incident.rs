@@ -264,6 +264,13 @@ impl Incident {
                         ),
                     ));
                 }
+                // A FIFO would block the first read forever; a device never ends.
+                if let Some(why) = crate::util::walk::not_a_file_or_folder(p) {
+                    return Err(Error::config(
+                        path,
+                        format!("sources[{i}] ({name}): {} is {why}", p.display()),
+                    ));
+                }
             }
             let mapping = s.mapping.map(|p| base.join(p));
             if let Some(m) = &mapping {

@@ -303,9 +303,20 @@ fn import_hashed(
 ) -> Result<Vec<ImportOutcome>> {
     let mut out = Vec::new();
     for &spec in selected {
-        let (sha, mapping_sha) = hashes
+        let hashed = hashes
             .recv()
-            .map_err(|_| Error::Other("the input hashing thread stopped".into()))??;
+            .map_err(|_| Error::Other("the input hashing thread stopped".into()))?;
+        // An input that cannot even be hashed fails its own source, not the others.
+        let (sha, mapping_sha) = match hashed {
+            Ok(shas) => shas,
+            Err(e) => {
+                out.push(ImportOutcome::Failed {
+                    source: spec.name.clone(),
+                    error: e.to_string(),
+                });
+                continue;
+            }
+        };
         let fingerprint = format!(
             "{}|{}|{}|{}|{}",
             sha.as_deref().unwrap_or(""),

@@ -95,3 +95,165 @@ fn the_binary_prints_only_through_the_safe_writer() {
         }
     }
 }
+
+/// Runs `c` to its end, or kills it and fails after `secs` (a FIFO opened for reading
+/// would block forever: the test must say so rather than hang).
+fn run_within(mut c: std::process::Command, secs: u64) -> std::process::Output {
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn salvage");
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = child.kill();
+            let o = child.wait_with_output().expect("output");
+            panic!(
+                "{c:?} still running after {secs} s (hung?)\n--- stderr\n{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A copy of the bundled demo incident in `d/name`, its mapping paths made absolute.
+fn demo_copy(d: &Dir, name: &str) -> std::path::PathBuf {
+    let dst = d.join(name);
+    let st = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(root().join("samples/demo"))
+        .arg(&dst)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let inc = dst.join("incident.toml");
+    let text = std::fs::read_to_string(&inc).unwrap().replace(
+        "\"../../mappings/",
+        &format!("\"{}/mappings/", root().display()),
+    );
+    std::fs::write(&inc, text).unwrap();
+    inc
+}
+
+#[cfg(unix)]
+fn mkfifo(p: &std::path::Path) {
+    let st = std::process::Command::new("mkfifo")
+        .arg(p)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mkfifo {}", p.display());
+}
+
+fn report_json(out: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
+}
+
+/// (count, example locations) of the skips of `kind` in `source`, from report.json.
+fn skips_of(report: &serde_json::Value, source: &str, kind: &str) -> (u64, Vec<String>) {
+    for g in report["skipped"].as_array().unwrap() {
+        if g["source"] == source && g["kind"] == kind {
+            let locs = g["examples"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| format!("{} {}", e["location"], e["reason"]))
+                .collect();
+            return (g["count"].as_u64().unwrap(), locs);
+        }
+    }
+    (0, Vec::new())
+}
+
+fn table_counts(db: &std::path::Path) -> Vec<i64> {
+    let c = sqlite(db);
+    ["businesses", "customers", "reservations", "payments"]
+        .iter()
+        .map(|t| count(&c, &format!("SELECT count(*) FROM {t}")))
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_entries_in_source_folders_are_skipped_and_named() {
+    use std::os::unix::fs::symlink;
+    let d = Dir::new();
+    let clean = demo_copy(&d, "clean");
+    let mut c = d.cmd();
+    c.arg("run").arg(&clean).args(["--out", "clean-out"]);
+    ok(c);
+
+    let inc = demo_copy(&d, "hostile");
+    let base = inc.parent().unwrap().to_path_buf();
+    // Mail: a FIFO that looks like an mbox, a dangling link, a link to itself, and two
+    // folders whose links point at each other.
+    let mail = base.join("mail");
+    mkfifo(&mail.join("pipe.mbox"));
+    symlink(base.join("nowhere.mbox"), mail.join("gone.mbox")).unwrap();
+    symlink(mail.join("me"), mail.join("me")).unwrap();
+    std::fs::create_dir_all(mail.join("loop-a")).unwrap();
+    std::fs::create_dir_all(mail.join("loop-b")).unwrap();
+    symlink(mail.join("loop-b"), mail.join("loop-a/to-b")).unwrap();
+    symlink(mail.join("loop-a"), mail.join("loop-b/to-a")).unwrap();
+    // Stripe: a FIFO page, a dangling page, a link back up to the source's root.
+    let stripe = base.join("stripe");
+    mkfifo(&stripe.join("api/pipe.json"));
+    symlink(base.join("nowhere.json"), stripe.join("gone.json")).unwrap();
+    symlink(&stripe, stripe.join("api/up")).unwrap();
+
+    let mut c = d.cmd();
+    c.arg("run").arg(&inc).args(["--out", "out"]);
+    let o = run_within(c, 300);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{:?}\n{err}", o.status);
+    assert!(err.contains("pipe.mbox") && err.contains("FIFO"), "{err}");
+
+    // Nothing else changed: the same rows as the clean copy.
+    assert_eq!(
+        table_counts(&d.join("out/recovered.sqlite")),
+        table_counts(&d.join("clean-out/recovered.sqlite"))
+    );
+    let r = report_json(&d.join("out"));
+    let (n, ex) = skips_of(&r, "mail-archive", "unreadable_entry");
+    let all = ex.join("\n");
+    assert!(n >= 4, "mail skips: {n}\n{all}");
+    for want in ["pipe.mbox", "gone.mbox", "FIFO", "does not exist"] {
+        assert!(all.contains(want), "{want} missing from\n{all}");
+    }
+    let (n, ex) = skips_of(&r, "stripe", "unreadable_entry");
+    let all = ex.join("\n");
+    assert!(n >= 3, "stripe skips: {n}\n{all}");
+    for want in ["pipe.json", "gone.json", "already read"] {
+        assert!(all.contains(want), "{want} missing from\n{all}");
+    }
+    // The clean copy has none.
+    let r = report_json(&d.join("clean-out"));
+    assert_eq!(skips_of(&r, "mail-archive", "unreadable_entry").0, 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_the_source_path_is_refused_in_one_line() {
+    let d = Dir::new();
+    mkfifo(&d.join("backup.sql"));
+    let f = d.write(
+        "incident.toml",
+        "incident_at = '2026-11-20T14:30:00Z'\n[[sources]]\nname = 'nightly'\nkind = 'backup'\npath = 'backup.sql'\n",
+    );
+    let mut c = d.cmd();
+    c.arg("run").arg(&f).args(["--out", "out"]);
+    let o = run_within(c, 60);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        err.contains("backup.sql") && err.contains("FIFO") && err.contains("nightly"),
+        "{err}"
+    );
+    assert!(!d.join("out").exists());
+}
