@@ -257,3 +257,89 @@ fn a_fifo_as_the_source_path_is_refused_in_one_line() {
     );
     assert!(!d.join("out").exists());
 }
+
+/// Rows of `table` an email source supports, and provenance entries from email.
+fn email_support(db: &std::path::Path) -> (i64, i64) {
+    let c = sqlite(db);
+    (
+        count(
+            &c,
+            "SELECT count(*) FROM reservations WHERE ','||sources||',' LIKE '%,email,%'",
+        ),
+        count(&c, "SELECT count(*) FROM provenance WHERE source='email'"),
+    )
+}
+
+#[test]
+fn keep_going_drops_a_failed_source_entirely_and_says_so() {
+    let d = Dir::new();
+    let inc = demo_copy(&d, "demo");
+    let mail = inc.parent().unwrap().join("mail");
+    let mut c = d.cmd();
+    c.arg("run").arg(&inc).args(["--out", "out"]);
+    ok(c);
+    let (rows, prov) = email_support(&d.join("out/recovered.sqlite"));
+    assert!(rows > 500 && prov > 1000, "{rows} {prov}");
+
+    // The mail archive is gone this time: the source fails as a whole.
+    std::fs::rename(&mail, d.join("mail-away")).unwrap();
+    std::fs::create_dir(&mail).unwrap();
+    let mut c = d.cmd();
+    c.arg("run")
+        .arg(&inc)
+        .args(["--out", "out", "--keep-going"]);
+    let o = c.output().unwrap();
+    let (out, err) = (stdout(&o), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "partial run: exit 2\n{out}\n{err}"
+    );
+    assert!(
+        err.contains("source mail-archive") && err.contains("no mail files"),
+        "{err}"
+    );
+    assert!(
+        out.contains("partial rebuild") && out.contains("mail-archive"),
+        "{out}"
+    );
+    // Nothing of it is used, not even what the first run imported.
+    assert_eq!(email_support(&d.join("out/recovered.sqlite")), (0, 0));
+    let db = sqlite(&d.join("out/recovered.sqlite"));
+    let why: String = db
+        .query_row(
+            "SELECT value FROM run_info WHERE key='source.mail-archive.failed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(why.contains("no mail files"), "{why}");
+    let r = report_json(&d.join("out"));
+    let failed = r["failed_sources"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["name"], "mail-archive");
+    assert!(failed[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no mail files"));
+    assert!(!r["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == "mail-archive"));
+    let html = std::fs::read_to_string(d.join("out/report.html")).unwrap();
+    assert!(html.contains("Sources that failed") && html.contains("mail-archive"));
+    // The other sources are there as before.
+    assert!(count(&db, "SELECT count(*) FROM payments") > 500);
+
+    // Back again: read again (its fingerprint was cleared), whole again.
+    std::fs::remove_dir(&mail).unwrap();
+    std::fs::rename(d.join("mail-away"), &mail).unwrap();
+    let mut c = d.cmd();
+    c.arg("run").arg(&inc).args(["--out", "out"]);
+    let o = ok(c);
+    assert!(!stdout(&o).contains("partial"), "{}", stdout(&o));
+    assert_eq!(email_support(&d.join("out/recovered.sqlite")), (rows, prov));
+    let r = report_json(&d.join("out"));
+    assert!(r["failed_sources"].as_array().unwrap().is_empty());
+}

@@ -18,7 +18,9 @@ pub struct Args {
     /// Output directory: recovered.sqlite, report.html, report.json, workspace/.
     #[arg(long, default_value = "salvage-out")]
     pub out: PathBuf,
-    /// Go on to merge and export even if a source failed to import as a whole.
+    /// Go on to merge and export even if a source failed to import as a whole. Such a
+    /// source gives nothing, not even what an earlier run imported of it; the summary and
+    /// the report name it with its error, and the exit code is 2 (a partial rebuild).
     #[arg(long)]
     pub keep_going: bool,
     /// Re-import every source even if unchanged since the last run.
@@ -199,6 +201,14 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     outln!("wrote {}", a.out.join("report.html").display());
     outln!("wrote {}", a.out.join("report.json").display());
     super::schedule::print_summary(&schedules.from, &schedule);
+    if !failed.is_empty() {
+        outln!();
+        outln!(
+            "partial rebuild: {} source(s) failed and gave nothing, not even what an earlier run had imported: {} (see report.html; exit code 2)",
+            failed.len(),
+            failed.join(", ")
+        );
+    }
     tracing::info!(
         "run: done in {:.1?}{}",
         run_started.elapsed(),
@@ -221,7 +231,8 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             .filter(|g| !benign.contains(&g.kind.as_str()))
             .map(|g| g.count)
             .sum();
-        if unplaced + unmatched.len() + empty.len() > 0 {
+        // A failed source (exit 2) says more than --strict's 3.
+        if unplaced + unmatched.len() + empty.len() > 0 && failed.is_empty() {
             errln!(
                 "salvage: --strict: {unplaced} input rows or messages not placed, {} mapping rules that matched nothing, {} sources with no record (everything was written; see report.html)",
                 unmatched.len(),
