@@ -50,6 +50,9 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let only: Vec<&str> = a.sources.iter().map(String::as_str).collect();
     // A wrong name stops the run before the workspace is created.
     pipeline::check_sources(&incident, &only)?;
+    // The output folder is this run's from here on: locked, what a killed run left there
+    // removed, a fresh folder for this run's set of outputs.
+    let set = salvage::util::outset::OutputSet::begin(&a.out)?;
     let (incident, pulls) =
         pipeline::pull_sources(&incident, &a.out, &only, false, &a.pace.options(), &|n| {
             ui.pull_bar(n)
@@ -85,12 +88,13 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let mut rec = pipeline::merge_sources(&ws, &only)?;
     sp.finish_and_clear();
     rec.run_info.insert("started_at".into(), started);
+    rec.run_info.insert("run_id".into(), set.id().to_string());
     rec.run_info.insert(
         "finished_at".into(),
         salvage::util::time::format_utc(chrono::Utc::now()),
     );
     let sp = ui.spinner("export");
-    let recovered = a.out.join("recovered.sqlite");
+    let recovered = set.dir().join("recovered.sqlite");
     let t = Instant::now();
     salvage::export::sqlite::write(&rec, &recovered)?;
     tracing::info!(
@@ -109,7 +113,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let mut skips = ws.skips()?;
     skips.retain(|s| selected(&s.source));
     let report = salvage::report::build(&rec, sources, &skips);
-    salvage::report::write(&report, &a.out)?;
+    salvage::report::write(&report, set.dir())?;
     tracing::info!(
         "report: built and written in {:.1?}{}",
         t.elapsed(),
@@ -118,8 +122,15 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     // What each business needs this morning: its upcoming bookings.
     let t = Instant::now();
     let schedules = salvage::schedule::build(&recovered, &salvage::schedule::Options::default())?;
-    let schedule = salvage::schedule::write(&schedules, &a.out.join("schedule"))?;
+    let mut schedule = salvage::schedule::write(&schedules, &set.dir().join("schedule"))?;
     tracing::info!("schedule: written in {:.1?}", t.elapsed());
+    // Everything is written: the manifest, then one switch puts the whole set in place.
+    let t = Instant::now();
+    let manifest = set.public(salvage::util::outset::MANIFEST);
+    schedule.dir = set.public("schedule");
+    let recovered = set.public("recovered.sqlite");
+    set.commit()?;
+    tracing::info!("outputs: switched into place in {:.1?}", t.elapsed());
     sp.finish_and_clear();
 
     outln!();
@@ -200,6 +211,10 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     outln!("wrote {}", recovered.display());
     outln!("wrote {}", a.out.join("report.html").display());
     outln!("wrote {}", a.out.join("report.json").display());
+    outln!(
+        "wrote {} (the run id and every file's SHA-256)",
+        manifest.display()
+    );
     super::schedule::print_summary(&schedules.from, &schedule);
     if !failed.is_empty() {
         outln!();

@@ -4,6 +4,7 @@
 pub mod fsx;
 pub mod ids;
 pub mod money;
+pub mod outset;
 pub mod time;
 pub mod toml_file;
 pub mod walk;
