@@ -272,6 +272,23 @@ impl Incident {
                     ));
                 }
             }
+            // A pull writes into its `path`: a folder of pages or exports someone saved
+            // (an input, read-only to us) is no place for it.
+            if let (Some(p), Some(_)) = (&path_abs, &s.api_base) {
+                let saved_by_hand = p.is_file()
+                    || (p.is_dir()
+                        && !p.join("pull").is_dir()
+                        && std::fs::read_dir(p).is_ok_and(|mut d| d.next().is_some()));
+                if saved_by_hand {
+                    return Err(Error::config(
+                        path,
+                        format!(
+                            "sources[{i}] ({name}): `path` = {} holds files no pull made, and `api_base` would pull into it: the two contradict. To read those files, remove `api_base` and `api_key_env`; to pull, point `path` at a new folder (or leave it out for <out>/pulls/{name})",
+                            p.display()
+                        ),
+                    ));
+                }
+            }
             let mapping = s.mapping.map(|p| base.join(p));
             if let Some(m) = &mapping {
                 if !m.is_file() {

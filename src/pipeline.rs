@@ -63,7 +63,7 @@ impl WorkspacePaths {
         match std::fs::remove_file(self.merged()) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Write {
                 path: self.merged(),
-                source: e,
+                cause: e,
             }),
             _ => Ok(()),
         }

@@ -450,3 +450,219 @@ fn killed_runs_never_leave_a_mixed_output_set() {
         "{out}"
     );
 }
+
+/// One error, one line: what failed, the file, what to do; nothing said twice.
+fn one_line(err: &str, must: &[&str], must_not: &[&str]) {
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line expected, got:\n{err}");
+    assert!(lines[0].starts_with("salvage: error: "), "{err}");
+    for m in must {
+        assert!(err.contains(m), "{m:?} missing from: {err}");
+    }
+    for m in must_not {
+        assert!(!err.contains(m), "{m:?} should not be in: {err}");
+    }
+}
+
+#[test]
+fn the_os_error_is_said_once() {
+    let d = Dir::new();
+    let mut c = d.cmd();
+    c.args(["run", "nope.toml", "--out", "out"]);
+    let err = fails(c);
+    one_line(&err, &["nope.toml", "cannot read", "Check the path"], &[]);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_a_recovered_sqlite_is_named_as_itself() {
+    let d = Dir::new();
+    d.write(
+        "recovered.sqlite",
+        "not a database at all, but long enough to look at",
+    );
+    for args in [
+        &["schedule", "--recovered", "recovered.sqlite", "--out", "s"][..],
+        &[
+            "explain",
+            "customers",
+            "1",
+            "--recovered",
+            "recovered.sqlite",
+        ][..],
+    ] {
+        let mut c = d.cmd();
+        c.args(args);
+        let err = fails(c);
+        one_line(
+            &err,
+            &[
+                "recovered.sqlite: not a SQLite file",
+                "give the recovered.sqlite",
+            ],
+            &["workspace", "run_info"],
+        );
+    }
+}
+
+/// An incident of one source of `kind` at `path` with `mapping`.
+fn one_source(d: &Dir, kind: &str, path: &str, mapping: &str, extra: &str) -> std::path::PathBuf {
+    d.write(
+        "incident.toml",
+        &format!(
+            "incident_at = '2026-11-20T14:30:00Z'\n[[sources]]\nname = 'src'\nkind = '{kind}'\npath = '{path}'\nmapping = '{mapping}'\n{extra}"
+        ),
+    )
+}
+
+fn bookly(file: &str) -> String {
+    root()
+        .join("mappings/bookly")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn an_empty_dump_says_the_dump_is_empty() {
+    let d = Dir::new();
+    d.write("app.sql", "");
+    let inc = one_source(
+        &d,
+        "backup",
+        "app.sql",
+        &bookly("backup.toml"),
+        "snapshot_at = '2026-08-22T03:00:00Z'\n",
+    );
+    let mut c = d.cmd();
+    c.arg("run").arg(&inc).args(["--out", "out"]);
+    let err = fails(c);
+    one_line(
+        &err,
+        &["source src", "app.sql: the dump is empty", "--keep-going"],
+        // Not the mapping's table name: the mapping is not what is wrong.
+        &["shops", "backup.toml"],
+    );
+}
+
+#[test]
+fn an_empty_stripe_folder_and_an_empty_mapping_are_named() {
+    let d = Dir::new();
+    std::fs::create_dir(d.join("stripe")).unwrap();
+    let inc = one_source(&d, "stripe", "stripe", &bookly("stripe.toml"), "");
+    let mut c = d.cmd();
+    c.arg("run").arg(&inc).args(["--out", "out"]);
+    one_line(&fails(c), &["stripe: no Stripe pages or exports here"], &[]);
+
+    d.write("empty.toml", "# to be written\n\n");
+    let inc = one_source(
+        &d,
+        "stripe",
+        &root().join("samples/demo/stripe").display().to_string(),
+        "empty.toml",
+        "",
+    );
+    let mut c = d.cmd();
+    c.arg("run").arg(&inc).args(["--out", "out"]);
+    one_line(&fails(c), &["empty.toml: the mapping file is empty"], &[]);
+}
+
+#[test]
+fn an_empty_mbox_is_named() {
+    let d = Dir::new();
+    d.write("mail.mbox", "");
+    let inc = one_source(&d, "email", "mail.mbox", &bookly("email.toml"), "");
+    let mut c = d.cmd();
+    c.arg("run").arg(&inc).args(["--out", "out"]);
+    let o = ok(c);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("mail.mbox: the file is empty"), "{err}");
+    assert!(
+        stdout(&o).contains("source src gave no record: check its path")
+            && stdout(&o).contains("mail.mbox"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn api_base_beside_a_folder_of_saved_pages_contradicts() {
+    let d = Dir::new();
+    d.write("stripe/charges.json", "{}");
+    let inc = one_source(
+        &d,
+        "stripe",
+        "stripe",
+        &bookly("stripe.toml"),
+        "api_base = 'https://api.stripe.com'\napi_key_env = 'STRIPE_KEY'\n",
+    );
+    let mut c = d.cmd();
+    c.arg("run").arg(&inc).args(["--out", "out"]);
+    one_line(
+        &fails(c),
+        &[
+            "incident.toml",
+            "sources[0] (src)",
+            "`path`",
+            "`api_base`",
+            "contradict",
+        ],
+        &[],
+    );
+    assert!(!d.join("out").exists(), "nothing may be written");
+}
+
+#[test]
+fn a_nul_byte_in_a_currency_never_reaches_the_export() {
+    let d = Dir::new();
+    let inc = demo_copy(&d, "demo");
+    let page = inc
+        .parent()
+        .unwrap()
+        .join("stripe/api/acct_Be8k1GQcdcRCt6y8/charges/page-0001.json");
+    let text = std::fs::read_to_string(&page).unwrap();
+    assert!(text.contains("\"currency\":\"gbp\""));
+    std::fs::write(
+        &page,
+        text.replace("\"currency\":\"gbp\"", "\"currency\":\"gbp\\u0000\""),
+    )
+    .unwrap();
+    let mut c = d.cmd();
+    c.arg("run").arg(&inc).args(["--out", "out", "--quiet"]);
+    ok(c);
+    let db = sqlite(&d.join("out/recovered.sqlite"));
+    let with_nul = |sql: &str| -> usize {
+        let mut st = db.prepare(sql).unwrap();
+        st.query_map([], |r| r.get::<_, Option<Vec<u8>>>(0))
+            .unwrap()
+            .filter(|v| v.as_ref().unwrap().as_ref().is_some_and(|b| b.contains(&0)))
+            .count()
+    };
+    assert_eq!(with_nul("SELECT CAST(value AS BLOB) FROM provenance"), 0);
+    assert_eq!(with_nul("SELECT CAST(currency AS BLOB) FROM payments"), 0);
+    assert_eq!(
+        with_nul("SELECT CAST(details AS BLOB) FROM review_queue"),
+        0
+    );
+    // The value is kept where a person sees it, marked, and reviewed.
+    assert!(
+        count(
+            &db,
+            "SELECT count(*) FROM provenance WHERE column_name='currency' AND value = 'gbp' || char(65533)"
+        ) > 0
+    );
+    assert!(
+        count(
+            &db,
+            "SELECT count(*) FROM review_queue WHERE reason='invalid:currency'"
+        ) > 0
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM payments WHERE instr(currency, char(65533)) > 0"
+        ),
+        0,
+        "an invalid currency is never chosen"
+    );
+}

@@ -164,7 +164,7 @@ impl Workspace {
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::Write {
                 path: dir.to_path_buf(),
-                source: e,
+                cause: e,
             })?;
         }
         let conn = Connection::open(path).map_err(|e| Error::sqlite(path, e))?;

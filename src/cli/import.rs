@@ -47,11 +47,12 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let outcomes = pipeline::import(&incident, &mut ws, a.source.as_deref(), a.force, &|n| {
         ui.bar(n)
     })?;
-    Ok(print_outcomes(&outcomes))
+    Ok(print_outcomes(&outcomes, true))
 }
 
-/// Prints one line per source; exit code 2 if any source failed as a whole.
-pub fn print_outcomes(outcomes: &[ImportOutcome]) -> ExitCode {
+/// Prints one line per source (a failure on stderr, unless `failures` is false: the
+/// caller says it in its own error); exit code 2 if any source failed as a whole.
+pub fn print_outcomes(outcomes: &[ImportOutcome], failures: bool) -> ExitCode {
     let mut failed = false;
     for o in outcomes {
         match o {
@@ -67,7 +68,9 @@ pub fn print_outcomes(outcomes: &[ImportOutcome]) -> ExitCode {
             }
             ImportOutcome::Failed { source, error } => {
                 failed = true;
-                errln!("salvage: error: source {source}: {error}");
+                if failures {
+                    errln!("salvage: error: source {source}: {error}");
+                }
             }
         }
     }

@@ -65,7 +65,18 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let paths = WorkspacePaths::new(&a.out.join("workspace"));
     let mut ws = Workspace::open(&paths.claims())?;
     let outcomes = pipeline::import_sources(&incident, &mut ws, &only, a.force, &|n| ui.bar(n))?;
-    let code = super::import::print_outcomes(&outcomes);
+    let stops = !a.keep_going
+        && outcomes
+            .iter()
+            .any(|o| matches!(o, ImportOutcome::Failed { .. }));
+    // One failing source that stops the run is said once, in the run's own error.
+    let single = stops
+        && outcomes
+            .iter()
+            .filter(|o| matches!(o, ImportOutcome::Failed { .. }))
+            .count()
+            == 1;
+    let code = super::import::print_outcomes(&outcomes, !single);
     if !only.is_empty() {
         outln!("rebuilding from {} only", only.join(", "));
     }
@@ -76,6 +87,18 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             _ => None,
         })
         .collect();
+    if single {
+        let (source, error) = outcomes
+            .iter()
+            .find_map(|o| match o {
+                ImportOutcome::Failed { source, error } => Some((source, error)),
+                _ => None,
+            })
+            .expect("one failed source");
+        anyhow::bail!(
+            "source {source}: {error}; nothing was written. Fix it, or pass --keep-going to rebuild without it"
+        );
+    }
     if !failed.is_empty() && !a.keep_going {
         anyhow::bail!(
             "{} source(s) failed to import ({}); nothing was written. Fix them, or pass --keep-going to rebuild without them",
@@ -197,15 +220,17 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             outln!("  ... and {} more in report.html", unmatched.len() - 10);
         }
     }
-    let empty: Vec<&str> = outcomes
+    let empty: Vec<(&str, &str)> = outcomes
         .iter()
         .filter_map(|o| match o {
-            ImportOutcome::Imported(i) if i.records == 0 => Some(i.name.as_str()),
+            ImportOutcome::Imported(i) if i.records == 0 => {
+                Some((i.name.as_str(), i.path.as_deref().unwrap_or("")))
+            }
             _ => None,
         })
         .collect();
-    for name in &empty {
-        outln!("source {name} gave no record: check its path and mapping");
+    for (name, path) in &empty {
+        outln!("source {name} gave no record: check its path ({path}) and mapping");
     }
     outln!();
     outln!("wrote {}", recovered.display());

@@ -73,7 +73,7 @@ impl AtomicFile {
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| Error::Write {
             path: dir.to_path_buf(),
-            source: e,
+            cause: e,
         })?;
         let mut builder = tempfile::Builder::new();
         builder.prefix(".salvage-tmp-");
@@ -86,7 +86,7 @@ impl AtomicFile {
         }
         let tmp = builder.tempfile_in(dir).map_err(|e| Error::Write {
             path: dest.to_path_buf(),
-            source: e,
+            cause: e,
         })?;
         Ok(AtomicFile {
             dest: dest.to_path_buf(),
@@ -104,11 +104,11 @@ impl AtomicFile {
     pub fn commit(self) -> Result<PathBuf> {
         self.tmp.as_file().sync_all().map_err(|e| Error::Write {
             path: self.dest.clone(),
-            source: e,
+            cause: e,
         })?;
         self.tmp.persist(&self.dest).map_err(|e| Error::Write {
             path: self.dest.clone(),
-            source: e.error,
+            cause: e.error,
         })?;
         Ok(self.dest)
     }
@@ -120,7 +120,7 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = AtomicFile::create(dest)?;
     f.file().write_all(bytes).map_err(|e| Error::Write {
         path: dest.to_path_buf(),
-        source: e,
+        cause: e,
     })?;
     f.commit()?;
     Ok(())

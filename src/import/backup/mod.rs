@@ -440,7 +440,23 @@ pub fn import_input(
         skips: Vec::new(),
         progress,
     };
+    // An empty or table-less input is the dump's fault, not the mapping's: say so before
+    // the mapping's table names are looked for.
+    let empty_file = !matches!(input, Input::CsvDir(_))
+        && std::fs::metadata(input.path()).is_ok_and(|m| m.is_file() && m.len() == 0);
+    if empty_file {
+        return Err(Error::input(
+            input.path(),
+            "the dump is empty (0 bytes); check that the backup finished writing, or point `path` at another dump",
+        ));
+    }
     input.scan(&mut summary, &mut p1)?;
+    if !summary.tables.values().any(|t| t.columns.is_some()) {
+        return Err(Error::input(
+            input.path(),
+            "the dump holds no table (no CREATE TABLE, COPY or INSERT with columns); check that it is a pg_dump, SQLite or CSV backup and that it finished writing",
+        ));
+    }
     let resolved = mapping.validate(&summary, mapping_path)?;
     let business_table = resolved.get(&Entity::Business).cloned().unwrap_or_default();
 

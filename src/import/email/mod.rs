@@ -736,6 +736,14 @@ fn read_input(input: &Input, root: &Path, em: &mut Emitter<'_>) -> Result<()> {
         Err(e) => return Err(e),
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if len == 0 && !one {
+        // Counted as an empty_email skip below; an archive with nothing in it is worth
+        // a word of its own (a copy that never finished?).
+        tracing::warn!(
+            "{}: the file is empty (0 bytes): no mail in it",
+            file.display()
+        );
+    }
     let res = read_file(f, &name, em, len, one);
     let counted = std::mem::take(&mut em.counted);
     em.progress(len.saturating_sub(counted));

@@ -116,6 +116,17 @@ pub fn import_path(
     } else {
         root.parent().map(Path::to_path_buf).unwrap_or_default()
     };
+    // Nothing to read and no pull that says why: a wrong folder, not an empty account.
+    if files.is_empty() && layout::checkpoints(&base).is_empty() {
+        let odd = match left_out.len() {
+            0 => String::new(),
+            n => format!(" ({n} entries left out: a FIFO, a dangling link, ...)"),
+        };
+        return Err(Error::input(
+            root,
+            format!("no Stripe pages or exports here (no .json, .jsonl, .ndjson or .csv file){odd}; point `path` at the folder of saved API list pages or Dashboard CSV exports"),
+        ));
+    }
     for s in left_out {
         sink.skip(Skip {
             location: s
