@@ -14,6 +14,12 @@
 //! A reader that opens several files and must not straddle a switch resolves `current`
 //! once and reads under it, or checks that `manifest.json`'s `run_id` is the `run_id` in
 //! `recovered.sqlite`'s `run_info` and in `report.json`.
+//!
+//! On a file system without symbolic links (FAT, some network shares) the set is renamed
+//! into `OUT` file by file, `manifest.json` last, with a warning: there a reader checks the
+//! manifest. The per-stage commands (`salvage report`, `export`, `schedule`) write one
+//! output where they are told; into a run's output folder, their file replaces that
+//! name's link (`current/` keeps the run's whole set), until the next `salvage run`.
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
@@ -55,6 +61,9 @@ pub struct OutputSet {
     id: String,
     dir: PathBuf,
     committed: bool,
+    /// The output folder's file system has symbolic links (most do; FAT and some network
+    /// shares do not: there the files are renamed into place one by one, manifest last).
+    links: bool,
     _lock: File,
 }
 
@@ -82,6 +91,13 @@ impl OutputSet {
         }
         let sets = out.join(SETS);
         std::fs::create_dir_all(&sets).map_err(|e| write_err(&sets, e))?;
+        let links = has_symlinks(out);
+        if !links {
+            tracing::warn!(
+                "{}: this file system has no symbolic links, so the outputs are renamed into place one by one (manifest.json last): while a run finishes, a reader may see a new file beside an old one; check manifest.json",
+                out.display()
+            );
+        }
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
         let mut n = 0;
         loop {
@@ -97,6 +113,7 @@ impl OutputSet {
                         id,
                         dir,
                         committed: false,
+                        links,
                         _lock: lock,
                     })
                 }
@@ -135,6 +152,10 @@ impl OutputSet {
             .map_err(|e| Error::Other(format!("the manifest: {e}")))?;
         crate::util::fsx::write_atomic(&self.dir.join(MANIFEST), &json)?;
         sync_dir(&self.dir);
+        if !self.links {
+            self.move_into_place()?;
+            return Ok(manifest);
+        }
         // The fixed links first (dangling until the first switch), so that once
         // `current` is there, everything is reachable through it.
         let mut names: Vec<String> = std::fs::read_dir(&self.dir)
@@ -167,6 +188,48 @@ impl OutputSet {
         }
         Ok(manifest)
     }
+}
+
+impl OutputSet {
+    /// Without symbolic links: each top-level file or folder of the set renamed into `out`
+    /// (a folder swapped: the old one aside, the new one in, the old one gone), the
+    /// manifest last, then the set's folder removed.
+    fn move_into_place(&mut self) -> Result<()> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.dir)
+            .map_err(|e| Error::read(&self.dir, e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.') && n != MANIFEST)
+            .collect();
+        names.sort();
+        names.push(MANIFEST.to_string());
+        for name in &names {
+            let (from, dest) = (self.dir.join(name), self.out.join(name));
+            if std::fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
+                let old = self
+                    .out
+                    .join(format!(".salvage-old-{name}-{}", std::process::id()));
+                std::fs::rename(&dest, &old).map_err(|e| write_err(&dest, e))?;
+                std::fs::rename(&from, &dest).map_err(|e| write_err(&dest, e))?;
+                let _ = std::fs::remove_dir_all(&old);
+            } else {
+                std::fs::rename(&from, &dest).map_err(|e| write_err(&dest, e))?;
+            }
+        }
+        sync_dir(&self.out);
+        self.committed = true;
+        let _ = std::fs::remove_dir_all(&self.dir);
+        Ok(())
+    }
+}
+
+/// Whether symbolic links can be made in `dir` (tried, then removed).
+fn has_symlinks(dir: &Path) -> bool {
+    let probe = dir.join(format!("{TMP_PREFIX}probe-{}", std::process::id()));
+    let _ = std::fs::remove_file(&probe);
+    let ok = symlink(Path::new(SETS), &probe, true).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
 }
 
 impl Drop for OutputSet {
@@ -409,6 +472,29 @@ mod tests {
         }
         assert_eq!(verify(&out).unwrap(), m1);
         assert_eq!(std::fs::read_dir(out.join("sets")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn without_symbolic_links_files_are_renamed_in_manifest_last() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("out");
+        std::fs::create_dir_all(out.join("sub")).unwrap();
+        std::fs::write(out.join("sub/old.txt"), "old").unwrap();
+        let mut set = OutputSet::begin(&out).unwrap();
+        set.links = false;
+        std::fs::write(set.dir().join("a.txt"), "new").unwrap();
+        std::fs::create_dir(set.dir().join("sub")).unwrap();
+        std::fs::write(set.dir().join("sub/b.txt"), "b").unwrap();
+        let id = set.id().to_string();
+        let m = set.commit().unwrap();
+        assert_eq!(m.run_id, id);
+        assert_eq!(std::fs::read_to_string(out.join("a.txt")).unwrap(), "new");
+        assert!(!out.join("sub/old.txt").exists());
+        assert!(out.join("sub/b.txt").is_file());
+        let listed: Manifest =
+            serde_json::from_slice(&std::fs::read(out.join(MANIFEST)).unwrap()).unwrap();
+        assert_eq!(listed, m);
+        assert_eq!(std::fs::read_dir(out.join("sets")).unwrap().count(), 0);
     }
 
     #[test]
