@@ -291,6 +291,14 @@ impl Incident {
             }
             let mapping = s.mapping.map(|p| base.join(p));
             if let Some(m) = &mapping {
+                if m.exists() && !m.is_file() {
+                    let why = crate::util::walk::not_a_file_or_folder(m)
+                        .unwrap_or_else(|| "a folder, not a file".into());
+                    return Err(Error::config(
+                        path,
+                        format!("sources[{i}] ({name}): mapping {} is {why}", m.display()),
+                    ));
+                }
                 if !m.is_file() {
                     return Err(Error::config(
                         path,

@@ -666,3 +666,21 @@ fn a_nul_byte_in_a_currency_never_reaches_the_export() {
         "an invalid currency is never chosen"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_the_mapping_is_refused_in_one_line() {
+    let d = Dir::new();
+    d.write("app.sql", "CREATE TABLE t (a int);\n");
+    mkfifo(&d.join("backup.toml"));
+    let inc = one_source(&d, "backup", "app.sql", "backup.toml", "");
+    let mut c = d.cmd();
+    c.arg("run").arg(&inc).args(["--out", "out"]);
+    let o = run_within(c, 60);
+    assert_eq!(o.status.code(), Some(1));
+    one_line(
+        &String::from_utf8_lossy(&o.stderr),
+        &["incident.toml", "mapping", "backup.toml", "FIFO"],
+        &["does not exist"],
+    );
+}
