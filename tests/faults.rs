@@ -684,3 +684,39 @@ fn a_fifo_as_the_mapping_is_refused_in_one_line() {
         &["does not exist"],
     );
 }
+
+/// A second run into the same output folder while one is writing there is refused (it
+/// would remove the first one's set as a leftover), and says what to do.
+#[cfg(unix)]
+#[test]
+fn one_run_at_a_time_per_output_folder() {
+    if std::process::Command::new("flock")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("flock(1) not available: skipped");
+        return;
+    }
+    let d = Dir::new();
+    std::fs::create_dir(d.join("out")).unwrap();
+    // Another writer holds the lock, as a running salvage does.
+    // (`cat` holds it until its stdin closes: no process outlives the test.)
+    let mut holder = std::process::Command::new("flock")
+        .arg(d.join("out/.salvage-lock"))
+        .arg("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut c = d.cmd();
+    c.arg("run")
+        .arg(root().join("samples/demo/incident.toml"))
+        .args(["--out", "out"]);
+    let err = fails(c);
+    drop(holder.stdin.take());
+    let _ = holder.wait();
+    one_line(&err, &["out", "another salvage run", "another --out"], &[]);
+    assert!(!d.join("out/current").exists());
+}
