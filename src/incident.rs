@@ -30,6 +30,9 @@ struct RawIncident {
     rules: crate::merge::Rules,
     #[serde(default)]
     linkage: Linkage,
+    /// A review decisions file (`salvage review` writes one to fill in), relative to
+    /// the incident file.
+    decisions: Option<PathBuf>,
 }
 
 /// `[linkage.customer]`: how customers are linked (see [`crate::linkage::Settings`]).
@@ -93,6 +96,8 @@ pub struct Incident {
     pub rules: crate::merge::Rules,
     /// How records of one entity are linked (`[linkage]`).
     pub linkage: Linkage,
+    /// The review decisions file, if the incident names one (`decisions = "..."`).
+    pub decisions: Option<PathBuf>,
 }
 
 /// One source of the incident.
@@ -155,7 +160,9 @@ impl Incident {
         let mut sources = Vec::new();
         let mut names = std::collections::BTreeSet::new();
         for (i, s) in raw.sources.into_iter().enumerate() {
-            let kind = SourceKind::parse(&s.kind).ok_or_else(|| {
+            let kind = SourceKind::parse(&s.kind)
+                .filter(|k| *k != SourceKind::Review)
+                .ok_or_else(|| {
                 Error::config(
                     path,
                     format!(
@@ -366,7 +373,18 @@ impl Incident {
                 "no [[sources]]: add at least one backup, stripe or email source",
             ));
         }
+        let decisions = raw.decisions.map(|p| base.join(p));
+        if let Some(d) = decisions.as_ref().filter(|d| !d.is_file()) {
+            return Err(Error::config(
+                path,
+                format!(
+                    "decisions = {}: no such file; write one with `salvage review --out <dir>` and fix the path (relative to the incident file)",
+                    d.display()
+                ),
+            ));
+        }
         Ok(Incident {
+            decisions,
             file: path.to_path_buf(),
             name: raw.name.unwrap_or_else(|| "incident".into()),
             incident_at,

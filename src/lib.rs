@@ -16,6 +16,8 @@ pub mod merge;
 pub mod pipeline;
 pub mod pull;
 pub mod report;
+pub mod restore;
+pub mod review;
 pub mod samples;
 pub mod schedule;
 pub mod util;

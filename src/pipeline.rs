@@ -259,6 +259,15 @@ pub fn import_sources(
         "linkage",
         &serde_json::to_string(&incident.linkage).unwrap_or_default(),
     )?;
+    // The decisions are read on every import (a person edits the file between runs).
+    let decisions = match &incident.decisions {
+        Some(f) => crate::review::read(f)?,
+        None => Vec::new(),
+    };
+    ws.set_meta(
+        "decisions",
+        &serde_json::to_string(&decisions).unwrap_or_default(),
+    )?;
     let selected: Vec<_> = incident
         .sources
         .iter()
@@ -436,6 +445,10 @@ pub fn merge_sources(ws: &Workspace, only: &[&str]) -> Result<Recovered> {
         incident_at,
         rules,
         customer_linkage: linkage.customer(),
+        decisions: ws
+            .meta("decisions")?
+            .and_then(|r| serde_json::from_str(&r).ok())
+            .unwrap_or_default(),
     };
     let mut rec = merge::merge(&records, &settings);
     drop(records);

@@ -9,5 +9,7 @@ mod faults;
 mod invariants;
 mod linkage;
 mod pipeline;
+mod report;
+mod review;
 mod schedule;
 mod stripe_pull;

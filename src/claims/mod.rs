@@ -25,6 +25,10 @@ pub enum SourceKind {
     Backup,
     Email,
     Stripe,
+    /// A person's review decision (`salvage review`): never an input source of the
+    /// incident, and never in a row's `sources`; in provenance, the source of a value a
+    /// person decided.
+    Review,
 }
 
 impl SourceKind {
@@ -33,6 +37,7 @@ impl SourceKind {
             SourceKind::Backup => "backup",
             SourceKind::Email => "email",
             SourceKind::Stripe => "stripe",
+            SourceKind::Review => "review",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -40,6 +45,7 @@ impl SourceKind {
             "backup" => Some(SourceKind::Backup),
             "email" => Some(SourceKind::Email),
             "stripe" => Some(SourceKind::Stripe),
+            "review" => Some(SourceKind::Review),
             _ => None,
         }
     }

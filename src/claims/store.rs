@@ -10,6 +10,7 @@ use super::{Entity, Record, RecordSink, Skip, SourceKind, Value};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,14 +24,19 @@ CREATE TABLE IF NOT EXISTS sources (
 );
 CREATE TABLE IF NOT EXISTS records (
   source TEXT NOT NULL, kind TEXT NOT NULL, entity TEXT NOT NULL, source_ref TEXT NOT NULL,
-  observed_at TEXT, fields TEXT NOT NULL,
-  PRIMARY KEY (source, entity, source_ref)
+  observed_at TEXT, fields TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS records_source ON records (source);
 CREATE TABLE IF NOT EXISTS skips (
   source TEXT NOT NULL, seq INTEGER NOT NULL, location TEXT NOT NULL, kind TEXT NOT NULL,
   reason TEXT NOT NULL, PRIMARY KEY (source, seq)
 );
 "#;
+
+/// The layout of the workspace file (`PRAGMA user_version`). A workspace of another
+/// layout is emptied when opened: it is a cache of the imports, rebuilt from the sources.
+/// 2: `records` has no key index; a source's (entity, ref) are kept unique by its writer.
+const LAYOUT: i64 = 2;
 
 /// A row of `records` as read: source, kind, entity, ref, observed_at, fields (JSON).
 type RawRecord = (String, String, String, String, Option<String>, String);
@@ -88,7 +94,7 @@ impl From<Record> for LoadedRecord {
 
 /// One shared copy of each distinct string (field and source names).
 #[derive(Default)]
-struct Names(std::collections::HashMap<String, Arc<str>>);
+struct Names(HashMap<String, Arc<str>>);
 
 impl Names {
     fn get_str(&mut self, s: &str) -> Arc<str> {
@@ -174,8 +180,29 @@ impl Workspace {
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144;",
         )
-        .and_then(|_| conn.execute_batch(SCHEMA))
         .map_err(|e| Error::sqlite(path, e))?;
+        let layout: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| Error::sqlite(path, e))?;
+        if layout != LAYOUT {
+            let has_tables: bool = conn
+                .query_row("SELECT count(*) > 0 FROM sqlite_master", [], |r| r.get(0))
+                .map_err(|e| Error::sqlite(path, e))?;
+            if has_tables {
+                tracing::warn!(
+                    "{}: a workspace of an older Salvage; emptied, every source is imported again",
+                    path.display()
+                );
+            }
+            conn.execute_batch(&format!(
+                "DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS skips; \
+                 DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS meta; \
+                 PRAGMA user_version = {LAYOUT};"
+            ))
+            .map_err(|e| Error::sqlite(path, e))?;
+        }
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| Error::sqlite(path, e))?;
         Ok(Workspace {
             path: path.to_path_buf(),
             conn,
@@ -249,6 +276,7 @@ impl Workspace {
             busy: std::time::Duration::ZERO,
             seq: 0,
             rule_hits: Vec::new(),
+            written: HashMap::new(),
         })
     }
 
@@ -561,6 +589,15 @@ fn decode_fields(json: &str, names: &mut Names) -> Option<Fields> {
     Some(fields.into_boxed_slice())
 }
 
+/// A hash of a record's (entity, ref), for [`SourceWriter`]'s map of rows written.
+fn ref_hash(entity: Entity, source_ref: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    entity.as_str().hash(&mut h);
+    source_ref.hash(&mut h);
+    h.finish()
+}
+
 /// Receives one source's records inside a transaction. Commit with [`SourceWriter::finish`].
 pub struct SourceWriter<'a> {
     path: PathBuf,
@@ -572,6 +609,10 @@ pub struct SourceWriter<'a> {
     seq: i64,
     /// How many inputs each mapping rule matched (stored at finish, meta `rule_hits.<source>`).
     rule_hits: Vec<(String, u64)>,
+    /// The row of each (entity, ref) written so far, by a hash of the pair: a record that
+    /// repeats one replaces it. This keeps the pair unique without a key index, whose
+    /// random-order inserts were most of the cost of storing millions of records.
+    written: HashMap<u64, i64>,
 }
 
 impl SourceWriter<'_> {
@@ -617,25 +658,79 @@ impl RecordSink for SourceWriter<'_> {
     fn record(&mut self, r: Record) -> Result<()> {
         let started = std::time::Instant::now();
         let fields = serde_json::to_string(&r.fields).map_err(|e| Error::Other(e.to_string()))?;
-        let n = self
-            .tx
-            .prepare_cached(
-                "INSERT OR REPLACE INTO records (source,kind,entity,source_ref,observed_at,fields) VALUES (?,?,?,?,?,?)",
-            )
-            .and_then(|mut st| {
-                st.execute(params![
-                    self.info.name,
-                    self.info.kind,
-                    r.entity.as_str(),
-                    r.source_ref,
-                    r.observed_at,
-                    fields
-                ])
-            })
-            .map_err(|e| Error::sqlite(&self.path, e))?;
-        if n > 0 {
-            self.info.records += 1;
-            self.info.claims += r.fields.len() as i64;
+        let key = ref_hash(r.entity, &r.source_ref);
+        let sql = |e| Error::sqlite(&self.path, e);
+        // The row this (entity, ref) was written to before, if it was (a hash that
+        // collides with another pair is told apart by reading the row).
+        let earlier = match self.written.get(&key) {
+            Some(&rowid) => {
+                let (entity, source_ref): (String, String) = self
+                    .tx
+                    .prepare_cached("SELECT entity, source_ref FROM records WHERE rowid=?")
+                    .and_then(|mut st| st.query_row([rowid], |x| Ok((x.get(0)?, x.get(1)?))))
+                    .map_err(sql)?;
+                if entity == r.entity.as_str() && source_ref == r.source_ref {
+                    Some(rowid)
+                } else {
+                    // Another pair has this hash (about once in 10^12 pairs): look the
+                    // pair up by its values, through the source's rows.
+                    self.tx
+                        .prepare_cached(
+                            "SELECT rowid FROM records WHERE source=? AND entity=? AND source_ref=?",
+                        )
+                        .and_then(|mut st| {
+                            st.query_row(
+                                params![self.info.name, r.entity.as_str(), r.source_ref],
+                                |x| x.get(0),
+                            )
+                            .optional()
+                        })
+                        .map_err(sql)?
+                }
+            }
+            None => None,
+        };
+        match earlier {
+            Some(rowid) => {
+                let old_claims: i64 = self
+                    .tx
+                    .prepare_cached("SELECT json_array_length(fields) FROM records WHERE rowid=?")
+                    .and_then(|mut st| st.query_row([rowid], |x| x.get(0)))
+                    .map_err(sql)?;
+                self.tx
+                    .prepare_cached(
+                        "UPDATE records SET kind=?, observed_at=?, fields=? WHERE rowid=?",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![self.info.kind, r.observed_at, fields, rowid])
+                    })
+                    .map_err(sql)?;
+                self.info.claims += r.fields.len() as i64 - old_claims;
+            }
+            None => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO records (source,kind,entity,source_ref,observed_at,fields) VALUES (?,?,?,?,?,?)",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            self.info.name,
+                            self.info.kind,
+                            r.entity.as_str(),
+                            r.source_ref,
+                            r.observed_at,
+                            fields
+                        ])
+                    })
+                    .map_err(sql)?;
+                // A colliding pair keeps the first pair's entry: the map only speeds up
+                // the common case, and a second collision is read from the row again.
+                self.written
+                    .entry(key)
+                    .or_insert_with(|| self.tx.last_insert_rowid());
+                self.info.records += 1;
+                self.info.claims += r.fields.len() as i64;
+            }
         }
         self.busy += started.elapsed();
         Ok(())
@@ -786,6 +881,84 @@ mod tests {
             .collect();
         assert_eq!(got.len(), 27);
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_record_repeated_in_a_source_replaces_the_earlier_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open(&dir.path().join("w.sqlite")).unwrap();
+        let mut w = ws.begin_source(info("b")).unwrap();
+        let rec = |party: i64, extra: bool| {
+            let mut r = Record::new(Entity::Customer, "backup:clients#1", None);
+            r.set("party", party);
+            if extra {
+                r.set("id", "1");
+            }
+            r
+        };
+        w.record(rec(2, true)).unwrap();
+        // The same ref for another entity is another record.
+        w.record(Record::new(Entity::Payment, "backup:clients#1", None))
+            .unwrap();
+        w.record(rec(3, false)).unwrap();
+        let info = w.finish().unwrap();
+        assert_eq!((info.records, info.claims), (2, 1));
+        let recs = ws.records().unwrap();
+        assert_eq!(recs.len(), 2);
+        let c = recs
+            .iter()
+            .find(|r| r.record.entity == Entity::Customer)
+            .unwrap();
+        assert_eq!(c.record.get("party"), Some(&Value::Int(3)));
+        assert_eq!(c.record.get("id"), None);
+    }
+
+    #[test]
+    fn a_hash_shared_by_two_refs_keeps_both_and_still_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open(&dir.path().join("w.sqlite")).unwrap();
+        let mut w = ws.begin_source(info("b")).unwrap();
+        w.record(Record::new(Entity::Customer, "backup:clients#1", None))
+            .unwrap();
+        // Pretend "#2" hashes like "#1": its entry points at #1's row.
+        let one = w.written[&ref_hash(Entity::Customer, "backup:clients#1")];
+        w.written
+            .insert(ref_hash(Entity::Customer, "backup:clients#2"), one);
+        let mut two = Record::new(Entity::Customer, "backup:clients#2", None);
+        two.set("party", 1i64);
+        w.record(two).unwrap();
+        let mut again = Record::new(Entity::Customer, "backup:clients#2", None);
+        again.set("party", 5i64);
+        w.record(again).unwrap();
+        w.finish().unwrap();
+        let recs = ws.records().unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[1].record.source_ref, "backup:clients#2");
+        assert_eq!(recs[1].record.get("party"), Some(&Value::Int(5)));
+    }
+
+    #[test]
+    fn a_workspace_of_an_older_layout_is_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.sqlite");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE records (source TEXT, kind TEXT, entity TEXT, source_ref TEXT, observed_at TEXT, fields TEXT, PRIMARY KEY (source, entity, source_ref)); \
+                 INSERT INTO records VALUES ('b','backup','customer','x',NULL,'[]'); \
+                 CREATE TABLE sources (name TEXT PRIMARY KEY, sha256 TEXT); INSERT INTO sources VALUES ('b','abc');",
+            )
+            .unwrap();
+        }
+        let ws = Workspace::open(&path).unwrap();
+        assert!(ws.records().unwrap().is_empty());
+        assert_eq!(ws.source_sha("b").unwrap(), None);
+        drop(ws);
+        // Opening it again keeps what is there.
+        let mut ws = Workspace::open(&path).unwrap();
+        import_once(&mut ws);
+        drop(ws);
+        assert_eq!(Workspace::open(&path).unwrap().records().unwrap().len(), 1);
     }
 
     #[test]

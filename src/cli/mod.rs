@@ -36,6 +36,8 @@ mod import;
 mod mapping;
 mod merge;
 mod report;
+mod restore;
+mod review;
 mod run;
 mod samples;
 mod schedule;
@@ -117,6 +119,10 @@ pub enum Command {
     Explain(explain::Args),
     /// Per business, the bookings from the incident on (CSV and iCalendar), doubtful ones marked.
     Schedule(schedule::Args),
+    /// Write the review queue as a decisions file to fill in (accept, reject, keep, same); a rerun applies it.
+    Review(review::Args),
+    /// Write what goes back into production in the app's own schema (PostgreSQL script, CSV per table).
+    Restore(restore::Args),
     /// Benchmarks of one part alone (the linkage engine), with quality figures.
     #[command(subcommand)]
     Bench(bench::Command),
@@ -142,6 +148,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Evaluate(a) => evaluate::run(a, &ui),
         Command::Explain(a) => explain::run(a, &ui),
         Command::Schedule(a) => schedule::run(a, &ui),
+        Command::Review(a) => review::run(a, &ui),
+        Command::Restore(a) => restore::run(a, &ui),
         Command::Mapping(c) => mapping::run(c, &ui),
         Command::Stripe(c) => stripe::run(c, &ui),
         Command::Samples(c) => samples::run(c, &ui),

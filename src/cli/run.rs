@@ -160,6 +160,27 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     print_tables(&rec);
     outln!();
     outln!("review queue: {} rows", rec.review.len());
+    if let Some(d) = rec
+        .run_info
+        .get("review.decisions")
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+    {
+        let n = |k: &str| d[k].as_u64().unwrap_or(0);
+        let unmatched = d["unmatched"].as_array().map_or(0, |u| u.len());
+        outln!(
+            "review decisions: {} accepted, {} rejected, {} values kept, {} rows folded ({} review items answered){}",
+            n("accepted"),
+            n("rejected"),
+            n("kept"),
+            n("folded"),
+            n("review_items_answered"),
+            if unmatched > 0 {
+                format!("; {unmatched} NOT applied (run_info review.decisions says why)")
+            } else {
+                String::new()
+            }
+        );
+    }
     for (reason, n) in &report.review.by_reason {
         outln!("  {reason:<24} {n:>7}");
     }

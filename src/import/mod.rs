@@ -62,5 +62,9 @@ pub fn import_source(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Resu
         SourceKind::Backup => backup::import(ctx, sink),
         SourceKind::Stripe => stripe::import(ctx, sink),
         SourceKind::Email => email::import(ctx, sink),
+        // The incident loader refuses it as a source kind; decisions are `decisions = "file"`.
+        SourceKind::Review => Err(crate::error::Error::Other(
+            "review decisions are not a source; name the file with `decisions = \"...\"` in the incident file".into(),
+        )),
     }
 }

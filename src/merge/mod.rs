@@ -21,6 +21,7 @@
 //! `build` <- `finish`; `mod.rs` uses them all and none of them uses `mod.rs`'s stages.
 
 pub mod confidence;
+pub mod decisions;
 pub mod identity;
 pub mod link;
 pub mod model;
@@ -73,6 +74,8 @@ pub struct Settings {
     pub rules: Rules,
     /// How customer records are linked beyond their hard keys.
     pub customer_linkage: crate::linkage::Settings,
+    /// A person's review decisions, applied after the rows are built.
+    pub decisions: Vec<decisions::Decision>,
 }
 
 /// Merges every stored record into the recovered database.
@@ -474,6 +477,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     );
     resolve_id_collisions(&mut out);
     drop_orphans(&mut out, &ctx.deleted);
+    let decided = decisions::apply(&mut out, &settings.decisions);
     drop_dangling_references(&mut out);
     for e in Entity::ALL {
         out.rows_mut(e)
@@ -495,6 +499,12 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     );
     out.run_info
         .insert("incident_at".into(), settings.incident_at.clone());
+    if !settings.decisions.is_empty() {
+        out.run_info.insert(
+            "review.decisions".into(),
+            serde_json::to_string(&decided).unwrap_or_default(),
+        );
+    }
     out.run_info.insert(
         "rules.not_evaluable".into(),
         serde_json::json!(ctx.rules_unevaluable).to_string(),

@@ -294,6 +294,20 @@ impl ProvenanceLog {
         self.entries = sorted;
     }
 
+    /// Marks every chosen entry that `pred` picks as not chosen (a later decision chose
+    /// another value for its column).
+    pub fn unchoose_where(&mut self, pred: impl Fn(&ProvenanceRef<'_>) -> bool) {
+        for i in 0..self.entries.len() {
+            let hit = {
+                let v = self.view(&self.entries[i]);
+                v.chosen && pred(&v)
+            };
+            if hit {
+                self.entries[i].chosen = false;
+            }
+        }
+    }
+
     pub fn iter(&self) -> impl ExactSizeIterator<Item = ProvenanceRef<'_>> + '_ {
         self.entries.iter().map(|p| self.view(p))
     }

@@ -189,6 +189,7 @@ fn settings() -> Settings {
             pending_expires_after_hours: None,
         },
         customer_linkage: crate::linkage::Settings::people(),
+        decisions: Vec::new(),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The report as one self-contained HTML page (no scripts, no external assets).
+//! The report as one self-contained HTML page (no external assets; a few lines of inline
+//! script filter the work list, and the page reads the same without them).
 
 use super::Report;
 use std::fmt::Write;
@@ -102,6 +103,14 @@ td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:t
         }
     }
     h.push_str("</table>");
+    first_things(&mut h, r);
+    money_section(&mut h, r);
+    changes_section(&mut h, r);
+    let _ = write!(
+        h,
+        "<h2 id=\"timeline\">Evidence timeline</h2><p>Reservations and payments per day created, by the kind of source that supports them. A hole in one line is a stretch that source lost (missing mail, a deploy that dropped Stripe metadata); the backup's line ends at its snapshot.</p>{}",
+        super::svg::timeline_svg(&r.timeline, r.incident.get("backup_snapshot_at").map(|s| s.as_str()))
+    );
 
     h.push_str("<h2>Rebuilt tables</h2><table><tr><th>table</th><th>rows</th><th>mean confidence</th><th>rows by supporting sources</th><th>confidence deciles (0.0&ndash;1.0)</th></tr>");
     for t in &r.tables {
@@ -233,34 +242,14 @@ td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:t
         h.push_str("</table>");
     }
 
-    let _ = write!(
-        h,
-        "<h2>Review queue ({} rows)</h2><p>Rows a person should look at before the data goes back into production. All of them are in the <code>review_queue</code> table of <code>recovered.sqlite</code>.</p><table><tr><th>reason</th><th>rows</th></tr>",
-        r.review.total
-    );
-    for (k, v) in &r.review.by_reason {
-        let _ = write!(h, "<tr><td>{}</td><td class=num>{v}</td></tr>", esc(k));
-    }
-    h.push_str("</table><table><tr><th>table</th><th>row</th><th>reason</th><th>confidence</th><th>details</th></tr>");
-    for e in &r.review.examples {
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td class=num>{}</td><td><code>{}</code></td></tr>",
-            esc(&e.table),
-            esc(&e.row_id),
-            esc(&e.reason),
-            e.confidence.map(|c| format!("{c:.3}")).unwrap_or_default(),
-            esc(&e.details.to_string())
-        );
-    }
-    h.push_str("</table>");
+    worklist_section(&mut h, r);
 
     h.push_str("<h2>By business</h2><p>Businesses with the most review items first.</p><table><tr><th>id</th><th>name</th><th>confidence</th><th>customers</th><th>reservations</th><th>payments</th><th>volume</th><th>review items</th></tr>");
     for b in r.by_business.iter().take(200) {
         let vol: Vec<String> = b
             .payment_volume
             .iter()
-            .map(|(c, v)| format!("{v} {c}"))
+            .map(|(c, v)| crate::util::money::format_major(*v, c))
             .collect();
         let _ = write!(
             h,
@@ -295,6 +284,276 @@ td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:t
     }
     h.push_str("</table></body></html>\n");
     h
+}
+
+/// Money in major units with its currency's symbol.
+fn money(minor: i64, currency: &str) -> String {
+    esc(&crate::util::money::format_major(minor, currency))
+}
+
+/// The headline: what a person should do first, with links to each section.
+fn first_things(h: &mut String, r: &Report) {
+    let m = &r.money;
+    let new_rows: usize = r
+        .since_backup
+        .changes
+        .iter()
+        .filter(|c| c.kind == "new")
+        .map(|c| c.rows)
+        .sum();
+    let changed: usize = r
+        .since_backup
+        .changes
+        .iter()
+        .filter(|c| c.kind.starts_with("changed:"))
+        .map(|c| c.rows)
+        .sum();
+    let _ = write!(
+        h,
+        "<h2>First things first</h2><ol>\
+<li><a href=\"#money\">Money</a>: {} of {} businesses reconcile with Stripe; {} payments differ.</li>\
+<li><a href=\"#worklist\">Review</a>: {} rows to decide, in {} kinds.</li>\
+<li><a href=\"#changes\">Since the backup</a>: {new_rows} rows no backup row shows, {changed} changed values; about {} bookings no source witnessed.</li>\
+</ol>",
+        m.businesses_reconciled,
+        m.businesses_reconciled + m.businesses_not_reconciled,
+        m.payments_differing,
+        r.worklist.items.len(),
+        r.worklist.groups.len(),
+        r.since_backup.gaps.estimated_missing,
+    );
+}
+
+/// Businesses whose money does not reconcile are listed in full (each with its
+/// differing payments); of the others, this many.
+const RECONCILED_LISTED: usize = 100;
+
+fn money_section(h: &mut String, r: &Report) {
+    let m = &r.money;
+    let _ = write!(
+        h,
+        "<h2 id=\"money\">Money against Stripe</h2><p>Per business and currency: what Stripe's own records of the rebuilt payments net to (gross less refunds and disputes), what the rebuilt payments net to, what the backup's rows of them said at its snapshot, and payments outside Stripe (cash, another processor). {}</p>",
+        match m.businesses_not_reconciled {
+            0 => format!("All {} businesses reconcile.", m.businesses_reconciled),
+            n => format!(
+                "{} of {} businesses reconcile; the {n} that do not come first, each with a link to the payments that explain the difference.",
+                m.businesses_reconciled,
+                m.businesses_reconciled + n
+            ),
+        }
+    );
+    h.push_str(&super::svg::money_svg(m, 20));
+    h.push_str("<table><tr><th>business</th><th>currency</th><th>Stripe net</th><th>rebuilt net</th><th>difference</th><th>backup knew</th><th>outside Stripe</th><th>payments differing</th></tr>");
+    let mut listed = 0;
+    for b in &m.businesses {
+        if b.reconciled {
+            if listed >= RECONCILED_LISTED {
+                continue;
+            }
+            listed += 1;
+        }
+        for (cur, t) in &b.totals {
+            let link = if b.reconciled {
+                String::new()
+            } else {
+                format!(" <a href=\"#money-{}\">rows</a>", esc(&b.business_id))
+            };
+            let _ = write!(
+                h,
+                "<tr><td>{} {}</td><td>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}{link}</td></tr>",
+                esc(&b.business_id),
+                esc(b.name.as_deref().unwrap_or("")),
+                esc(&cur.to_uppercase()),
+                money(t.stripe_net, cur),
+                money(t.rebuilt_net, cur),
+                money(t.difference, cur),
+                money(t.backup_net, cur),
+                money(t.outside_stripe_net, cur),
+                t.rows_differing,
+            );
+        }
+    }
+    h.push_str("</table>");
+    let shown = m
+        .businesses
+        .len()
+        .min(m.businesses_not_reconciled + RECONCILED_LISTED);
+    if shown < m.businesses.len() {
+        let _ = write!(
+            h,
+            "<p>{} more businesses reconcile; all are in <code>report.json</code> (<code>money.businesses</code>).</p>",
+            m.businesses.len() - shown
+        );
+    }
+    for b in m.businesses.iter().filter(|b| !b.reconciled) {
+        let _ = write!(
+            h,
+            "<details id=\"money-{}\"><summary>{} {}: the payments that differ</summary><table><tr><th>month</th><th>payment</th><th>rebuilt net</th><th>Stripe net</th><th>why</th><th>sources</th><th>confidence</th></tr>",
+            esc(&b.business_id),
+            esc(&b.business_id),
+            esc(b.name.as_deref().unwrap_or(""))
+        );
+        for c in b.cells.iter().filter(|c| c.rows_differing > 0) {
+            for row in &c.rows {
+                let _ = write!(
+                    h,
+                    "<tr><td>{}</td><td><code>{}</code></td><td class=num>{}</td><td class=num>{}</td><td>{}</td><td>{}</td><td class=num>{:.3}</td></tr>",
+                    esc(&c.month),
+                    esc(&row.payment_id),
+                    money(row.rebuilt_net, &c.currency),
+                    money(row.stripe_net, &c.currency),
+                    esc(&row.why),
+                    esc(&row.sources),
+                    row.confidence
+                );
+            }
+            if c.rows_differing > c.rows.len() {
+                let _ = write!(
+                    h,
+                    "<tr><td>{}</td><td colspan=6>and {} more in this month</td></tr>",
+                    esc(&c.month),
+                    c.rows_differing - c.rows.len()
+                );
+            }
+        }
+        h.push_str("</table></details>");
+    }
+}
+
+fn changes_section(h: &mut String, r: &Report) {
+    let c = &r.since_backup;
+    let _ = write!(
+        h,
+        "<h2 id=\"changes\">What changed since the backup</h2><p>Against the backup taken {}: rows no backup row shows, and values the rebuild holds that differ from the backup's, counted by the kind of source the new value came from.</p><table><tr><th>table</th><th>change</th><th>rows</th><th>by source</th><th>examples (row: backup &rarr; now)</th></tr>",
+        esc(c.snapshot_at.as_deref().unwrap_or("(no snapshot time known)"))
+    );
+    for ch in &c.changes {
+        let by: Vec<String> = ch
+            .by_source
+            .iter()
+            .map(|(k, v)| format!("{}: {v}", esc(k)))
+            .collect();
+        let ex: Vec<String> = ch
+            .examples
+            .iter()
+            .take(5)
+            .map(|(id, was, now)| {
+                format!(
+                    "<code>{}</code>: {} &rarr; {}",
+                    esc(id),
+                    esc(was.as_deref().unwrap_or("none")),
+                    esc(now.as_deref().unwrap_or("none"))
+                )
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=num>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&ch.table),
+            esc(&ch.kind),
+            ch.rows,
+            by.join(", "),
+            ex.join("<br>")
+        );
+    }
+    let _ = write!(
+        h,
+        "</table><p><b>What no source could recover:</b> {}.</p>",
+        esc(&c.gaps.explanation)
+    );
+}
+
+/// Review items shown per reason (all are in `report.json` and `review_queue`).
+const ITEMS_PER_REASON: usize = 200;
+
+fn worklist_section(h: &mut String, r: &Report) {
+    let w = &r.worklist;
+    let _ = write!(
+        h,
+        "<h2 id=\"worklist\">Review: the work list ({} rows)</h2><p>Rows a person should decide before the data goes back into production, grouped by reason, the reason with the most money at stake first, and the largest amount first within it. Every item is in the <code>review_queue</code> table of <code>recovered.sqlite</code> and in <code>report.json</code> (<code>worklist</code>).</p><table><tr><th>reason</th><th>rows</th><th>money at stake</th><th>decision</th></tr>",
+        w.items.len()
+    );
+    for g in &w.groups {
+        let stake: Vec<String> = g.at_stake.iter().map(|(c, v)| money(*v, c)).collect();
+        let _ = write!(
+            h,
+            "<tr><td><a href=\"#reason-{}\">{}</a></td><td class=num>{}</td><td class=num>{}</td><td>{}</td></tr>",
+            esc(&g.reason),
+            esc(&g.reason),
+            g.items,
+            stake.join(", "),
+            esc(&g.decision)
+        );
+    }
+    h.push_str("</table>");
+    // Filters: by business and by reason (a few lines of inline script; the page works
+    // without it, showing every item).
+    let mut businesses: Vec<&str> = w
+        .items
+        .iter()
+        .filter_map(|i| i.business_id.as_deref())
+        .collect();
+    businesses.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
+    businesses.dedup();
+    h.push_str("<p><label>business <select id=\"f-business\"><option value=\"\">all</option>");
+    for b in &businesses {
+        let _ = write!(h, "<option>{}</option>", esc(b));
+    }
+    h.push_str(
+        "</select></label> <label>reason <select id=\"f-reason\"><option value=\"\">all</option>",
+    );
+    for g in &w.groups {
+        let _ = write!(h, "<option>{}</option>", esc(&g.reason));
+    }
+    h.push_str("</select></label></p>");
+    let mut shown: std::collections::HashMap<&str, usize> = Default::default();
+    for g in &w.groups {
+        let _ = write!(
+            h,
+            "<h3 id=\"reason-{}\">{} ({})</h3><table class=\"work\"><tr><th>table</th><th>row</th><th>business</th><th>amount</th><th>confidence</th><th>evidence</th></tr>",
+            esc(&g.reason),
+            esc(&g.reason),
+            g.items
+        );
+        for i in w.items.iter().filter(|i| i.reason == g.reason) {
+            let n = shown.entry(i.reason.as_str()).or_insert(0);
+            *n += 1;
+            if *n > ITEMS_PER_REASON {
+                continue;
+            }
+            let amount = match (i.amount, &i.currency) {
+                (Some(a), Some(c)) => money(a, c),
+                (Some(a), None) => a.to_string(),
+                _ => String::new(),
+            };
+            let _ = write!(
+                h,
+                "<tr data-business=\"{}\" data-reason=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}</td><td class=num>{amount}</td><td class=num>{}</td><td><code>{}</code></td></tr>",
+                esc(i.business_id.as_deref().unwrap_or("")),
+                esc(&i.reason),
+                esc(&i.table),
+                esc(&i.row_id),
+                esc(i.business_id.as_deref().unwrap_or("")),
+                i.confidence.map(|c| format!("{c:.3}")).unwrap_or_default(),
+                esc(&i.details.to_string())
+            );
+        }
+        h.push_str("</table>");
+        if g.items > ITEMS_PER_REASON {
+            let _ = write!(
+                h,
+                "<p>and {} more of this reason in <code>report.json</code>.</p>",
+                g.items - ITEMS_PER_REASON
+            );
+        }
+    }
+    h.push_str(
+        "<script>(function(){var b=document.getElementById('f-business'),r=document.getElementById('f-reason');\
+function f(){document.querySelectorAll('tr[data-reason]').forEach(function(t){\
+t.style.display=(!b.value||t.dataset.business===b.value)&&(!r.value||t.dataset.reason===r.value)?'':'none';});\
+document.querySelectorAll('h3[id^=reason-]').forEach(function(x){x.style.display=!r.value||x.id==='reason-'+r.value?'':'none';});}\
+b.addEventListener('change',f);r.addEventListener('change',f);})();</script>",
+    );
 }
 
 /// A table of skip groups: source, kind, count, and a few examples with where and why.

@@ -3,7 +3,12 @@
 //! production. Built from the merge result and the workspace's bookkeeping; written as
 //! JSON (for programs) and HTML (for people).
 
+pub mod changes;
 pub mod html;
+pub mod money;
+pub mod offers;
+pub mod svg;
+pub mod worklist;
 
 use crate::claims::store::{SourceInfo, StoredSkip};
 use crate::claims::Entity;
@@ -38,6 +43,15 @@ pub struct Report {
     pub review: ReviewSummary,
     pub by_business: Vec<BusinessSummary>,
     pub by_month: Vec<MonthSummary>,
+    /// Money per business, currency and month: Stripe against the rebuild and the backup.
+    pub money: money::Reconciliation,
+    /// What changed since the backup's snapshot, and what no source could recover.
+    pub since_backup: changes::Changes,
+    /// The review queue in work order, each item with its business, money and decision.
+    pub worklist: worklist::WorkList,
+    /// Reservations and payments per day created, by the kind of source supporting them:
+    /// a lost stretch of mail or a deploy that dropped Stripe metadata shows as a hole.
+    pub timeline: Vec<TimelineDay>,
     /// Confidence against measured accuracy, when the report was made with a truth
     /// (`salvage report --truth`, on generated incidents and trials).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,6 +145,42 @@ pub struct MonthSummary {
     pub reservations: usize,
     pub payments: usize,
     pub reservations_by_sources: BTreeMap<String, usize>,
+}
+
+/// One day of the evidence timeline: rows created that day that each kind of source
+/// supports (a row two kinds support counts for both).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TimelineDay {
+    pub day: String,
+    pub backup: usize,
+    pub stripe: usize,
+    pub email: usize,
+}
+
+fn timeline(rec: &Recovered) -> Vec<TimelineDay> {
+    let mut days: BTreeMap<&str, TimelineDay> = BTreeMap::new();
+    for r in rec.reservations.iter().chain(&rec.payments) {
+        let Some(day) = r
+            .text("created_at")
+            .filter(|t| t.len() >= 10)
+            .map(|t| &t[..10])
+        else {
+            continue;
+        };
+        let d = days.entry(day).or_insert_with(|| TimelineDay {
+            day: day.to_string(),
+            ..Default::default()
+        });
+        for k in &r.sources {
+            match k {
+                crate::claims::SourceKind::Backup => d.backup += 1,
+                crate::claims::SourceKind::Stripe => d.stripe += 1,
+                crate::claims::SourceKind::Email => d.email += 1,
+                crate::claims::SourceKind::Review => {}
+            }
+        }
+    }
+    days.into_values().collect()
 }
 
 const EXAMPLES_PER_GROUP: usize = 5;
@@ -357,6 +407,10 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
         },
         by_business,
         by_month: months.into_values().collect(),
+        money: money::reconcile(rec),
+        since_backup: changes::since_backup(rec),
+        worklist: worklist::build(rec),
+        timeline: timeline(rec),
         reliability: None,
     }
 }

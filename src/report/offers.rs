@@ -1,0 +1,135 @@
+//! What each kind of source offered for a few columns of each row, read back from the
+//! provenance: the value the table holds, the source it came from, and the value the
+//! backup and Stripe each showed. The money reconciliation and the changes since the
+//! backup compare these.
+
+use crate::claims::{Entity, SourceKind};
+use crate::merge::Recovered;
+use std::collections::HashMap;
+
+/// One column of one row: what was chosen (and from which source), and what each kind
+/// of source said: the chosen value when it came from that kind (the merge's replay
+/// ordered that kind's observations), else the latest it observed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Offer<'a> {
+    pub chosen: Option<(&'a str, SourceKind)>,
+    pub backup: Option<&'a str>,
+    pub stripe: Option<&'a str>,
+    pub email: Option<&'a str>,
+}
+
+impl<'a> Offer<'a> {
+    pub fn of(&self, kind: SourceKind) -> Option<&'a str> {
+        match kind {
+            SourceKind::Backup => self.backup,
+            SourceKind::Stripe => self.stripe,
+            SourceKind::Email => self.email,
+            SourceKind::Review => None,
+        }
+    }
+}
+
+/// The offers for `columns` of every row of `entity`: row id -> one [`Offer`] per column,
+/// in the order of `columns`.
+pub fn collect<'a>(
+    rec: &'a Recovered,
+    entity: Entity,
+    columns: &[&str],
+) -> HashMap<&'a str, Vec<Offer<'a>>> {
+    let mut out: HashMap<&str, Vec<Offer<'a>>> = HashMap::new();
+    // When a source said a column several times, its latest observation counts.
+    let mut seen: HashMap<(&str, usize, SourceKind), Option<&str>> = HashMap::new();
+    for p in rec.provenance.iter() {
+        if p.entity != entity {
+            continue;
+        }
+        let Some(ci) = columns.iter().position(|c| *c == p.column) else {
+            continue;
+        };
+        let Some(value) = p.value else {
+            continue;
+        };
+        let offers = out
+            .entry(p.row_id)
+            .or_insert_with(|| vec![Offer::default(); columns.len()]);
+        let o = &mut offers[ci];
+        if p.chosen {
+            o.chosen = Some((value, p.source));
+        }
+        let last = seen.entry((p.row_id, ci, p.source)).or_insert(None);
+        if last.is_none_or(|t| p.observed_at.is_some_and(|at| at >= t)) {
+            *last = p.observed_at.or(Some(""));
+            match p.source {
+                SourceKind::Backup => o.backup = Some(value),
+                SourceKind::Stripe => o.stripe = Some(value),
+                SourceKind::Email => o.email = Some(value),
+                SourceKind::Review => {}
+            }
+        }
+    }
+    for offers in out.values_mut() {
+        for o in offers.iter_mut() {
+            match o.chosen {
+                Some((v, SourceKind::Backup)) => o.backup = Some(v),
+                Some((v, SourceKind::Stripe)) => o.stripe = Some(v),
+                Some((v, SourceKind::Email)) => o.email = Some(v),
+                Some((_, SourceKind::Review)) | None => {}
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merge::Provenance;
+
+    fn p(row: &str, col: &str, v: &str, src: SourceKind, at: &str, chosen: bool) -> Provenance {
+        Provenance {
+            entity: Entity::Payment,
+            row_id: row.into(),
+            column: col.into(),
+            value: Some(v.into()),
+            source: src,
+            source_ref: format!("{}:{row}", src.as_str()),
+            observed_at: Some(at.into()),
+            chosen,
+        }
+    }
+
+    #[test]
+    fn the_latest_value_of_each_source_and_the_chosen_one() {
+        use SourceKind::*;
+        let offered = [
+            ("amount", "1000", Backup, "2026-01-01", false),
+            ("amount", "1200", Stripe, "2026-03-01", false),
+            ("amount", "1100", Stripe, "2026-02-01", false),
+            ("status", "disputed", Stripe, "2026-01-01", true),
+            ("status", "succeeded", Stripe, "2026-03-01", false),
+            ("status", "succeeded", Email, "2026-02-01", false),
+            ("currency", "usd", Stripe, "2026-02-01", true),
+        ];
+        let rec = Recovered {
+            provenance: offered
+                .iter()
+                .map(|&(col, v, src, at, chosen)| p("py1", col, v, src, at, chosen))
+                .collect(),
+            ..Default::default()
+        };
+        let o = collect(&rec, Entity::Payment, &["amount", "status"]);
+        let row = &o["py1"];
+        assert_eq!(row[0].backup, Some("1000"));
+        assert_eq!(row[0].stripe, Some("1200"), "the later Stripe value");
+        assert_eq!(row[0].chosen, None);
+        assert_eq!(row[1].chosen, Some(("disputed", Stripe)));
+        assert_eq!(
+            row[1].stripe,
+            Some("disputed"),
+            "Stripe's chosen value, not its latest"
+        );
+        assert_eq!(row[1].email, Some("succeeded"));
+        assert_eq!(row[1].of(Backup), None);
+        assert!(collect(&rec, Entity::Reservation, &["amount"]).is_empty());
+    }
+}
