@@ -720,3 +720,95 @@ fn one_run_at_a_time_per_output_folder() {
     one_line(&err, &["out", "another salvage run", "another --out"], &[]);
     assert!(!d.join("out/current").exists());
 }
+
+/// An unreadable folder in the mail and an unreadable Stripe page are skips of their
+/// source, named with their path; the run goes on. (As root, permissions do not stop a
+/// read, so the binary runs as `nobody` through setpriv(1), or the test skips.)
+#[cfg(unix)]
+#[test]
+fn unreadable_entries_are_skips_not_the_end() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    let root_user = unsafe { libc::geteuid() } == 0;
+    let has_setpriv = std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if root_user && !has_setpriv {
+        eprintln!("running as root without setpriv(1): skipped");
+        return;
+    }
+    let d = Dir::new();
+    let inc = demo_copy(&d, "demo");
+    let base = inc.parent().unwrap().to_path_buf();
+    // The mapping files, inside the folder `nobody` may read.
+    let maps = d.join("mappings");
+    let st = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(root().join("mappings"))
+        .arg(&maps)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let text = std::fs::read_to_string(&inc).unwrap().replace(
+        &format!("\"{}/mappings/", root().display()),
+        &format!("\"{}/", maps.display()),
+    );
+    std::fs::write(&inc, text).unwrap();
+    let bin = d.join("salvage");
+    std::fs::copy(env!("CARGO_BIN_EXE_salvage"), &bin).unwrap();
+    let st = std::process::Command::new("chmod")
+        .args(["-R", "a+rwX"])
+        .arg(d.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::create_dir(base.join("mail/locked")).unwrap();
+    std::fs::write(base.join("mail/locked/more.mbox"), "From x\n\nhi\n").unwrap();
+    std::fs::set_permissions(
+        base.join("mail/locked"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    let page = base.join("stripe/api/acct_Be8k1GQcdcRCt6y8/charges/page-0002.json");
+    std::fs::set_permissions(&page, std::fs::Permissions::from_mode(0o000)).unwrap();
+
+    let mut c = if root_user {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    c.current_dir(d.path())
+        .arg("run")
+        .arg(&inc)
+        .args(["--out", "out", "--quiet"]);
+    let o = run_within(c, 300);
+    // Let the temp dir be removed.
+    std::fs::set_permissions(
+        base.join("mail/locked"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{:?}\n{err}", o.status);
+    let r = report_json(&d.join("out"));
+    let (n, ex) = skips_of(&r, "mail-archive", "unreadable_entry");
+    assert_eq!(n, 1, "{ex:?}");
+    assert!(
+        ex[0].contains("locked") && ex[0].contains("ermission denied"),
+        "{ex:?}"
+    );
+    let (n, ex) = skips_of(&r, "stripe", "unreadable");
+    assert_eq!(n, 1, "{ex:?}");
+    assert!(ex[0].contains("page-0002.json"), "{ex:?}");
+    // The rest of both sources is there.
+    assert!(
+        count(
+            &sqlite(&d.join("out/recovered.sqlite")),
+            "SELECT count(*) FROM reservations"
+        ) > 1000
+    );
+}
