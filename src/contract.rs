@@ -117,6 +117,36 @@ CREATE TABLE record_links (
 );
 "#;
 
+/// Opens a recovered file of the contract read-only, for the tools that read it alone
+/// (`explain`, `schedule`): an error naming the file and what to give instead when it is
+/// missing, not SQLite, or not of this contract.
+pub fn open_recovered(path: &std::path::Path) -> crate::Result<rusqlite::Connection> {
+    use crate::Error;
+    let what = "give the recovered.sqlite that `salvage run` (or `salvage export`) wrote";
+    if !path.is_file() {
+        return Err(Error::input(path, format!("no such file; {what}")));
+    }
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| Error::input(path, format!("cannot open it as SQLite ({e}); {what}")))?;
+    let found: rusqlite::Result<i64> = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('businesses', 'run_info')",
+        [],
+        |r| r.get(0),
+    );
+    match found {
+        Ok(2) => Ok(conn),
+        Ok(_) => Err(Error::input(
+            path,
+            format!("not a recovered file (no businesses or run_info table); {what}"),
+        )),
+        Err(e) => Err(Error::input(
+            path,
+            format!("not a SQLite file ({e}); {what}"),
+        )),
+    }
+}
+
 /// The contract columns of each table, in order, except `confidence` and `sources`
 /// (the lists themselves are the canonical model's, [`Entity::columns`]).
 pub fn columns(e: Entity) -> &'static [&'static str] {

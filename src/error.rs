@@ -5,19 +5,21 @@ use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+// The OS or SQLite error is part of the message and deliberately not the `source()`:
+// the CLI prints the whole chain (`{:#}`), which would say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: cannot read: {source}. Check the path in the incident file and that the file is readable.")]
+    #[error("{path}: cannot read: {cause}. Check the path in the incident file and that the file is readable.")]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{path}: cannot write: {source}")]
+    #[error(
+        "{path}: cannot write: {cause}. Check that the folder is writable and the disk has room."
+    )]
     Write {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A configuration file (incident or mapping) is wrong.
     #[error("{path}: {message}")]
@@ -25,11 +27,12 @@ pub enum Error {
     /// An input is unusable as a whole (not a single bad row: those are skips).
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },
-    #[error("workspace {path}: {source}")]
+    /// A SQLite file (the workspace, recovered.sqlite, a backup, a truth file) named by
+    /// its own path.
+    #[error("{path}: SQLite: {cause}. Check that it is the file meant, that the disk has room and that no other program is writing it.")]
     Sqlite {
         path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     #[error("{0}")]
     Other(String),
@@ -51,19 +54,19 @@ impl Error {
     pub fn read(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Read {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
     pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Write {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
     pub fn sqlite(path: impl Into<PathBuf>, source: rusqlite::Error) -> Self {
         Error::Sqlite {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 }

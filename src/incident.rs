@@ -271,9 +271,41 @@ impl Incident {
                         ),
                     ));
                 }
+                // A FIFO would block the first read forever; a device never ends.
+                if let Some(why) = crate::util::walk::not_a_file_or_folder(p) {
+                    return Err(Error::config(
+                        path,
+                        format!("sources[{i}] ({name}): {} is {why}", p.display()),
+                    ));
+                }
+            }
+            // A pull writes into its `path`: a folder of pages or exports someone saved
+            // (an input, read-only to us) is no place for it.
+            if let (Some(p), Some(_)) = (&path_abs, &s.api_base) {
+                let saved_by_hand = p.is_file()
+                    || (p.is_dir()
+                        && !p.join("pull").is_dir()
+                        && std::fs::read_dir(p).is_ok_and(|mut d| d.next().is_some()));
+                if saved_by_hand {
+                    return Err(Error::config(
+                        path,
+                        format!(
+                            "sources[{i}] ({name}): `path` = {} holds files no pull made, and `api_base` would pull into it: the two contradict. To read those files, remove `api_base` and `api_key_env`; to pull, point `path` at a new folder (or leave it out for <out>/pulls/{name})",
+                            p.display()
+                        ),
+                    ));
+                }
             }
             let mapping = s.mapping.map(|p| base.join(p));
             if let Some(m) = &mapping {
+                if m.exists() && !m.is_file() {
+                    let why = crate::util::walk::not_a_file_or_folder(m)
+                        .unwrap_or_else(|| "a folder, not a file".into());
+                    return Err(Error::config(
+                        path,
+                        format!("sources[{i}] ({name}): mapping {} is {why}", m.display()),
+                    ));
+                }
                 if !m.is_file() {
                     return Err(Error::config(
                         path,

@@ -1,6 +1,7 @@
 //! The `salvage` binary: parse the command line once, dispatch to one file per subcommand
 //! in `cli/`, turn an error into one line and a non-zero exit code.
 
+#[macro_use]
 mod cli;
 
 use clap::Parser;
@@ -18,13 +19,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
-    // `salvage ... | head` ends quietly when the reader goes away, as other Unix tools do,
-    // instead of panicking on the broken pipe.
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of one signal before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // `salvage run ... | head -1`: SIGPIPE stays ignored (Rust's default) and every line of
+    // output goes through `outln!`, which drops what a closed stdout cannot take. So the
+    // run finishes and writes all its files; with SIGPIPE at its default the kernel would
+    // kill it at whichever line came after the reader left, before its outputs if that
+    // line was the import summary.
     // Keep freed memory instead of handing it back to the OS after 10 ms: the merge frees
     // and reallocates gigabytes, and the kernel zeroing pages it had just taken back was
     // a fifth of the merge's time (perf, mission density); peak memory grows by ~9%.
@@ -37,7 +36,7 @@ fn main() -> ExitCode {
     match cli::dispatch(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("salvage: error: {e:#}");
+            errln!("salvage: error: {e:#}");
             ExitCode::from(1)
         }
     }

@@ -63,7 +63,7 @@ impl WorkspacePaths {
         match std::fs::remove_file(self.merged()) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Write {
                 path: self.merged(),
-                source: e,
+                cause: e,
             }),
             _ => Ok(()),
         }
@@ -312,9 +312,17 @@ fn import_hashed(
 ) -> Result<Vec<ImportOutcome>> {
     let mut out = Vec::new();
     for &spec in selected {
-        let (sha, mapping_sha) = hashes
+        let hashed = hashes
             .recv()
-            .map_err(|_| Error::Other("the input hashing thread stopped".into()))??;
+            .map_err(|_| Error::Other("the input hashing thread stopped".into()))?;
+        // An input that cannot even be hashed fails its own source, not the others.
+        let (sha, mapping_sha) = match hashed {
+            Ok(shas) => shas,
+            Err(e) => {
+                fail(ws, spec, e.to_string(), &mut out)?;
+                continue;
+            }
+        };
         let fingerprint = format!(
             "{}|{}|{}|{}|{}",
             sha.as_deref().unwrap_or(""),
@@ -372,14 +380,29 @@ fn import_hashed(
             Err(e) => {
                 pb.abandon();
                 drop(writer);
-                out.push(ImportOutcome::Failed {
-                    source: spec.name.clone(),
-                    error: e.to_string(),
-                });
+                fail(ws, spec, e.to_string(), &mut out)?;
             }
         }
     }
     Ok(out)
+}
+
+/// A source that failed as a whole: nothing it said in an earlier import stays in the
+/// workspace (a merge must not pass last week's records off as this run's), the error
+/// is kept for the report, and its fingerprint is cleared so the next run reads it again.
+fn fail(
+    ws: &mut Workspace,
+    spec: &crate::incident::SourceSpec,
+    error: String,
+    out: &mut Vec<ImportOutcome>,
+) -> Result<()> {
+    ws.fail_source(&spec.name, &error)?;
+    ws.set_meta(&format!("fingerprint.{}", spec.name), "")?;
+    out.push(ImportOutcome::Failed {
+        source: spec.name.clone(),
+        error,
+    });
+    Ok(())
 }
 
 /// Merges everything in the workspace.
@@ -446,6 +469,16 @@ pub fn merge_sources(ws: &Workspace, only: &[&str]) -> Result<Recovered> {
     );
     if let Some(n) = ws.meta("incident_name")? {
         rec.run_info.insert("incident_name".into(), n);
+    }
+    // A source that failed as a whole gave nothing to this merge: say so in run_info, so
+    // recovered.sqlite and the report both show the rebuild is partial.
+    for (name, error) in ws.failed_sources()? {
+        if selected(&name) {
+            rec.run_info.insert(
+                format!("source.{name}.{}", crate::claims::store::FAILED),
+                error,
+            );
+        }
     }
     for s in ws.sources()?.into_iter().filter(|s| selected(&s.name)) {
         let p = format!("source.{}", s.name);

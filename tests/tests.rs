@@ -5,6 +5,7 @@
 mod util;
 
 mod errors;
+mod faults;
 mod invariants;
 mod linkage;
 mod parquet;

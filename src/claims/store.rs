@@ -141,6 +141,15 @@ pub fn counts_key(name: &str) -> String {
     format!("counts.{name}")
 }
 
+/// The `run_info` key suffix (`source.<name>.failed`) of a source that failed as a whole in
+/// the import a merge read: its value is the error (the report lists it from there).
+pub const FAILED: &str = "failed";
+
+/// The `meta` key that marks source `name` as failed in its last import, with the error.
+pub fn failed_key(name: &str) -> String {
+    format!("failed.{name}")
+}
+
 /// A skip as stored, with its source.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StoredSkip {
@@ -161,7 +170,7 @@ impl Workspace {
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::Write {
                 path: dir.to_path_buf(),
-                source: e,
+                cause: e,
             })?;
         }
         let conn = Connection::open(path).map_err(|e| Error::sqlite(path, e))?;
@@ -269,6 +278,53 @@ impl Workspace {
             rule_hits: Vec::new(),
             written: HashMap::new(),
         })
+    }
+
+    /// A source whose import failed as a whole this time: everything it said before (its
+    /// records, skips, counts, its row in `sources`) is removed, in one transaction, and
+    /// the error kept (`failed.<name>`), so no merge or report shows an earlier run's
+    /// records of it as if they were current. A later import that works clears the mark.
+    pub fn fail_source(&mut self, name: &str, error: &str) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|e| Error::sqlite(&path, e))?;
+        tx.execute("DELETE FROM records WHERE source=?", [name])
+            .and_then(|_| tx.execute("DELETE FROM skips WHERE source=?", [name]))
+            .and_then(|_| tx.execute("DELETE FROM sources WHERE name=?", [name]))
+            .and_then(|_| {
+                tx.execute(
+                    "DELETE FROM meta WHERE key IN (?, ?)",
+                    [counts_key(name), format!("rule_hits.{name}")],
+                )
+            })
+            .and_then(|_| {
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    params![failed_key(name), error],
+                )
+            })
+            .and_then(|_| tx.commit())
+            .map_err(|e| Error::sqlite(&path, e))?;
+        Ok(())
+    }
+
+    /// The sources whose last import failed as a whole, with the error, by name.
+    pub fn failed_sources(&self) -> Result<Vec<(String, String)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT key, value FROM meta WHERE key LIKE 'failed.%' ORDER BY key")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (k, v) = r.map_err(|e| self.err(e))?;
+            out.push((k["failed.".len()..].to_string(), v));
+        }
+        Ok(out)
     }
 
     /// Every stored record, in a stable order (source, entity, ref).
@@ -570,6 +626,9 @@ impl SourceWriter<'_> {
                     serde_json::to_string(&self.rule_hits).unwrap_or_default()
                 ],
             )
+            .map_err(|e| Error::sqlite(&self.path, e))?;
+        self.tx
+            .execute("DELETE FROM meta WHERE key=?", [failed_key(&i.name)])
             .map_err(|e| Error::sqlite(&self.path, e))?;
         self.tx
             .execute(
@@ -913,6 +972,25 @@ mod tests {
         assert_eq!(recs[0].record.get("party"), Some(&Value::Int(2)));
         assert_eq!(ws.skips().unwrap().len(), 1);
         assert_eq!(ws.sources().unwrap()[0].records, 1);
+    }
+
+    #[test]
+    fn a_failed_source_says_nothing_until_it_imports_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open(&dir.path().join("w.sqlite")).unwrap();
+        import_once(&mut ws);
+        assert_eq!(ws.records().unwrap().len(), 1);
+        ws.fail_source("b", "b.sql: cannot read").unwrap();
+        assert!(ws.records().unwrap().is_empty());
+        assert!(ws.skips().unwrap().is_empty());
+        assert!(ws.sources().unwrap().is_empty());
+        assert_eq!(
+            ws.failed_sources().unwrap(),
+            vec![("b".to_string(), "b.sql: cannot read".to_string())]
+        );
+        import_once(&mut ws);
+        assert!(ws.failed_sources().unwrap().is_empty());
+        assert_eq!(ws.records().unwrap().len(), 1);
     }
 
     #[test]

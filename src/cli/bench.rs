@@ -161,19 +161,21 @@ fn linkage_bench(a: LinkageArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     sp.finish_and_clear();
     let (p, r, f1) = salvage::samples::people::pairwise(&out.cluster, &truth);
     let peak = salvage::samples::bench::peak_rss_mib();
-    println!("linkage bench: {what}");
-    println!("  input            {prepared:>8.2} s   ({input_peak} MiB held after reading)");
-    println!(
+    outln!("linkage bench: {what}");
+    outln!("  input            {prepared:>8.2} s   ({input_peak} MiB held after reading)");
+    outln!(
         "  link             {link_s:>8.2} s   ({} candidate pairs, {} joins, {} ambiguous)",
-        out.stats.candidate_pairs, out.stats.joins, out.stats.ambiguous
+        out.stats.candidate_pairs,
+        out.stats.joins,
+        out.stats.ambiguous
     );
-    println!("  peak memory      {peak:>8} MiB");
-    println!("  pairwise         precision {p:.4}  recall {r:.4}  F1 {f1:.4}");
+    outln!("  peak memory      {peak:>8} MiB");
+    outln!("  pairwise         precision {p:.4}  recall {r:.4}  F1 {f1:.4}");
     for (rule, n) in &out.stats.pairs_per_rule {
-        println!("  rule {rule:<40} {n:>10} pairs");
+        outln!("  rule {rule:<40} {n:>10} pairs");
     }
     if !out.stats.oversized_blocks.is_empty() {
-        println!(
+        outln!(
             "  {} blocks over max_block_size not compared (largest {})",
             out.stats.oversized_blocks.len(),
             out.stats
@@ -185,10 +187,10 @@ fn linkage_bench(a: LinkageArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
         );
     }
     for c in &out.stats.empty_comparisons {
-        println!("  comparison on `{c}` found no values");
+        outln!("  comparison on `{c}` found no values");
     }
     if let Some(m) = &out.model {
-        println!(
+        outln!(
             "  model: λ {:.4} ({}), EM {} iterations{}",
             m.lambda,
             m.rules
@@ -204,7 +206,7 @@ fn linkage_bench(a: LinkageArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|l| format!("{} {:+.1} (m {:.3} u {:.4})", l.label, l.weight, l.m, l.u))
                 .collect();
-            println!("    {field}: {}", ws.join(", "));
+            outln!("    {field}: {}", ws.join(", "));
         }
     }
     if let Some(j) = &a.json {

@@ -72,7 +72,7 @@ pub fn run(a: StripePullArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
         until: None,
     };
     let ideal = needed as f64 / a.rate;
-    println!(
+    outln!(
         "fake Stripe: {} accounts, {objects} objects, limit {:.0}/s, {} ms latency; {needed} requests needed, ideal {ideal:.1} s",
         a.accounts, a.rate, a.latency_ms
     );
@@ -101,7 +101,7 @@ pub fn run(a: StripePullArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
             s.fatal,
             s.failed
         );
-        println!(
+        outln!(
             "{name:<11} {:>7.1} s  {:>6} requests  {:>6.1} req/s  {:>5.1}% of ideal  {} answered 429",
             s.seconds,
             s.requests,
@@ -116,7 +116,7 @@ pub fn run(a: StripePullArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
     }
     if rows.len() == 2 {
         let f = |i: usize| rows[i]["seconds"].as_f64().unwrap_or(1.0);
-        println!(
+        outln!(
             "salvage is {:.1}x faster than the sequential pull",
             f(1) / f(0)
         );

@@ -30,7 +30,7 @@ pub struct Args {
 pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
     let json = if let (Some(table), Some(re)) = (&a.pairs, &a.truth_ref) {
         let s = salvage::evaluate::pairs::evaluate(&a.recovered, table, re)?;
-        print!("{}", salvage::evaluate::pairs::render_text(&s));
+        out!("{}", salvage::evaluate::pairs::render_text(&s));
         serde_json::to_vec_pretty(&s)?
     } else {
         let truth = a
@@ -38,12 +38,12 @@ pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
             .as_deref()
             .expect("clap requires --truth or --pairs");
         let ev = salvage::evaluate::evaluate(truth, &a.recovered)?;
-        print!("{}", salvage::evaluate::render_text(&ev));
+        out!("{}", salvage::evaluate::render_text(&ev));
         serde_json::to_vec_pretty(&ev)?
     };
     if let Some(j) = &a.json {
         salvage::util::fsx::write_atomic(j, &json)?;
-        println!("wrote {}", j.display());
+        outln!("wrote {}", j.display());
     }
     Ok(ExitCode::SUCCESS)
 }

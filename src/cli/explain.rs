@@ -21,9 +21,9 @@ pub struct Args {
 pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
     let x = salvage::explain::explain(&a.recovered, &a.table, &a.id)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&x)?);
+        outln!("{}", serde_json::to_string_pretty(&x)?);
     } else {
-        print!("{}", salvage::explain::render_text(&x));
+        out!("{}", salvage::explain::render_text(&x));
     }
     Ok(ExitCode::SUCCESS)
 }

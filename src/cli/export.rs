@@ -28,12 +28,12 @@ pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
         salvage::util::time::format_utc(chrono::Utc::now()),
     );
     salvage::export::sqlite::write(&rec, &a.out)?;
-    println!("wrote {}", a.out.display());
+    outln!("wrote {}", a.out.display());
     if let Some(dir) = &a.parquet {
         let claims =
             salvage::claims::store::Workspace::open_existing(&paths.claims())?.records()?;
         for (file, rows) in salvage::export::parquet::write(&rec, &claims, dir)? {
-            println!("wrote {file}: {rows} rows");
+            outln!("wrote {file}: {rows} rows");
         }
     }
     Ok(ExitCode::SUCCESS)

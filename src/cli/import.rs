@@ -47,24 +47,30 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let outcomes = pipeline::import(&incident, &mut ws, a.source.as_deref(), a.force, &|n| {
         ui.bar(n)
     })?;
-    Ok(print_outcomes(&outcomes))
+    Ok(print_outcomes(&outcomes, true))
 }
 
-/// Prints one line per source; exit code 2 if any source failed as a whole.
-pub fn print_outcomes(outcomes: &[ImportOutcome]) -> ExitCode {
+/// Prints one line per source (a failure on stderr, unless `failures` is false: the
+/// caller says it in its own error); exit code 2 if any source failed as a whole.
+pub fn print_outcomes(outcomes: &[ImportOutcome], failures: bool) -> ExitCode {
     let mut failed = false;
     for o in outcomes {
         match o {
-            ImportOutcome::Imported(i) => println!(
+            ImportOutcome::Imported(i) => outln!(
                 "imported {:<16} {:>8} records {:>9} claims {:>6} skipped",
-                i.name, i.records, i.claims, i.skips
+                i.name,
+                i.records,
+                i.claims,
+                i.skips
             ),
             ImportOutcome::Unchanged(n) => {
-                println!("unchanged {n:<15} (same input as the last import; --force to redo)")
+                outln!("unchanged {n:<15} (same input as the last import; --force to redo)")
             }
             ImportOutcome::Failed { source, error } => {
                 failed = true;
-                eprintln!("salvage: error: source {source}: {error}");
+                if failures {
+                    errln!("salvage: error: source {source}: {error}");
+                }
             }
         }
     }

@@ -61,14 +61,14 @@ fn check(a: CheckArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
             ImportOutcome::Imported(i) => (i.name.as_str(), i.records),
             ImportOutcome::Unchanged(n) => (n.as_str(), 0),
             ImportOutcome::Failed { source, error } => {
-                println!("source {source}: FAILED: {error}");
+                outln!("source {source}: FAILED: {error}");
                 problems += 1;
                 continue;
             }
         };
-        println!("source {name}: {records} records");
+        outln!("source {name}: {records} records");
         if records == 0 {
-            println!("  gave no record: check its path and mapping");
+            outln!("  gave no record: check its path and mapping");
             problems += 1;
         }
         let mine: Vec<_> = skips.iter().filter(|s| s.source == name).collect();
@@ -85,7 +85,7 @@ fn check(a: CheckArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
                 .0 += 1;
         }
         for (k, (n, loc, why)) in &kinds {
-            println!("  skipped {k:<28} {n:>7}   e.g. {loc}: {why}");
+            outln!("  skipped {k:<28} {n:>7}   e.g. {loc}: {why}");
         }
         // Per rule, how many inputs it matched (the importers that count them).
         let hits: Vec<(String, u64)> = ws
@@ -93,18 +93,18 @@ fn check(a: CheckArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default();
         if !hits.is_empty() {
-            println!("  matched per rule:");
+            outln!("  matched per rule:");
             for (rule, n) in &hits {
-                println!("    {n:>9}  {rule}");
+                outln!("    {n:>9}  {rule}");
             }
         }
         if rules.is_empty() {
-            println!("  every mapping rule matched something");
+            outln!("  every mapping rule matched something");
         } else {
             problems += rules.len();
-            println!("  rules that matched nothing: {}", rules.len());
+            outln!("  rules that matched nothing: {}", rules.len());
             for r in rules {
-                println!("    {}: {}", r.location, r.reason);
+                outln!("    {}: {}", r.location, r.reason);
             }
         }
     }

@@ -1,6 +1,32 @@
 //! Command-line definition and glue. Each subcommand's arguments and code live in its own
 //! file; nothing here knows a file format.
 
+/// `println!` for the binary: a line on stdout, where a reader that went away
+/// (`salvage run ... | head -1`) is not an error and never a panic. See [`write_stdout`].
+macro_rules! outln {
+    () => {
+        $crate::cli::write_stdout(format_args!(""), true)
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*), true)
+    };
+}
+
+/// `print!` for the binary (see [`outln!`]).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*), false)
+    };
+}
+
+/// `eprintln!` for the binary: a line on stderr that is dropped, not a panic, when stderr
+/// is closed.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stderr(format_args!($($arg)*))
+    };
+}
+
 mod bench;
 mod bench_pull;
 mod evaluate;
@@ -18,7 +44,47 @@ mod schedule;
 mod stripe;
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once standard output could not be written (its reader went away): later output
+/// is dropped without trying.
+static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
+
+/// Writes to standard output (what `outln!` and `out!` expand to). SIGPIPE stays ignored,
+/// as Rust sets it, so a closed stdout is an `EPIPE` error here rather than a signal that
+/// kills the process wherever it is: the run goes on, writes all its files and exits with
+/// its usual code; only the summary's remaining lines are dropped. Any other write error
+/// (a full disk behind a redirect) is said once on stderr and the run goes on too.
+pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) {
+    if STDOUT_GONE.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let res = out.write_fmt(args).and_then(|()| {
+        if newline {
+            out.write_all(b"\n")
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(e) = res {
+        STDOUT_GONE.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            write_stderr(format_args!(
+                "salvage: warning: cannot write to standard output ({e}); going on without it, everything is in the output files"
+            ));
+        }
+    }
+}
+
+/// Writes one line to standard error (what `errln!` expands to); a closed stderr drops
+/// it.
+pub fn write_stderr(args: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
+}
 
 /// Salvage rebuilds a lost bookings-and-payments database from Stripe, emails and stale
 /// backups, with a confidence score on every row and the source of every value.
@@ -105,6 +171,9 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
+        // A closed stderr (`salvage run 2>&1 | head -1`) drops log lines; reporting that
+        // would go through `eprintln!`, which panics on the same closed pipe.
+        .log_internal_errors(false)
         .try_init();
 }
 

@@ -39,7 +39,7 @@ pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
         });
     }
     salvage::report::write(&report, &a.out)?;
-    println!(
+    outln!(
         "wrote {} and {}",
         a.out.join("report.html").display(),
         a.out.join("report.json").display()

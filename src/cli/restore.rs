@@ -73,7 +73,7 @@ pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
     salvage::restore::write(&plan, &header, &a.out)?;
     for t in &plan.tables {
         let ins = t.rows.iter().filter(|r| r.insert).count();
-        println!(
+        outln!(
             "{:<14} {:>7} to insert {:>7} to update {:>7} to soft-delete {:>7} unchanged",
             t.table,
             ins,
@@ -82,7 +82,7 @@ pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
             t.unchanged
         );
     }
-    println!(
+    outln!(
         "wrote {}: restore.sql (one transaction), a CSV per table; {} rows held back and {} mapped fields not written back, each with why, in held_back.csv",
         a.out.display(),
         plan.held_back.len(),

@@ -18,7 +18,9 @@ pub struct Args {
     /// Output directory: recovered.sqlite, report.html, report.json, workspace/.
     #[arg(long, default_value = "salvage-out")]
     pub out: PathBuf,
-    /// Go on to merge and export even if a source failed to import as a whole.
+    /// Go on to merge and export even if a source failed to import as a whole. Such a
+    /// source gives nothing, not even what an earlier run imported of it; the summary and
+    /// the report name it with its error, and the exit code is 2 (a partial rebuild).
     #[arg(long)]
     pub keep_going: bool,
     /// Re-import every source even if unchanged since the last run.
@@ -48,6 +50,9 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let only: Vec<&str> = a.sources.iter().map(String::as_str).collect();
     // A wrong name stops the run before the workspace is created.
     pipeline::check_sources(&incident, &only)?;
+    // The output folder is this run's from here on: locked, what a killed run left there
+    // removed, a fresh folder for this run's set of outputs.
+    let set = salvage::util::outset::OutputSet::begin(&a.out)?;
     let (incident, pulls) =
         pipeline::pull_sources(&incident, &a.out, &only, false, &a.pace.options(), &|n| {
             ui.pull_bar(n)
@@ -60,9 +65,20 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let paths = WorkspacePaths::new(&a.out.join("workspace"));
     let mut ws = Workspace::open(&paths.claims())?;
     let outcomes = pipeline::import_sources(&incident, &mut ws, &only, a.force, &|n| ui.bar(n))?;
-    let code = super::import::print_outcomes(&outcomes);
+    let stops = !a.keep_going
+        && outcomes
+            .iter()
+            .any(|o| matches!(o, ImportOutcome::Failed { .. }));
+    // One failing source that stops the run is said once, in the run's own error.
+    let single = stops
+        && outcomes
+            .iter()
+            .filter(|o| matches!(o, ImportOutcome::Failed { .. }))
+            .count()
+            == 1;
+    let code = super::import::print_outcomes(&outcomes, !single);
     if !only.is_empty() {
-        println!("rebuilding from {} only", only.join(", "));
+        outln!("rebuilding from {} only", only.join(", "));
     }
     let failed: Vec<_> = outcomes
         .iter()
@@ -71,6 +87,18 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             _ => None,
         })
         .collect();
+    if single {
+        let (source, error) = outcomes
+            .iter()
+            .find_map(|o| match o {
+                ImportOutcome::Failed { source, error } => Some((source, error)),
+                _ => None,
+            })
+            .expect("one failed source");
+        anyhow::bail!(
+            "source {source}: {error}; nothing was written. Fix it, or pass --keep-going to rebuild without it"
+        );
+    }
     if !failed.is_empty() && !a.keep_going {
         anyhow::bail!(
             "{} source(s) failed to import ({}); nothing was written. Fix them, or pass --keep-going to rebuild without them",
@@ -83,12 +111,13 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let mut rec = pipeline::merge_sources(&ws, &only)?;
     sp.finish_and_clear();
     rec.run_info.insert("started_at".into(), started);
+    rec.run_info.insert("run_id".into(), set.id().to_string());
     rec.run_info.insert(
         "finished_at".into(),
         salvage::util::time::format_utc(chrono::Utc::now()),
     );
     let sp = ui.spinner("export");
-    let recovered = a.out.join("recovered.sqlite");
+    let recovered = set.dir().join("recovered.sqlite");
     let t = Instant::now();
     salvage::export::sqlite::write(&rec, &recovered)?;
     tracing::info!(
@@ -107,7 +136,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     let mut skips = ws.skips()?;
     skips.retain(|s| selected(&s.source));
     let report = salvage::report::build(&rec, sources, &skips);
-    salvage::report::write(&report, &a.out)?;
+    salvage::report::write(&report, set.dir())?;
     tracing::info!(
         "report: built and written in {:.1?}{}",
         t.elapsed(),
@@ -116,14 +145,21 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     // What each business needs this morning: its upcoming bookings.
     let t = Instant::now();
     let schedules = salvage::schedule::build(&recovered, &salvage::schedule::Options::default())?;
-    let schedule = salvage::schedule::write(&schedules, &a.out.join("schedule"))?;
+    let mut schedule = salvage::schedule::write(&schedules, &set.dir().join("schedule"))?;
     tracing::info!("schedule: written in {:.1?}", t.elapsed());
+    // Everything is written: the manifest, then one switch puts the whole set in place.
+    let t = Instant::now();
+    let manifest = set.public(salvage::util::outset::MANIFEST);
+    schedule.dir = set.public("schedule");
+    let recovered = set.public("recovered.sqlite");
+    set.commit()?;
+    tracing::info!("outputs: switched into place in {:.1?}", t.elapsed());
     sp.finish_and_clear();
 
-    println!();
+    outln!();
     print_tables(&rec);
-    println!();
-    println!("review queue: {} rows", rec.review.len());
+    outln!();
+    outln!("review queue: {} rows", rec.review.len());
     if let Some(d) = rec
         .run_info
         .get("review.decisions")
@@ -131,7 +167,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
     {
         let n = |k: &str| d[k].as_u64().unwrap_or(0);
         let unmatched = d["unmatched"].as_array().map_or(0, |u| u.len());
-        println!(
+        outln!(
             "review decisions: {} accepted, {} rejected, {} values kept, {} rows folded ({} review items answered){}",
             n("accepted"),
             n("rejected"),
@@ -146,7 +182,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         );
     }
     for (reason, n) in &report.review.by_reason {
-        println!("  {reason:<24} {n:>7}");
+        outln!("  {reason:<24} {n:>7}");
     }
     // Every message accounted for: read = extracted + skipped, per mail source.
     for src in &report.sources {
@@ -156,7 +192,7 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             .as_object()
             .map(|m| m.values().filter_map(|v| v.as_u64()).sum())
             .unwrap_or(0);
-        println!(
+        outln!(
             "{}: {} messages read: {} extracted, {skipped} skipped{}",
             src.name,
             n("read"),
@@ -168,27 +204,27 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         );
     }
     if !report.unmatched_mail.is_empty() {
-        println!("mail no template matched, by sender and subject (most first):");
+        outln!("mail no template matched, by sender and subject (most first):");
         for u in report.unmatched_mail.iter().take(5) {
-            println!("  {:>7}  {}  (e.g. {})", u.count, u.shape, u.example);
+            outln!("  {:>7}  {}  (e.g. {})", u.count, u.shape, u.example);
         }
         if report.unmatched_mail.len() > 5 {
-            println!(
+            outln!(
                 "  ... {} more kinds in report.html",
                 report.unmatched_mail.len() - 5
             );
         }
     }
     let skipped: usize = report.skipped.iter().map(|g| g.count).sum();
-    println!("skipped input: {skipped}");
+    outln!("skipped input: {skipped}");
     for g in &report.skipped {
-        println!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
+        outln!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
     }
     if !report.notices.is_empty() {
         let n: usize = report.notices.iter().map(|g| g.count).sum();
-        println!("kept with a caveat: {n}");
+        outln!("kept with a caveat: {n}");
         for g in &report.notices {
-            println!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
+            outln!("  {:<16} {:<24} {:>7}", g.source, g.kind, g.count);
         }
     }
     let unmatched: Vec<_> = report
@@ -197,29 +233,43 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         .flat_map(|g| g.examples.iter().map(move |e| (g.source.as_str(), e)))
         .collect();
     if !unmatched.is_empty() {
-        println!("mapping rules that matched nothing: {}", unmatched.len());
+        outln!("mapping rules that matched nothing: {}", unmatched.len());
         for (source, e) in unmatched.iter().take(10) {
-            println!("  {source:<16} {}: {}", e.location, e.reason);
+            outln!("  {source:<16} {}: {}", e.location, e.reason);
         }
         if unmatched.len() > 10 {
-            println!("  ... and {} more in report.html", unmatched.len() - 10);
+            outln!("  ... and {} more in report.html", unmatched.len() - 10);
         }
     }
-    let empty: Vec<&str> = outcomes
+    let empty: Vec<(&str, &str)> = outcomes
         .iter()
         .filter_map(|o| match o {
-            ImportOutcome::Imported(i) if i.records == 0 => Some(i.name.as_str()),
+            ImportOutcome::Imported(i) if i.records == 0 => {
+                Some((i.name.as_str(), i.path.as_deref().unwrap_or("")))
+            }
             _ => None,
         })
         .collect();
-    for name in &empty {
-        println!("source {name} gave no record: check its path and mapping");
+    for (name, path) in &empty {
+        outln!("source {name} gave no record: check its path ({path}) and mapping");
     }
-    println!();
-    println!("wrote {}", recovered.display());
-    println!("wrote {}", a.out.join("report.html").display());
-    println!("wrote {}", a.out.join("report.json").display());
+    outln!();
+    outln!("wrote {}", recovered.display());
+    outln!("wrote {}", a.out.join("report.html").display());
+    outln!("wrote {}", a.out.join("report.json").display());
+    outln!(
+        "wrote {} (the run id and every file's SHA-256)",
+        manifest.display()
+    );
     super::schedule::print_summary(&schedules.from, &schedule);
+    if !failed.is_empty() {
+        outln!();
+        outln!(
+            "partial rebuild: {} source(s) failed and gave nothing, not even what an earlier run had imported: {} (see report.html; exit code 2)",
+            failed.len(),
+            failed.join(", ")
+        );
+    }
     tracing::info!(
         "run: done in {:.1?}{}",
         run_started.elapsed(),
@@ -242,8 +292,9 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
             .filter(|g| !benign.contains(&g.kind.as_str()))
             .map(|g| g.count)
             .sum();
-        if unplaced + unmatched.len() + empty.len() > 0 {
-            eprintln!(
+        // A failed source (exit 2) says more than --strict's 3.
+        if unplaced + unmatched.len() + empty.len() > 0 && failed.is_empty() {
+            errln!(
                 "salvage: --strict: {unplaced} input rows or messages not placed, {} mapping rules that matched nothing, {} sources with no record (everything was written; see report.html)",
                 unmatched.len(),
                 empty.len()
@@ -256,9 +307,14 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
 
 /// Rows per table and per kind of supporting source.
 pub fn print_tables(rec: &Recovered) {
-    println!(
+    outln!(
         "{:<14} {:>8} {:>8} {:>8} {:>8} {:>10}",
-        "table", "rows", "backup", "stripe", "email", "mean conf"
+        "table",
+        "rows",
+        "backup",
+        "stripe",
+        "email",
+        "mean conf"
     );
     for e in Entity::ALL {
         let rows = rec.rows(e);
@@ -275,7 +331,7 @@ pub fn print_tables(rec: &Recovered) {
         } else {
             sum / rows.len() as f64
         };
-        println!(
+        outln!(
             "{:<14} {:>8} {:>8} {:>8} {:>8} {:>10.3}",
             e.table(),
             rows.len(),

@@ -154,7 +154,7 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
                     ..FakeConfig::default()
                 },
             )?;
-            println!(
+            outln!(
                 "fake Stripe serving {objects} objects of {accounts} accounts at {} (key: {whose})",
                 fake.base_url()
             );
@@ -175,7 +175,7 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
             let sp = ui.spinner("bench");
             let stages = samples::bench::run(a.businesses, a.seed, flavour, &work)?;
             sp.finish_and_clear();
-            println!(
+            outln!(
                 "salvage {} ({} build), {} businesses ({}), {} cores",
                 env!("CARGO_PKG_VERSION"),
                 if cfg!(debug_assertions) {
@@ -189,7 +189,7 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
                     .map(|n| n.get())
                     .unwrap_or(1)
             );
-            print!("{}", samples::bench::render(&stages));
+            out!("{}", samples::bench::render(&stages));
             if let Some(j) = &a.json {
                 salvage::util::fsx::write_atomic(j, &serde_json::to_vec_pretty(&stages)?)?;
             }
@@ -211,12 +211,12 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
             sp.finish_and_clear();
             if a.leave_one_out {
                 let seeds: Vec<String> = a.seeds.iter().map(|s| s.to_string()).collect();
-                println!(
+                outln!(
                     "leave one flavour out: {} businesses, seeds {}",
                     a.businesses,
                     seeds.join(",")
                 );
-                print!(
+                out!(
                     "{}",
                     samples::calibrate::render_held_out(&samples::calibrate::leave_one_out(&each))
                 );
@@ -241,12 +241,12 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
                 samples::calibrate::render(&table, &how).as_bytes(),
             )?;
             for (sig, (rows, correct)) in &table {
-                println!(
+                outln!(
                     "{sig:<60} {rows:>7} {:>7.3}",
                     *correct as f64 / *rows as f64
                 );
             }
-            println!("wrote {} (rebuild to use it)", a.out.display());
+            outln!("wrote {} (rebuild to use it)", a.out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate(a) => {
@@ -280,9 +280,9 @@ pub fn run(c: Command, ui: &Ui) -> anyhow::Result<ExitCode> {
             })?;
             sp.finish_and_clear();
             for l in &summary.lines {
-                println!("{l}");
+                outln!("{l}");
             }
-            println!("wrote {}", a.out.display());
+            outln!("wrote {}", a.out.display());
             Ok(ExitCode::SUCCESS)
         }
     }

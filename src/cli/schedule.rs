@@ -42,7 +42,7 @@ pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
 
 /// The summary line (also printed by `salvage run`).
 pub fn print_summary(from: &str, w: &salvage::schedule::Written) {
-    println!(
+    outln!(
         "wrote {}: {} upcoming bookings from {from} for {} businesses, {} marked to check{}",
         w.dir.display(),
         w.bookings,

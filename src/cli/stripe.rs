@@ -105,7 +105,7 @@ fn pull(a: PullArgs, ui: &Ui) -> anyhow::Result<ExitCode> {
 /// What a pull did, for people: one line of totals, then every list not saved. (Warnings
 /// about the key were logged when the pull started.)
 pub fn print_summary(source: &str, dir: &std::path::Path, s: &Summary) {
-    println!(
+    outln!(
         "pulled {source} into {}: {} accounts, {} lists ({} complete, {} refused, {} failed)",
         dir.display(),
         s.accounts,
@@ -114,7 +114,7 @@ pub fn print_summary(source: &str, dir: &std::path::Path, s: &Summary) {
         s.refused.len(),
         s.failed.len()
     );
-    println!(
+    outln!(
         "  {} requests, {} pages, {} new objects in {:.1} s ({:.1} requests/s, limit {:.0}/s), {} retries, {} rate limited",
         s.requests,
         s.pages,
@@ -126,15 +126,15 @@ pub fn print_summary(source: &str, dir: &std::path::Path, s: &Summary) {
         s.rate_limited
     );
     if !s.refused.is_empty() {
-        println!("  refused by Stripe (skipped; this money is not verified against Stripe):");
+        outln!("  refused by Stripe (skipped; this money is not verified against Stripe):");
         for (list, why) in &s.refused {
-            println!("    {list:<40} {why}");
+            outln!("    {list:<40} {why}");
         }
     }
     if !s.failed.is_empty() {
-        println!("  failed (rerun `salvage stripe pull` to go on from the checkpoint):");
+        outln!("  failed (rerun `salvage stripe pull` to go on from the checkpoint):");
         for (list, why) in &s.failed {
-            println!("    {list:<40} {why}");
+            outln!("    {list:<40} {why}");
         }
     }
 }

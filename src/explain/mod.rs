@@ -6,7 +6,7 @@
 
 use crate::claims::Entity;
 use crate::error::{Error, Result};
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
@@ -73,8 +73,7 @@ pub fn explain(recovered: &Path, table: &str, id: &str) -> Result<Explanation> {
             ))
         })?
         .to_string();
-    let db = Connection::open_with_flags(recovered, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| Error::input(recovered, format!("cannot open: {e}")))?;
+    let db = crate::contract::open_recovered(recovered)?;
     let sql_err = |e: rusqlite::Error| Error::input(recovered, e.to_string());
 
     let mut st = db

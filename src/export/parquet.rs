@@ -81,7 +81,7 @@ impl<'a> Table<'a> {
         let mut tmp = AtomicFile::create(path)?;
         let f = tmp.file().try_clone().map_err(|e| Error::Write {
             path: tmp.path().to_path_buf(),
-            source: e,
+            cause: e,
         })?;
         let writer = SerializedFileWriter::new(f, Arc::new(schema), Arc::new(props))
             .map_err(|e| pq_err(path, e))?;
@@ -194,7 +194,7 @@ fn text(s: Option<&str>) -> Cell {
 pub fn write(rec: &Recovered, claims: &[StoredRecord], dir: &Path) -> Result<Vec<(String, usize)>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::Write {
         path: dir.to_path_buf(),
-        source: e,
+        cause: e,
     })?;
     let mut out = Vec::new();
     for e in Entity::ALL {

@@ -558,6 +558,13 @@ pub(super) fn contract_holds(e: Entity, col: &str, v: &Value) -> bool {
 
 /// Normalises a claimed value of a column for comparison and output.
 pub(super) fn clean(col: &str, v: Value) -> Value {
+    // A NUL byte (a torn write, a C string read too far) never reaches the export: it
+    // becomes U+FFFD, visible to whoever reviews the value, and a currency holding one is
+    // no ISO 4217 code, so it goes to review as `invalid:currency`.
+    let v = match v {
+        Value::Text(s) if s.contains('\0') => Value::Text(s.replace('\0', "\u{fffd}")),
+        v => v,
+    };
     match (col, &v) {
         ("email", Value::Text(s)) => Value::Text(normalize::email(s)),
         ("name" | "service", Value::Text(s)) => Value::Text(normalize::clean_text(s)),

@@ -162,7 +162,7 @@ pub fn pull(
     };
     std::fs::create_dir_all(root).map_err(|e| Error::Write {
         path: root.to_path_buf(),
-        source: e,
+        cause: e,
     })?;
 
     // A kill -9 can leave a temp file of a page or checkpoint half written: it was never
@@ -174,7 +174,7 @@ pub fn pull(
         if e.kind() != std::io::ErrorKind::NotFound {
             return Err(Error::Write {
                 path: finished,
-                source: e,
+                cause: e,
             });
         }
     }

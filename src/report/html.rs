@@ -171,6 +171,18 @@ td,th{{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:t
         );
     }
 
+    if !r.failed_sources.is_empty() {
+        h.push_str("<h2>Sources that failed</h2><p>This rebuild is partial: nothing of these sources is in it, not even what an earlier run had imported. Fix the error and run again.</p><table><tr><th>source</th><th>error</th></tr>");
+        for f in &r.failed_sources {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(&f.name),
+                esc(&f.error)
+            );
+        }
+        h.push_str("</table>");
+    }
     h.push_str("<h2>Sources</h2><table><tr><th>source</th><th>kind</th><th>records</th><th>claims</th><th>skipped</th><th>snapshot / export</th><th>SHA-256</th></tr>");
     for s in &r.sources {
         let _ = write!(

@@ -23,6 +23,10 @@ pub struct Report {
     pub incident: BTreeMap<String, String>,
     pub tables: Vec<TableSummary>,
     pub sources: Vec<SourceInfo>,
+    /// Sources that failed as a whole in the import this rebuild read (`--keep-going`):
+    /// nothing of them is in it, not even what an earlier run had imported.
+    #[serde(default)]
+    pub failed_sources: Vec<FailedSource>,
     pub skipped: Vec<SkipGroup>,
     /// Mapping rules that matched nothing in their source (kind `unused_rule`): a template
     /// no message fits, a metadata key no object has, a mapped table with no rows. Kept
@@ -52,6 +56,13 @@ pub struct Report {
     /// (`salvage report --truth`, on generated incidents and trials).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reliability: Option<Reliability>,
+}
+
+/// A source that failed as a whole, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedSource {
+    pub name: String,
+    pub error: String,
 }
 
 /// The reliability diagram's data: per confidence bin, rows, mean confidence, accuracy.
@@ -363,10 +374,24 @@ pub fn build(rec: &Recovered, sources: Vec<SourceInfo>, skips: &[StoredSkip]) ->
     let money = money::reconcile_with(rec, &pay);
     let since_backup = changes::since_backup_with(rec, &offers);
     drop((pay, offers));
+    let failed_sources = rec
+        .run_info
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = k
+                .strip_prefix("source.")?
+                .strip_suffix(&format!(".{}", crate::claims::store::FAILED))?;
+            Some(FailedSource {
+                name: name.to_string(),
+                error: v.clone(),
+            })
+        })
+        .collect();
     Report {
         incident: rec.run_info.clone(),
         tables,
         sources,
+        failed_sources,
         unmatched_rules: groups
             .values()
             .filter(|g| g.kind == crate::import::UNUSED_RULE)

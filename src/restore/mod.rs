@@ -549,7 +549,7 @@ pub fn script(plan: &Plan, header: &str) -> String {
 pub fn write(plan: &Plan, header: &str, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::Write {
         path: dir.to_path_buf(),
-        source: e,
+        cause: e,
     })?;
     crate::util::fsx::write_atomic(&dir.join("restore.sql"), script(plan, header).as_bytes())?;
     let io = |e: csv::Error| Error::Other(format!("restore CSV: {e}"));

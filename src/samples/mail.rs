@@ -109,11 +109,11 @@ pub fn render(world: &World, out: &Path) -> Result<()> {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f.file());
         write_mbox(world, &mut w).map_err(|e| Error::Write {
             path: dest.clone(),
-            source: e,
+            cause: e,
         })?;
         w.flush().map_err(|e| Error::Write {
             path: dest.clone(),
-            source: e,
+            cause: e,
         })?;
     }
     f.commit()?;

@@ -209,7 +209,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary> {
     let mkdir = |p: &Path| {
         std::fs::create_dir_all(p).map_err(|e| Error::Write {
             path: p.to_path_buf(),
-            source: e,
+            cause: e,
         })
     };
     mkdir(out)?;

@@ -164,7 +164,7 @@ pub fn render(world: &World, out: &Path) -> Result<()> {
 pub(crate) fn write_err(p: &Path, e: std::io::Error) -> Error {
     Error::Write {
         path: p.to_path_buf(),
-        source: e,
+        cause: e,
     }
 }
 

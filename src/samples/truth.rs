@@ -349,7 +349,7 @@ pub fn write_aliases(world: &World, path: &Path) -> Result<()> {
         .collect();
     let err = |e: rusqlite::Error| crate::error::Error::Write {
         path: path.to_path_buf(),
-        source: std::io::Error::other(e),
+        cause: std::io::Error::other(e),
     };
     let mut conn = rusqlite::Connection::open(path).map_err(err)?;
     let tx = conn.transaction().map_err(err)?;

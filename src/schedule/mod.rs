@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::util::{money, time};
 use chrono_tz::Tz;
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::params;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -92,8 +92,7 @@ pub struct Schedules {
 
 /// Reads the schedules out of a recovered file.
 pub fn build(recovered: &Path, opts: &Options) -> Result<Schedules> {
-    let conn = Connection::open_with_flags(recovered, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| Error::sqlite(recovered, e))?;
+    let conn = crate::contract::open_recovered(recovered)?;
     let err = |e| Error::sqlite(recovered, e);
     let from = match &opts.from {
         Some(f) => time::normalize(f, None).ok_or_else(|| {

@@ -6,17 +6,54 @@ use crate::error::{Error, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// Opens an input file read-only, with an error that names it.
+/// Opens an input file read-only, with an error that names it. Only a regular file (or a
+/// symbolic link to one) opens: a FIFO, a socket or a device is refused, and opened
+/// non-blocking to find out, so a FIFO with no writer cannot hang the run.
 pub fn open_input(path: &Path) -> Result<File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .open(path)
-        .map_err(|e| Error::read(path, e))
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = o.open(path).map_err(|e| Error::read(path, e))?;
+    let meta = f.metadata().map_err(|e| Error::read(path, e))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a folder"
+        } else {
+            crate::util::walk::odd_kind(&meta.file_type())
+        };
+        return Err(Error::input(
+            path,
+            format!("{what}, not a file; point the incident (or mapping) at a regular file"),
+        ));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // Back to blocking reads (it changes nothing for a regular file, but say so).
+        // SAFETY: fcntl on a descriptor this function owns.
+        unsafe {
+            let fd = f.as_raw_fd();
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+            }
+        }
+    }
+    Ok(f)
 }
 
 /// Reads a whole (small) input file as text.
 pub fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::read(path, e))
+    use std::io::Read;
+    let mut text = String::new();
+    open_input(path)?
+        .read_to_string(&mut text)
+        .map_err(|e| Error::read(path, e))?;
+    Ok(text)
 }
 
 /// An output file being written: a temp file beside `dest`, renamed onto it by [`commit`].
@@ -36,7 +73,7 @@ impl AtomicFile {
             .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| Error::Write {
             path: dir.to_path_buf(),
-            source: e,
+            cause: e,
         })?;
         let mut builder = tempfile::Builder::new();
         builder.prefix(".salvage-tmp-");
@@ -49,7 +86,7 @@ impl AtomicFile {
         }
         let tmp = builder.tempfile_in(dir).map_err(|e| Error::Write {
             path: dest.to_path_buf(),
-            source: e,
+            cause: e,
         })?;
         Ok(AtomicFile {
             dest: dest.to_path_buf(),
@@ -67,11 +104,11 @@ impl AtomicFile {
     pub fn commit(self) -> Result<PathBuf> {
         self.tmp.as_file().sync_all().map_err(|e| Error::Write {
             path: self.dest.clone(),
-            source: e,
+            cause: e,
         })?;
         self.tmp.persist(&self.dest).map_err(|e| Error::Write {
             path: self.dest.clone(),
-            source: e.error,
+            cause: e.error,
         })?;
         Ok(self.dest)
     }
@@ -83,7 +120,7 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = AtomicFile::create(dest)?;
     f.file().write_all(bytes).map_err(|e| Error::Write {
         path: dest.to_path_buf(),
-        source: e,
+        cause: e,
     })?;
     f.commit()?;
     Ok(())

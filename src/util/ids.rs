@@ -15,15 +15,18 @@ pub fn synthetic_id(parts: &[&str]) -> String {
     format!("rec_{}", &hex::encode(h.finalize())[..16])
 }
 
-/// SHA-256 of a file, or of every file under a directory (sorted by path, names included).
+/// SHA-256 of a file, or of every regular file under a directory (sorted by path, names
+/// included; listed as the importers list it, [`crate::util::walk`]: a FIFO or a dangling
+/// link is left out, never opened). A file that cannot be opened is hashed by its name and
+/// the error, so the import that follows names it as a skip.
 pub fn sha256_path(path: &Path) -> std::io::Result<String> {
     let mut h = Sha256::new();
-    let mut files = Vec::new();
-    collect_files(path, &mut files)?;
+    let is_dir = path.is_dir();
+    let mut files = crate::util::walk::Walker::new().files(path, true);
     files.sort();
     let mut buf = vec![0u8; 1 << 16];
     for f in files {
-        if path.is_dir() {
+        if is_dir {
             h.update(
                 f.strip_prefix(path)
                     .unwrap_or(&f)
@@ -31,7 +34,14 @@ pub fn sha256_path(path: &Path) -> std::io::Result<String> {
                     .as_bytes(),
             );
         }
-        let mut file = std::fs::File::open(&f)?;
+        let mut file = match crate::util::fsx::open_input(&f) {
+            Ok(file) => file,
+            Err(e) if is_dir => {
+                h.update(format!("\0unreadable: {e}\0").as_bytes());
+                continue;
+            }
+            Err(e) => return Err(std::io::Error::other(e.to_string())),
+        };
         loop {
             let n = file.read(&mut buf)?;
             if n == 0 {
@@ -41,17 +51,6 @@ pub fn sha256_path(path: &Path) -> std::io::Result<String> {
         }
     }
     Ok(hex::encode(h.finalize()))
-}
-
-fn collect_files(path: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        for e in std::fs::read_dir(path)? {
-            collect_files(&e?.path(), out)?;
-        }
-    } else {
-        out.push(path.to_path_buf());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -23,8 +23,39 @@ pub fn parse<T: DeserializeOwned>(text: &str, path: &Path, example: &str) -> Res
     })
 }
 
+/// Reads a mapping file: an error naming it when it holds nothing but blank lines and
+/// comments (a truncated copy, the wrong file), which would otherwise map nothing in
+/// silence. `example` as in [`parse`].
+pub fn read_mapping(path: &Path, example: &str) -> Result<String> {
+    let text = crate::util::fsx::read_text(path)?;
+    let empty = text
+        .lines()
+        .map(str::trim)
+        .all(|l| l.is_empty() || l.starts_with('#'));
+    if empty {
+        return Err(Error::config(
+            path,
+            format!(
+                "the mapping file is empty (nothing but blank lines and comments); write its tables (docs/MAPPING.md; see {example}), or fix `mapping` in the incident file"
+            ),
+        ));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_empty_mapping_is_an_error_naming_it() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("stripe.toml");
+        std::fs::write(&p, "\n# nothing yet\n   \n").unwrap();
+        let e = super::read_mapping(&p, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("stripe.toml: the mapping file is empty"), "{e}");
+        std::fs::write(&p, "[payments]\n").unwrap();
+        assert!(super::read_mapping(&p, "x.toml").is_ok());
+    }
+
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]

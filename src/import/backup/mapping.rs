@@ -310,7 +310,8 @@ const LINK_KEYS: &[&str] = &[
 
 impl Mapping {
     pub fn load(path: &Path) -> Result<Mapping> {
-        let text = crate::util::fsx::read_text(path)?;
+        let text =
+            crate::util::toml_file::read_mapping(path, "the backup.toml files under mappings/")?;
         Self::parse(&text, path)
     }
 

@@ -74,14 +74,8 @@ impl Input {
             if path.join("toc.dat").is_file() {
                 return Ok(Input::Archive(p));
             }
-            let has_csv = std::fs::read_dir(path)
-                .map_err(|e| Error::read(path, e))?
-                .filter_map(|e| e.ok())
-                .any(|e| {
-                    e.path()
-                        .extension()
-                        .is_some_and(|x| x.eq_ignore_ascii_case("csv"))
-                });
+            std::fs::read_dir(path).map_err(|e| Error::read(path, e))?;
+            let has_csv = !csvdir::csv_files(path).0.is_empty();
             if has_csv {
                 return Ok(Input::CsvDir(p));
             }
@@ -145,14 +139,12 @@ impl Input {
             Input::Plain(p) | Input::Gzip(p) | Input::Sqlite(p) => {
                 std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
             }
-            Input::CsvDir(p) => std::fs::read_dir(p)
-                .map(|d| {
-                    d.filter_map(|e| e.ok())
-                        .filter_map(|e| e.metadata().ok())
-                        .map(|m| m.len())
-                        .sum()
-                })
-                .unwrap_or(0),
+            Input::CsvDir(p) => csvdir::csv_files(p)
+                .0
+                .iter()
+                .filter_map(|f| std::fs::metadata(f).ok())
+                .map(|m| m.len())
+                .sum(),
             Input::Archive(_) | Input::PgRestore(_) => 0,
         }
     }
@@ -448,7 +440,23 @@ pub fn import_input(
         skips: Vec::new(),
         progress,
     };
+    // An empty or table-less input is the dump's fault, not the mapping's: say so before
+    // the mapping's table names are looked for.
+    let empty_file = !matches!(input, Input::CsvDir(_))
+        && std::fs::metadata(input.path()).is_ok_and(|m| m.is_file() && m.len() == 0);
+    if empty_file {
+        return Err(Error::input(
+            input.path(),
+            "the dump is empty (0 bytes); check that the backup finished writing, or point `path` at another dump",
+        ));
+    }
     input.scan(&mut summary, &mut p1)?;
+    if !summary.tables.values().any(|t| t.columns.is_some()) {
+        return Err(Error::input(
+            input.path(),
+            "the dump holds no table (no CREATE TABLE, COPY or INSERT with columns); check that it is a pg_dump, SQLite or CSV backup and that it finished writing",
+        ));
+    }
     let resolved = mapping.validate(&summary, mapping_path)?;
     let business_table = resolved.get(&Entity::Business).cloned().unwrap_or_default();
 

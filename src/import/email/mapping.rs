@@ -458,7 +458,10 @@ impl Mapping {
     pub fn load(path: Option<&Path>) -> Result<Mapping> {
         match path {
             Some(p) => {
-                let text = crate::util::fsx::read_text(p)?;
+                let text = crate::util::toml_file::read_mapping(
+                    p,
+                    "the email.toml files under mappings/ (or leave `mapping` out to read only Stripe's receipts)",
+                )?;
                 Self::parse(&text, p)
             }
             None => Self::parse("", Path::new("(built-in)")),

@@ -33,6 +33,7 @@ pub mod zones;
 use crate::claims::{RecordSink, Skip};
 use crate::error::{Error, Result};
 use crate::import::ImportContext;
+use crate::util::walk::{self, is_hidden as hidden, Walker};
 use extract::{Outcome, RawMessage};
 use mapping::Mapping;
 use rayon::prelude::*;
@@ -149,7 +150,7 @@ pub fn import(ctx: &ImportContext<'_>, sink: &mut dyn RecordSink) -> Result<()> 
         .iter()
         .filter_map(|i| match i {
             Input::File(p) | Input::Message(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-            Input::Undelivered(_) => None,
+            Input::Undelivered(_) | Input::Skipped(..) => None,
         })
         .sum();
     ctx.progress.set_length(total);
@@ -525,26 +526,38 @@ enum Input {
     Message(PathBuf),
     /// In a Maildir's `tmp/`: delivery not finished, not part of the archive.
     Undelivered(PathBuf),
+    /// An entry of a folder that is not a file to read (a FIFO, a dangling or looping
+    /// symbolic link, an unreadable folder): named as an `unreadable_entry` skip, never
+    /// opened.
+    Skipped(PathBuf, String),
 }
 
-/// The files to read, in a stable order.
+/// The files to read, in a stable order. Folders are listed through
+/// [`crate::util::walk::Walker`]: regular files only, symbolic links followed, each folder
+/// once; every other entry is an [`Input::Skipped`].
 fn discover(path: &Path) -> Result<Vec<Input>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::read(path, e))?;
     if meta.is_file() {
         return Ok(vec![Input::File(path.to_path_buf())]);
     }
     let mut files = Vec::new();
+    let mut w = Walker::new();
     // A Google Takeout: its mail is Takeout/Mail/*.mbox; the rest (settings, other
     // products) is not mail.
-    if let Some(mail) = takeout_mail(path) {
-        walk(&mail, &mut files)?;
+    if let Some(mail) = takeout_mail(path, &mut Walker::new()) {
+        walk(&mail, &mut w, &mut files);
         files.retain(|i| match i {
             Input::File(p) => is_mbox_name(p),
-            Input::Message(_) | Input::Undelivered(_) => true,
+            Input::Message(_) | Input::Undelivered(_) | Input::Skipped(..) => true,
         });
     } else {
-        walk(path, &mut files)?;
+        walk(path, &mut w, &mut files);
     }
+    files.extend(
+        w.take_skipped()
+            .into_iter()
+            .map(|s| Input::Skipped(s.path, s.reason)),
+    );
     if !files
         .iter()
         .any(|i| matches!(i, Input::File(_) | Input::Message(_)))
@@ -559,7 +572,7 @@ fn discover(path: &Path) -> Result<Vec<Input>> {
 
 /// `path/Mail` or `path/Takeout/Mail` when it holds `.mbox` files and `path` looks like a
 /// Takeout (an `archive_browser.html`, or a `Takeout` folder).
-fn takeout_mail(path: &Path) -> Option<PathBuf> {
+fn takeout_mail(path: &Path, w: &mut Walker) -> Option<PathBuf> {
     if path.file_name().is_some_and(|n| n == "Mail")
         && path
             .parent()
@@ -578,10 +591,10 @@ fn takeout_mail(path: &Path) -> Option<PathBuf> {
         return None;
     };
     let mail = root.join("Mail");
-    let has_mbox = std::fs::read_dir(&mail)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .any(|e| is_mbox_name(&e.path()));
+    if !mail.is_dir() {
+        return None;
+    }
+    let has_mbox = w.list(&mail).iter().any(|e| is_mbox_name(&e.path));
     has_mbox.then_some(mail)
 }
 
@@ -600,58 +613,57 @@ fn is_maildir(dir: &Path) -> bool {
     dir.join("cur").is_dir() || dir.join("new").is_dir()
 }
 
-fn hidden(p: &Path) -> bool {
-    p.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with('.'))
-}
-
 /// Sorted entries of `dir`: numbered files (MH, Maildir-less folders) by their number,
 /// then the rest by name.
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::read(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    let key = |p: &PathBuf| {
+fn sorted_entries(dir: &Path, w: &mut Walker) -> Vec<walk::Entry> {
+    let mut entries = w.list(dir);
+    let key = |p: &Path| {
         let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         match n.parse::<u64>() {
             Ok(v) if n.bytes().all(|c| c.is_ascii_digit()) => (0, v),
             _ => (1, 0),
         }
     };
-    entries.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.cmp(b)));
-    Ok(entries)
+    entries.sort_by(|a, b| {
+        key(&a.path)
+            .cmp(&key(&b.path))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    entries
 }
 
 /// Every file under `dir`, hidden ones left out (`.mh_sequences`, `.DS_Store`), except
 /// the Maildir++ folders (`.Sent/`, `.Archive.2024/`) of a Maildir.
-fn walk(dir: &Path, out: &mut Vec<Input>) -> Result<()> {
-    if is_maildir(dir) {
-        return maildir(dir, out);
+fn walk(dir: &Path, w: &mut Walker, out: &mut Vec<Input>) {
+    if !w.enter(dir) {
+        return;
     }
-    for p in sorted_entries(dir)? {
-        if p.is_dir() {
-            if !hidden(&p) || is_maildir(&p) {
-                walk(&p, out)?;
+    if is_maildir(dir) {
+        return maildir(dir, w, out);
+    }
+    for e in sorted_entries(dir, w) {
+        match e.kind {
+            walk::Kind::Dir => {
+                if !hidden(&e.path) || is_maildir(&e.path) {
+                    walk(&e.path, w, out);
+                }
             }
-        } else if p.is_file() && !hidden(&p) {
-            out.push(Input::File(p));
+            walk::Kind::File if !hidden(&e.path) => out.push(Input::File(e.path)),
+            walk::Kind::File => {}
         }
     }
-    Ok(())
 }
 
 /// A Maildir: `cur/` and `new/` read, `tmp/` named, then its subfolders (Maildir++
 /// `.Name/`, or plain folders as some servers keep them).
-fn maildir(dir: &Path, out: &mut Vec<Input>) -> Result<()> {
+fn maildir(dir: &Path, w: &mut Walker, out: &mut Vec<Input>) {
     for sub in ["cur", "new", "tmp"] {
         let d = dir.join(sub);
         if !d.is_dir() {
             continue;
         }
         let mut files = Vec::new();
-        walk_files(&d, &mut files)?;
+        walk_files(&d, w, &mut files);
         out.extend(files.into_iter().map(|p| {
             if sub == "tmp" {
                 Input::Undelivered(p)
@@ -660,31 +672,31 @@ fn maildir(dir: &Path, out: &mut Vec<Input>) -> Result<()> {
             }
         }));
     }
-    for p in sorted_entries(dir)? {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if ["cur", "new", "tmp"].contains(&name) || !p.is_dir() {
+    for e in sorted_entries(dir, w) {
+        let name = e.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if ["cur", "new", "tmp"].contains(&name) || e.kind != walk::Kind::Dir {
             continue;
         }
-        if !hidden(&p) || is_maildir(&p) {
-            walk(&p, out)?;
+        if !hidden(&e.path) || is_maildir(&e.path) {
+            walk(&e.path, w, out);
         }
     }
-    Ok(())
 }
 
 /// Every non-hidden file under `dir`.
-fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for p in sorted_entries(dir)? {
-        if hidden(&p) {
+fn walk_files(dir: &Path, w: &mut Walker, out: &mut Vec<PathBuf>) {
+    if !w.enter(dir) {
+        return;
+    }
+    for e in sorted_entries(dir, w) {
+        if hidden(&e.path) {
             continue;
         }
-        if p.is_dir() {
-            walk_files(&p, out)?;
-        } else if p.is_file() {
-            out.push(p);
+        match e.kind {
+            walk::Kind::Dir => walk_files(&e.path, w, out),
+            walk::Kind::File => out.push(e.path),
         }
     }
-    Ok(())
 }
 
 fn display(file: &Path, root: &Path) -> String {
@@ -710,6 +722,9 @@ fn read_input(input: &Input, root: &Path, em: &mut Emitter<'_>) -> Result<()> {
                 "in a Maildir's tmp/: a delivery that had not finished; not imported (move it to new/ to import it)".into(),
             );
         }
+        Input::Skipped(f, why) => {
+            return em.note(display(f, root), walk::UNREADABLE_ENTRY, why.clone());
+        }
     };
     let name = display(file, root);
     let f = match crate::util::fsx::open_input(file) {
@@ -721,6 +736,14 @@ fn read_input(input: &Input, root: &Path, em: &mut Emitter<'_>) -> Result<()> {
         Err(e) => return Err(e),
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    if len == 0 && !one {
+        // Counted as an empty_email skip below; an archive with nothing in it is worth
+        // a word of its own (a copy that never finished?).
+        tracing::warn!(
+            "{}: the file is empty (0 bytes): no mail in it",
+            file.display()
+        );
+    }
     let res = read_file(f, &name, em, len, one);
     let counted = std::mem::take(&mut em.counted);
     em.progress(len.saturating_sub(counted));

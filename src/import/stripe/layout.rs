@@ -123,16 +123,22 @@ pub enum PullStatus {
 /// Every checkpoint under `root` (none when it was not pulled), in path order.
 pub fn checkpoints(root: &Path) -> Vec<(PathBuf, Checkpoint)> {
     let mut out = Vec::new();
-    let Ok(accounts) = std::fs::read_dir(root.join("pull")) else {
+    let pull = root.join("pull");
+    if !pull.is_dir() {
         return out;
-    };
-    for a in accounts.flatten() {
-        let Ok(files) = std::fs::read_dir(a.path()) else {
+    }
+    // Regular files only (a FIFO named `x.state` is never opened); the importer's own
+    // walk of the folder names what is left out.
+    let mut w = crate::util::walk::Walker::new();
+    for a in w.list(&pull) {
+        if a.kind != crate::util::walk::Kind::Dir {
             continue;
-        };
-        for f in files.flatten() {
-            let p = f.path();
-            if p.extension().is_some_and(|e| e == "state") {
+        }
+        for f in w.list(&a.path) {
+            let p = f.path;
+            if f.kind == crate::util::walk::Kind::File
+                && p.extension().is_some_and(|e| e == "state")
+            {
                 if let Some(c) = std::fs::read(&p)
                     .ok()
                     .and_then(|b| serde_json::from_slice::<Checkpoint>(&b).ok())

@@ -215,7 +215,8 @@ fn default_csv_status() -> BTreeMap<String, String> {
 
 impl Mapping {
     pub fn load(path: &Path) -> Result<Mapping> {
-        let text = crate::util::fsx::read_text(path)?;
+        let text =
+            crate::util::toml_file::read_mapping(path, "the stripe.toml files under mappings/")?;
         Self::parse(&text, path)
     }
 

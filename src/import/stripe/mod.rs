@@ -65,9 +65,10 @@ pub mod layout;
 pub mod mapping;
 pub mod objects;
 
-use crate::claims::{Entity, Record, RecordSink};
+use crate::claims::{Entity, Record, RecordSink, Skip};
 use crate::error::{Error, Result};
 use crate::import::ImportContext;
+use crate::util::walk;
 use mapping::Mapping;
 use objects::{FileOut, FoldKind, Place};
 use rayon::prelude::*;
@@ -107,7 +108,7 @@ pub fn import_path(
     progress: &indicatif::ProgressBar,
     sink: &mut dyn RecordSink,
 ) -> Result<()> {
-    let files = list_files(root)?;
+    let (files, left_out) = list_files(root)?;
     let total: u64 = files.iter().map(|(_, n)| *n).sum();
     progress.set_length(total);
     let base = if root.is_dir() {
@@ -115,6 +116,29 @@ pub fn import_path(
     } else {
         root.parent().map(Path::to_path_buf).unwrap_or_default()
     };
+    // Nothing to read and no pull that says why: a wrong folder, not an empty account.
+    if files.is_empty() && layout::checkpoints(&base).is_empty() {
+        let odd = match left_out.len() {
+            0 => String::new(),
+            n => format!(" ({n} entries left out: a FIFO, a dangling link, ...)"),
+        };
+        return Err(Error::input(
+            root,
+            format!("no Stripe pages or exports here (no .json, .jsonl, .ndjson or .csv file){odd}; point `path` at the folder of saved API list pages or Dashboard CSV exports"),
+        ));
+    }
+    for s in left_out {
+        sink.skip(Skip {
+            location: s
+                .path
+                .strip_prefix(&base)
+                .unwrap_or(&s.path)
+                .display()
+                .to_string(),
+            kind: walk::UNREADABLE_ENTRY.into(),
+            reason: s.reason,
+        })?;
+    }
 
     // Lists a pull could not save: named, so the report says what was not verified.
     for (path, ck) in layout::checkpoints(&base) {
@@ -423,35 +447,29 @@ impl Manifest {
     }
 }
 
-/// `(path, size)` of every input file under `root`, sorted by path.
-fn list_files(root: &Path) -> Result<Vec<(PathBuf, u64)>> {
+/// Input files with their sizes.
+type Files = Vec<(PathBuf, u64)>;
+
+/// `(path, size)` of every input file under `root`, sorted by path, and the entries left
+/// out (a FIFO, a dangling or looping link, an unreadable folder: see
+/// [`crate::util::walk`]). Hidden entries are not inputs.
+fn list_files(root: &Path) -> Result<(Files, Vec<walk::Skipped>)> {
     let meta = std::fs::metadata(root).map_err(|e| Error::read(root, e))?;
     if meta.is_file() {
-        return Ok(vec![(root.to_path_buf(), meta.len())]);
+        return Ok((vec![(root.to_path_buf(), meta.len())], Vec::new()));
     }
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let rd = std::fs::read_dir(&dir).map_err(|e| Error::read(&dir, e))?;
-        for e in rd {
-            let e = e.map_err(|e| Error::read(&dir, e))?;
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with('.') {
-                continue;
-            }
-            let p = e.path();
-            let ft = e.file_type().map_err(|err| Error::read(&p, err))?;
-            if ft.is_dir() {
-                stack.push(p);
-            } else if is_input(&name) {
-                let len = e.metadata().map(|m| m.len()).unwrap_or(0);
-                out.push((p, len));
-            }
-        }
-    }
+    let mut w = walk::Walker::new();
+    let mut out: Files = w
+        .files(root, false)
+        .into_iter()
+        .filter(|p| is_input(&p.file_name().unwrap_or_default().to_string_lossy()))
+        .map(|p| {
+            let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+            (p, len)
+        })
+        .collect();
     out.sort();
-    Ok(out)
+    Ok((out, w.take_skipped()))
 }
 
 fn is_input(name: &str) -> bool {

@@ -1214,7 +1214,7 @@ pub fn render(w: &World, out: &Path) -> Result<()> {
     let dir = out.join("backup").join(ARCHIVE_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| Error::Write {
         path: dir.clone(),
-        source: e,
+        cause: e,
     })?;
     for (name, bytes) in archive_files(w) {
         write_atomic(&dir.join(name), &bytes)?;

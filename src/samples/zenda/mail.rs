@@ -1342,7 +1342,7 @@ fn messages(w: &World) -> Vec<Msg> {
 fn werr(p: &Path, e: std::io::Error) -> Error {
     Error::Write {
         path: p.to_path_buf(),
-        source: e,
+        cause: e,
     }
 }
 
