@@ -39,6 +39,19 @@ fn csv_rows(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String, St
         .collect()
 }
 
+/// `salvage review` of the run in `out/` into `decisions.csv`: what it said.
+fn review(d: &Dir) -> String {
+    let mut c = d.cmd();
+    c.args([
+        "review",
+        "--recovered",
+        "out/recovered.sqlite",
+        "--decisions",
+        "decisions.csv",
+    ]);
+    stdout(&ok(c))
+}
+
 fn count(db: &std::path::Path, sql: &str) -> i64 {
     let c = rusqlite::Connection::open(db).unwrap();
     c.query_row(sql, [], |r| r.get(0)).unwrap()
@@ -53,15 +66,7 @@ fn decisions_round_trip() {
     ok(c);
     let db = d.join("out/recovered.sqlite");
     let queued = count(&db, "SELECT count(*) FROM review_queue");
-    let mut c = d.cmd();
-    c.args([
-        "review",
-        "--recovered",
-        "out/recovered.sqlite",
-        "--decisions",
-        "decisions.csv",
-    ]);
-    let said = stdout(&ok(c));
+    let said = review(&d);
     assert!(
         said.contains(&format!("{queued} items to decide")),
         "{said}"
@@ -165,15 +170,7 @@ fn decisions_round_trip() {
     );
 
     // Written again: the decided lines stay, only open items are added, none twice.
-    let mut c = d.cmd();
-    c.args([
-        "review",
-        "--recovered",
-        "out/recovered.sqlite",
-        "--decisions",
-        "decisions.csv",
-    ]);
-    let said = stdout(&ok(c));
+    let said = review(&d);
     assert!(
         said.contains(&format!("{decided} decided lines kept")),
         "{said}"

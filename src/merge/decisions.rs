@@ -201,30 +201,13 @@ pub(super) fn apply(out: &mut Recovered, decisions: &[Decision]) -> Applied {
 mod tests {
     use super::*;
     use crate::merge::{Provenance, ReviewItem, Row};
-    use std::collections::BTreeMap;
 
     fn row(id: &str, vals: &[(&str, Value)]) -> Row {
-        Row {
-            id: id.into(),
-            values: vals
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-            confidence: 0.5,
-            sources: vec![SourceKind::Email],
-            evidence: None,
-            extras: BTreeMap::new(),
-        }
+        Row::for_test(id, vals, 0.5, &[SourceKind::Email])
     }
 
     fn item(e: Entity, id: &str, reason: &str) -> ReviewItem {
-        ReviewItem {
-            entity: e,
-            row_id: id.into(),
-            reason: reason.into(),
-            confidence: None,
-            details: serde_json::json!({}),
-        }
+        ReviewItem::for_test(e, id, reason, None)
     }
 
     fn decide(e: Entity, id: &str, reason: Option<&str>, action: Action, line: usize) -> Decision {

@@ -366,6 +366,73 @@ impl FromIterator<Provenance> for ProvenanceLog {
     }
 }
 
+#[cfg(test)]
+impl Row {
+    /// A row for tests: values by column, its confidence and its supporting sources.
+    pub fn for_test(
+        id: &str,
+        values: &[(&str, Value)],
+        confidence: f64,
+        sources: &[SourceKind],
+    ) -> Row {
+        Row {
+            id: id.into(),
+            values: values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            confidence,
+            sources: sources.to_vec(),
+            evidence: None,
+            extras: BTreeMap::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Provenance {
+    /// A value `source` offered for a column, for tests (its ref is `<source>:<row>`).
+    pub fn offered(
+        entity: Entity,
+        row: &str,
+        column: &str,
+        value: &str,
+        source: SourceKind,
+        observed_at: Option<&str>,
+        chosen: bool,
+    ) -> Provenance {
+        Provenance {
+            entity,
+            row_id: row.into(),
+            column: column.into(),
+            value: Some(value.into()),
+            source,
+            source_ref: format!("{}:{row}", source.as_str()),
+            observed_at: observed_at.map(str::to_string),
+            chosen,
+        }
+    }
+}
+
+#[cfg(test)]
+impl ReviewItem {
+    /// A review item for tests, with no evidence.
+    pub fn for_test(
+        entity: Entity,
+        row_id: &str,
+        reason: &str,
+        confidence: Option<f64>,
+    ) -> ReviewItem {
+        ReviewItem {
+            entity,
+            row_id: row_id.into(),
+            reason: reason.into(),
+            confidence,
+            details: serde_json::json!({}),
+        }
+    }
+}
+
 /// A row a person should look at before it goes back into production.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewItem {

@@ -185,30 +185,15 @@ mod tests {
     use crate::merge::{Provenance, ProvenanceLog};
 
     fn resv(id: &str, created: &str, status: &str, sources: &[SourceKind]) -> Row {
-        let mut values = BTreeMap::new();
-        values.insert("created_at".into(), Value::text(created));
-        values.insert("status".into(), Value::text(status));
-        Row {
-            id: id.into(),
-            values,
-            confidence: 0.9,
-            sources: sources.to_vec(),
-            evidence: None,
-            extras: BTreeMap::new(),
-        }
+        let vals = [
+            ("created_at", Value::text(created)),
+            ("status", Value::text(status)),
+        ];
+        Row::for_test(id, &vals, 0.9, sources)
     }
 
     fn offered(row: &str, v: &str, src: SourceKind, chosen: bool) -> Provenance {
-        Provenance {
-            entity: Entity::Reservation,
-            row_id: row.into(),
-            column: "status".into(),
-            value: Some(v.into()),
-            source: src,
-            source_ref: format!("{}:{row}", src.as_str()),
-            observed_at: None,
-            chosen,
-        }
+        Provenance::offered(Entity::Reservation, row, "status", v, src, None, chosen)
     }
 
     #[test]

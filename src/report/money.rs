@@ -305,35 +305,28 @@ mod tests {
     use crate::merge::{Provenance, ProvenanceLog};
 
     fn pay(id: &str, amount: i64, status: &str, sources: &[SourceKind]) -> Row {
-        let mut values = BTreeMap::new();
-        values.insert("business_id".into(), Value::text("b1"));
-        values.insert("amount".into(), Value::Int(amount));
-        values.insert("amount_refunded".into(), Value::Int(0));
-        values.insert("status".into(), Value::text(status));
-        values.insert("currency".into(), Value::text("usd"));
-        values.insert("processor".into(), Value::text("stripe"));
-        values.insert("created_at".into(), Value::text("2026-10-03T10:00:00Z"));
-        Row {
-            id: id.into(),
-            values,
-            confidence: 0.9,
-            sources: sources.to_vec(),
-            evidence: None,
-            extras: BTreeMap::new(),
-        }
+        let vals = [
+            ("business_id", Value::text("b1")),
+            ("amount", Value::Int(amount)),
+            ("amount_refunded", Value::Int(0)),
+            ("status", Value::text(status)),
+            ("currency", Value::text("usd")),
+            ("processor", Value::text("stripe")),
+            ("created_at", Value::text("2026-10-03T10:00:00Z")),
+        ];
+        Row::for_test(id, &vals, 0.9, sources)
     }
 
     fn offered(row: &str, col: &str, v: &str, src: SourceKind, chosen: bool) -> Provenance {
-        Provenance {
-            entity: Entity::Payment,
-            row_id: row.into(),
-            column: col.into(),
-            value: Some(v.into()),
-            source: src,
-            source_ref: format!("{}:{row}", src.as_str()),
-            observed_at: Some("2026-10-03T10:00:00Z".into()),
+        Provenance::offered(
+            Entity::Payment,
+            row,
+            col,
+            v,
+            src,
+            Some("2026-10-03T10:00:00Z"),
             chosen,
-        }
+        )
     }
 
     #[test]

@@ -94,16 +94,7 @@ mod tests {
     use crate::merge::Provenance;
 
     fn p(row: &str, col: &str, v: &str, src: SourceKind, at: &str, chosen: bool) -> Provenance {
-        Provenance {
-            entity: Entity::Payment,
-            row_id: row.into(),
-            column: col.into(),
-            value: Some(v.into()),
-            source: src,
-            source_ref: format!("{}:{row}", src.as_str()),
-            observed_at: Some(at.into()),
-            chosen,
-        }
+        Provenance::offered(Entity::Payment, row, col, v, src, Some(at), chosen)
     }
 
     #[test]

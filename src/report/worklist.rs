@@ -140,28 +140,16 @@ mod tests {
     use crate::merge::ReviewItem;
 
     fn pay(id: &str, amount: i64) -> Row {
-        let mut values = BTreeMap::new();
-        values.insert("business_id".into(), Value::text("b1"));
-        values.insert("amount".into(), Value::Int(amount));
-        values.insert("currency".into(), Value::text("usd"));
-        Row {
-            id: id.into(),
-            values,
-            confidence: 0.5,
-            sources: vec![],
-            evidence: None,
-            extras: BTreeMap::new(),
-        }
+        let vals = [
+            ("business_id", Value::text("b1")),
+            ("amount", Value::Int(amount)),
+            ("currency", Value::text("usd")),
+        ];
+        Row::for_test(id, &vals, 0.5, &[])
     }
 
     fn item(e: Entity, id: &str, reason: &str) -> ReviewItem {
-        ReviewItem {
-            entity: e,
-            row_id: id.into(),
-            reason: reason.into(),
-            confidence: Some(0.5),
-            details: serde_json::json!({}),
-        }
+        ReviewItem::for_test(e, id, reason, Some(0.5))
     }
 
     #[test]

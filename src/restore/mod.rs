@@ -649,30 +649,19 @@ canceled = "cancelled"
     }
 
     fn row(id: &str, vals: &[(&str, Value)], conf: f64, sources: &[SourceKind]) -> Row {
-        Row {
-            id: id.into(),
-            values: vals
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-            confidence: conf,
-            sources: sources.to_vec(),
-            evidence: None,
-            extras: BTreeMap::new(),
-        }
+        Row::for_test(id, vals, conf, sources)
     }
 
     fn backup_said(row: &str, col: &str, v: &str) -> Provenance {
-        Provenance {
-            entity: Entity::Reservation,
-            row_id: row.into(),
-            column: col.into(),
-            value: Some(v.into()),
-            source: SourceKind::Backup,
-            source_ref: format!("backup:appointments#{row}"),
-            observed_at: None,
-            chosen: false,
-        }
+        Provenance::offered(
+            Entity::Reservation,
+            row,
+            col,
+            v,
+            SourceKind::Backup,
+            None,
+            false,
+        )
     }
 
     #[test]
