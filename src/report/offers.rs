@@ -16,6 +16,8 @@ pub struct Offer<'a> {
     pub backup: Option<&'a str>,
     pub stripe: Option<&'a str>,
     pub email: Option<&'a str>,
+    /// When each of backup, Stripe and email observed the value kept (its latest).
+    seen: [Option<&'a str>; 3],
 }
 
 impl<'a> Offer<'a> {
@@ -43,8 +45,6 @@ pub fn collect<'a>(rec: &'a Recovered, entity: Entity, columns: &[&str]) -> Offe
 /// (tens of millions of entries at a large incident): one [`Offers`] per want, in order.
 pub fn collect_many<'a>(rec: &'a Recovered, wants: &[(Entity, &[&str])]) -> Vec<Offers<'a>> {
     let mut out: Vec<Offers<'a>> = wants.iter().map(|_| HashMap::new()).collect();
-    // When a source said a column several times, its latest observation counts.
-    let mut seen: HashMap<(usize, &str, usize, SourceKind), Option<&str>> = HashMap::new();
     for p in rec.provenance.iter() {
         for (wi, (entity, columns)) in wants.iter().enumerate() {
             if p.entity != *entity {
@@ -63,9 +63,16 @@ pub fn collect_many<'a>(rec: &'a Recovered, wants: &[(Entity, &[&str])]) -> Vec<
             if p.chosen {
                 o.chosen = Some((value, p.source));
             }
-            let last = seen.entry((wi, p.row_id, ci, p.source)).or_insert(None);
+            // When a source said a column several times, its latest observation counts.
+            let k = match p.source {
+                SourceKind::Backup => 0,
+                SourceKind::Stripe => 1,
+                SourceKind::Email => 2,
+                SourceKind::Review => continue,
+            };
+            let last = o.seen[k];
             if last.is_none_or(|t| p.observed_at.is_some_and(|at| at >= t)) {
-                *last = p.observed_at.or(Some(""));
+                o.seen[k] = p.observed_at.or(Some(""));
                 match p.source {
                     SourceKind::Backup => o.backup = Some(value),
                     SourceKind::Stripe => o.stripe = Some(value),
