@@ -168,11 +168,12 @@ pub fn run(a: Args, ui: &Ui) -> anyhow::Result<ExitCode> {
         let n = |k: &str| d[k].as_u64().unwrap_or(0);
         let unmatched = d["unmatched"].as_array().map_or(0, |u| u.len());
         outln!(
-            "review decisions: {} accepted, {} rejected, {} values kept, {} rows folded ({} review items answered){}",
+            "review decisions: {} accepted, {} rejected, {} values kept, {} rows folded, {} records linked apart ({} review items answered){}",
             n("accepted"),
             n("rejected"),
             n("kept"),
             n("folded"),
+            n("split"),
             n("review_items_answered"),
             if unmatched > 0 {
                 format!("; {unmatched} NOT applied (run_info review.decisions says why)")

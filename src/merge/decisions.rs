@@ -27,6 +27,12 @@ pub enum Action {
     Same {
         other: String,
     },
+    /// These are two: the source record `record` (a source ref, as `salvage explain`
+    /// lists a row's records) is not this row's; it is linked apart from it (see
+    /// [`apart_records`]), and becomes a row of its own.
+    Apart {
+        record: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +53,8 @@ pub struct Applied {
     pub rejected: usize,
     pub kept: usize,
     pub folded: usize,
+    /// Records linked apart from the row they had joined ("these are two").
+    pub split: usize,
     pub review_items_answered: usize,
     /// Decisions that found no row (or no such column, or no other row): where and why.
     pub unmatched: Vec<(String, String)>,
@@ -54,8 +62,41 @@ pub struct Applied {
 
 const INT_COLUMNS: [&str; 3] = ["amount", "amount_refunded", "party_size"];
 
-pub(super) fn apply(out: &mut Recovered, decisions: &[Decision]) -> Applied {
-    let mut applied = Applied::default();
+/// The records that "these are two" decisions take out of their rows: record index ->
+/// the exclusive id the linkage gives it, so no key can join it to that row again. A
+/// decision naming no record, or a record that carries the app's own id (it is the row),
+/// is unmatched.
+pub(super) fn apart_records(
+    records: &[crate::claims::store::StoredRecord],
+    decisions: &[Decision],
+    applied: &mut Applied,
+) -> HashMap<usize, String> {
+    let mut out = HashMap::new();
+    for d in decisions {
+        let Action::Apart { record } = &d.action else {
+            continue;
+        };
+        let found = records
+            .iter()
+            .position(|r| r.record.entity == d.entity && &r.record.source_ref == record);
+        match found {
+            Some(ri) if records[ri].record.get("id").is_some() => applied.unmatched.push((
+                d.at.clone(),
+                format!("{record} carries the app's own id: it is the row; name one of the row's other records"),
+            )),
+            Some(ri) => {
+                out.insert(ri, format!("apart:{record}"));
+                applied.split += 1;
+            }
+            None => applied
+                .unmatched
+                .push((d.at.clone(), format!("no {} record {record}", d.entity.table()))),
+        }
+    }
+    out
+}
+
+pub(super) fn apply(out: &mut Recovered, decisions: &[Decision], mut applied: Applied) -> Applied {
     if decisions.is_empty() {
         return applied;
     }
@@ -146,6 +187,13 @@ pub(super) fn apply(out: &mut Recovered, decisions: &[Decision]) -> Applied {
                 out.rows_mut(d.entity)[ri].values.insert(column.clone(), v);
                 note(out, column, value, true);
                 applied.kept += 1;
+            }
+            Action::Apart { .. } => {
+                // Applied in the linkage (apart_records); it answers the row's items
+                // only when it names the reason it answers.
+                if d.reason.is_none() {
+                    continue;
+                }
             }
             Action::Same { other } => {
                 if other == &d.row_id || !out.rows(d.entity).iter().any(|r| &r.id == other) {
@@ -262,7 +310,7 @@ mod tests {
             decide(Customer, "c1", None, Action::Same { other: "c2".into() }, 4),
             decide(Payment, "p9", None, Action::Accept, 5),
         ];
-        let a = apply(&mut out, &decisions);
+        let a = apply(&mut out, &decisions, Applied::default());
         assert_eq!((a.kept, a.rejected, a.folded, a.accepted), (1, 1, 1, 0));
         assert_eq!(
             a.unmatched,
@@ -324,6 +372,7 @@ mod tests {
                 ),
                 decide(Entity::Payment, "p1", None, keep("status", "cancelled"), 5),
             ],
+            Applied::default(),
         );
         assert_eq!(a.unmatched.len(), 4, "{:?}", a.unmatched);
         assert!(a.unmatched[1].1.contains("whole number"));

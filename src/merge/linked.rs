@@ -81,6 +81,7 @@ impl Linked {
         records: &[StoredRecord],
         idx: &[usize],
         scope: Vec<usize>,
+        apart: &HashMap<usize, String>,
     ) -> Linked {
         let specs = keys(e);
         let mut l = Linked {
@@ -103,6 +104,15 @@ impl Linked {
             for (k, v) in ks {
                 if specs[*k].exclusive {
                     l.clusters.set_exclusive(node, *k, v);
+                }
+            }
+        }
+        // A record a person said is not its row's ("these are two") gets an app id of
+        // its own: the cannot-link on ids keeps every key from joining it to that row.
+        if let Some(id_key) = specs.iter().position(|s| s.field == "id" && s.exclusive) {
+            for (node, &ri) in idx.iter().enumerate() {
+                if let Some(v) = apart.get(&ri) {
+                    l.clusters.set_exclusive(node, id_key, v);
                 }
             }
         }

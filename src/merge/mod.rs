@@ -88,6 +88,9 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     }
     let idx = |e| by_entity.get(&e).cloned().unwrap_or_default();
     let mut out = Recovered::default();
+    // "These are two": records a person took out of their rows, kept apart by the linkage.
+    let mut decided = decisions::Applied::default();
+    let apart = decisions::apart_records(records, &settings.decisions, &mut decided);
 
     let biz_of = |rec: &LoadedRecord, biz: &mut Linked| resolve(rec, Entity::Business, biz, GLOBAL);
     // Reservations and payments are clustered on their own keys, beside businesses and
@@ -97,8 +100,13 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
         || {
             // Businesses: cluster, then stubs for ids and accounts that other records name.
             let b_idx = idx(Entity::Business);
-            let mut biz =
-                Linked::build(Entity::Business, records, &b_idx, vec![GLOBAL; b_idx.len()]);
+            let mut biz = Linked::build(
+                Entity::Business,
+                records,
+                &b_idx,
+                vec![GLOBAL; b_idx.len()],
+                &apart,
+            );
             let ambiguous = biz.link_names(records);
             for (ri, r) in records
                 .iter()
@@ -148,7 +156,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
                 .collect();
             disambiguate_customers(records, &c_idx, &mut c_scope, &mut biz);
             place_by_references(records, &c_idx, &mut c_scope, &mut biz);
-            let mut cust = Linked::build(Entity::Customer, records, &c_idx, c_scope);
+            let mut cust = Linked::build(Entity::Customer, records, &c_idx, c_scope, &apart);
             let id_key = identity::keys(Entity::Customer)
                 .iter()
                 .position(|k| k.field == "id")
@@ -179,9 +187,18 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
                         records,
                         &r_idx,
                         vec![GLOBAL; r_idx.len()],
+                        &apart,
                     )
                 },
-                || Linked::build(Entity::Payment, records, &p_idx, vec![GLOBAL; p_idx.len()]),
+                || {
+                    Linked::build(
+                        Entity::Payment,
+                        records,
+                        &p_idx,
+                        vec![GLOBAL; p_idx.len()],
+                        &apart,
+                    )
+                },
             )
         },
     );
@@ -478,7 +495,7 @@ pub fn merge(records: &[StoredRecord], settings: &Settings) -> Recovered {
     );
     resolve_id_collisions(&mut out);
     drop_orphans(&mut out, &ctx.deleted);
-    let decided = decisions::apply(&mut out, &settings.decisions);
+    let decided = decisions::apply(&mut out, &settings.decisions, decided);
     drop_dangling_references(&mut out);
     for e in Entity::ALL {
         out.rows_mut(e)

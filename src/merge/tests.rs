@@ -1617,3 +1617,75 @@ fn a_row_made_before_its_parent_is_flagged() {
         .collect();
     assert_eq!(flagged, vec![("2", "parent_created_later:customer_id")]);
 }
+
+/// "These are two": a record a person names is linked apart from the row it had joined
+/// (here by a shared email), and becomes a row of its own; naming the row's own record
+/// (it carries the app id) is refused and said.
+#[test]
+fn a_record_a_person_says_is_not_this_row_is_linked_apart() {
+    use Entity::*;
+    use SourceKind::*;
+    let at = "2026-08-01T10:00:00Z";
+    let records = vec![
+        rec(
+            Backup,
+            Business,
+            "backup:shops#1",
+            at,
+            &[("id", t("1")), ("name", t("Hair"))],
+        ),
+        rec(
+            Backup,
+            Customer,
+            "backup:clients#7",
+            at,
+            &[
+                ("id", t("7")),
+                ("business_id", t("1")),
+                ("name", t("Ann Lee")),
+                ("email", t("lee@x.com")),
+            ],
+        ),
+        rec(
+            Email,
+            Customer,
+            "email:<m1@x>",
+            at,
+            &[
+                ("business_id", t("1")),
+                ("name", t("Ann Lee")),
+                ("email", t("lee@x.com")),
+            ],
+        ),
+    ];
+    let mut s = settings();
+    assert_eq!(
+        merge(&records, &s).customers.len(),
+        1,
+        "one row before the decision"
+    );
+    let decide = |record: &str| crate::merge::decisions::Decision {
+        entity: Customer,
+        row_id: "7".into(),
+        reason: None,
+        action: crate::merge::decisions::Action::Apart {
+            record: record.into(),
+        },
+        at: "decisions.csv:2".into(),
+    };
+    s.decisions = vec![decide("email:<m1@x>")];
+    let out = merge(&records, &s);
+    assert_eq!(out.customers.len(), 2, "{:?}", out.customers);
+    assert!(out.customers.iter().any(|c| c.id == "7"));
+    let said = &out.run_info["review.decisions"];
+    assert!(said.contains("\"split\":1"), "{said}");
+    s.decisions = vec![decide("backup:clients#7"), decide("email:<nope>")];
+    let out = merge(&records, &s);
+    assert_eq!(out.customers.len(), 1);
+    let said = &out.run_info["review.decisions"];
+    assert!(
+        said.contains("carries the app's own id")
+            && said.contains("no customers record email:<nope>"),
+        "{said}"
+    );
+}

@@ -6,17 +6,18 @@
 //! is asked twice.
 //!
 //! Columns: `table,row_id,reason,business_id,amount,currency,confidence,question,
-//! decision,column,value,other_row_id,note`. A person fills `decision` with one of
+//! decision,column,value,other_row_id,note,record`. A person fills `decision` with one of
 //! `accept`, `reject`, `keep` (with `value`, and `column` unless the reason names it:
-//! `conflict:<column>`), `same` (with `other_row_id`: these two rows are one); an empty
-//! `decision` is still open.
+//! `conflict:<column>`), `same` (with `other_row_id`: these two rows are one), `apart`
+//! (with `record`, a source ref `salvage explain` lists: these are two, that record is not
+//! this row's); an empty `decision` is still open.
 
 use crate::claims::Entity;
 use crate::error::{Error, Result};
 use crate::merge::decisions::{Action, Decision};
 use std::path::Path;
 
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 14] = [
     "table",
     "row_id",
     "reason",
@@ -30,6 +31,7 @@ const HEADER: [&str; 13] = [
     "value",
     "other_row_id",
     "note",
+    "record",
 ];
 
 fn entity_of(table: &str) -> Option<Entity> {
@@ -98,6 +100,13 @@ pub fn read(path: &Path) -> Result<Vec<Decision>> {
                     .to_string();
                 Action::Keep { column, value }
             }
+            "apart" | "two" | "different" => Action::Apart {
+                record: get(col("record"))
+                    .ok_or_else(|| {
+                        bad("apart needs record: the source ref of the record that is not this row's (`salvage explain` lists them)".into())
+                    })?
+                    .to_string(),
+            },
             "same" => Action::Same {
                 other: get(col("other_row_id"))
                     .ok_or_else(|| bad("same needs other_row_id: the row this one is".into()))?
@@ -105,7 +114,7 @@ pub fn read(path: &Path) -> Result<Vec<Decision>> {
             },
             other => {
                 return Err(bad(format!(
-                    "decision {other:?} is not one of accept, reject, keep, same (or empty: still open)"
+                    "decision {other:?} is not one of accept, reject, keep, same, apart (or empty: still open)"
                 )))
             }
         };
@@ -225,6 +234,7 @@ pub fn write(recovered: &Path, dest: &Path) -> Result<(usize, usize)> {
             "",
             "",
             "",
+            "",
         ])
         .map_err(io)?;
     }
@@ -245,15 +255,16 @@ mod tests {
         let f = dir.path().join("decisions.csv");
         std::fs::write(
             &f,
-            "table,row_id,reason,decision,column,value,other_row_id\n\
+            "table,row_id,reason,decision,column,value,other_row_id,record\n\
              payments,p1,conflict:amount,keep,,1200,\n\
              payments,p2,low_confidence,,,,\n\
              customers,c1,ambiguous_customer,Same,,,c2\n\
+             customers,c1,low_confidence,apart,,,,email:<m1>\n\
              reservations,r1,low_confidence,reject,,,\n",
         )
         .unwrap();
         let d = read(&f).unwrap();
-        assert_eq!(d.len(), 3);
+        assert_eq!(d.len(), 4);
         assert_eq!(
             d[0].action,
             Action::Keep {
@@ -264,7 +275,13 @@ mod tests {
         assert_eq!(d[0].at, "decisions.csv:2");
         assert_eq!(d[1].action, Action::Same { other: "c2".into() });
         assert_eq!(
-            (d[2].entity, d[2].action.clone()),
+            d[2].action,
+            Action::Apart {
+                record: "email:<m1>".into()
+            }
+        );
+        assert_eq!(
+            (d[3].entity, d[3].action.clone()),
             (Entity::Reservation, Action::Reject)
         );
     }
