@@ -110,6 +110,28 @@ fn decisions_round_trip() {
         decided >= 3 && rejected.is_some() && kept.is_some(),
         "the demo's queue has these reasons"
     );
+    // And says of one customer, whom the mail also names, that one of its mail records
+    // is someone else ("these are two").
+    let customers_before = count(&db, "SELECT count(*) FROM customers");
+    let (cust, record): (String, String) = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT p.row_id, p.source_ref FROM provenance p JOIN customers c ON c.id = p.row_id \
+             WHERE p.table_name = 'customers' AND p.source = 'email' AND c.sources LIKE '%backup%' \
+             ORDER BY p.row_id, p.source_ref LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let mut apart = rows[0].clone();
+    for v in apart.values_mut() {
+        v.clear();
+    }
+    apart.insert("table".into(), "customers".into());
+    apart.insert("row_id".into(), cust);
+    apart.insert("decision".into(), "apart".into());
+    apart.insert("record".into(), record);
+    rows.push(apart);
     let mut w = csv::Writer::from_path(d.join("decisions.csv")).unwrap();
     w.write_record(rows[0].keys()).unwrap();
     for r in &rows {
@@ -126,6 +148,12 @@ fn decisions_round_trip() {
     assert!(
         said.contains("review decisions:") && !said.contains("NOT applied"),
         "{said}"
+    );
+    assert!(said.contains("1 records linked apart"), "{said}");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM customers"),
+        customers_before + 1,
+        "the record linked apart is a customer of its own"
     );
     let after = count(&db, "SELECT count(*) FROM review_queue");
     assert!(
@@ -169,18 +197,20 @@ fn decisions_round_trip() {
         ) >= decided
     );
 
-    // Written again: the decided lines stay, only open items are added, none twice.
+    // Written again: the decided lines stay (the queue's and the apart line), only open
+    // items are added, none twice.
+    let lines = decided + 1;
     let said = review(&d);
     assert!(
-        said.contains(&format!("{decided} decided lines kept")),
+        said.contains(&format!("{lines} decided lines kept")),
         "{said}"
     );
     let again = csv_rows(&d.join("decisions.csv"));
     assert_eq!(
         again.iter().filter(|r| !r["decision"].is_empty()).count() as i64,
-        decided
+        lines
     );
-    assert_eq!(again.len() as i64, decided + after);
+    assert_eq!(again.len() as i64, lines + after);
 }
 
 #[test]

@@ -19,7 +19,7 @@ pub struct Args {
 pub fn run(a: Args, _ui: &Ui) -> anyhow::Result<ExitCode> {
     let (open, kept) = salvage::review::write(&a.recovered, &a.decisions)?;
     outln!(
-        "wrote {}: {open} items to decide{}. Fill in `decision` (accept, reject, keep with a value, same with other_row_id), name the file in the incident (decisions = \"{}\") and run again",
+        "wrote {}: {open} items to decide{}. Fill in `decision` (accept, reject, keep with a value, same with other_row_id, apart with record), name the file in the incident (decisions = \"{}\") and run again",
         a.decisions.display(),
         if kept > 0 {
             format!(", {kept} decided lines kept")
