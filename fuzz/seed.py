@@ -15,7 +15,7 @@ Sources (each read in place; whatever is missing on this machine is left out, sa
     messages and mail-parser's test messages (read from their installed copies, never
     copied into the repository);
   * ../shared/bench holds programs only (no input files), so gives no seeds.
-Seeds are cut to at most 64 KiB (the -max_len the targets run with). Existing corpus files
+Seeds are cut to fit the -max_len each target runs with (fuzz/smoke.sh). Existing corpus files
 are kept: libFuzzer adds to the corpus and seeding again only adds.
 """
 
@@ -37,6 +37,8 @@ FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 MAX = 64 << 10
+# The dumps' -max_len: a dump's every line is read three times, so big inputs are slow.
+SMALL = 4096
 
 counts = {}
 
@@ -71,23 +73,32 @@ def missing(what):
 
 
 def sql_seeds(text):
-    """The dump whole (cut), and per COPY block: the part before the first COPY with that
-    block cut to 10 rows."""
-    add("backup_sql", text)
+    """Small dumps (the targets run with -max_len 4096): per COPY block, the dump's CREATE
+    TYPE/TABLE statements and that block cut to 3 rows; the dump itself cut."""
+    add("backup_sql", text[:SMALL])
     lines = text.split(b"\n")
-    first = next((i for i, l in enumerate(lines) if l.startswith(b"COPY ")), None)
-    if first is None:
-        return
-    pre = lines[:first]
-    i = first
+    ddl, keep = [], False
+    for l in lines:
+        if l.startswith((b"CREATE TABLE", b"CREATE TYPE", b"SET standard_conforming", b"-- Started on")):
+            keep = True
+        if keep:
+            ddl.append(l)
+            if l.rstrip().endswith(b";"):
+                keep = False
+    i = 0
     while i < len(lines):
         if lines[i].startswith(b"COPY "):
             j = i + 1
             while j < len(lines) and lines[j] != b"\\.":
                 j += 1
-            block = lines[i : min(j, i + 11)] + [b"\\.", b""]
-            add("backup_sql", b"\n".join(pre + block))
+            block = lines[i : min(j, i + 4)] + [b"\\.", b""]
+            add("backup_sql", b"\n".join(ddl + block)[:SMALL])
+            add("backup_sql", b"\n".join(block))
             i = j
+        elif lines[i].startswith(b"INSERT "):
+            add("backup_sql", b"\n".join(ddl + lines[i : i + 3])[:SMALL])
+            add("backup_sql", b"\n".join(lines[i : i + 3]))
+            i += 40
         i += 1
 
 
@@ -101,13 +112,7 @@ def backup():
     chinook = os.path.join(ROOT, "tests/data/chinook/Chinook_PostgreSql.sql")
     if os.path.exists(chinook):
         text = read(chinook)
-        add("backup_sql", text)
-        # Its INSERT statements in windows of 40 lines, after its CREATE TABLEs.
-        lines = text.split(b"\n")
-        ddl = [l for l in lines if not l.startswith(b"INSERT")][:400]
-        ins = [i for i, l in enumerate(lines) if l.startswith(b"INSERT")]
-        for k in range(0, len(ins), max(1, len(ins) // 12)):
-            add("backup_sql", b"\n".join(ddl + lines[ins[k] : ins[k] + 40]))
+        sql_seeds(text)
     else:
         missing("tests/data/chinook")
     for p in sorted(glob.glob(os.path.join(FUZZ, "seeds/backup_custom/*"))):
@@ -211,12 +216,11 @@ def stripe():
     pages = sorted(glob.glob(os.path.join(ROOT, "samples/demo/stripe/api/**/*.json"), recursive=True))
     for p in pages:
         data = read(p)
-        if len(data) > MAX:
-            # A smaller page of the same list: its first objects.
-            page = json.loads(data)
-            page["data"] = page.get("data", [])[:5]
-            data = json.dumps(page, indent=2).encode()
-        add("stripe_pages", data)
+        page = json.loads(data)
+        # Pages of 1 and 3 of the list's objects (the targets run with -max_len 16384).
+        for n in (1, 3):
+            page["data"] = page.get("data", [])[:n]
+            add("stripe_pages", json.dumps(page, indent=2))
     fx = os.path.join(SHARED, "fixtures/stripe/fixtures3.json")
     if os.path.exists(fx):
         res = json.load(open(fx))["resources"]
@@ -267,7 +271,8 @@ def stripe():
 def config():
     for p in sorted(glob.glob(os.path.join(ROOT, "mappings/**/*.toml"), recursive=True)):
         base = os.path.basename(p)
-        text = read(p)
+        # Without the comment lines: the same rules in fewer bytes (-max_len 8192).
+        text = b"\n".join(l for l in read(p).split(b"\n") if not l.lstrip().startswith(b"#"))
         if base.endswith("incident.toml"):
             add("incident", text)
         elif base == "email.toml":
