@@ -18,5 +18,10 @@ fn mapping() -> &'static (Mapping, PathBuf) {
 
 fuzz_target!(|data: &[u8]| {
     let (m, p) = mapping();
-    let _ = salvage::fuzzing::backup_custom(data, m, p);
+    if let Ok(sink) = salvage::fuzzing::backup_custom(data, m, p) {
+        // Every skipped input names its file and line.
+        for s in &sink.skips {
+            assert!(s.location.starts_with("app.dump[sql]:"), "a skip without its place: {s:?}");
+        }
+    }
 });
