@@ -7,7 +7,8 @@ Sources (each read in place; whatever is missing on this machine is left out, sa
   * the bundled demo incident, samples/demo (its dump, mbox, Stripe pages and exports,
     incident files), and every mapping under mappings/;
   * fuzz/seeds/: pg_dump custom archives and --inserts dumps made by the real pg_dump 15
-    from a cut-down demo database (see fuzz/README.md);
+    from a cut-down demo database (see fuzz/README.md), and inputs that once broke a
+    reader (fuzz/seeds/<target>/);
   * tests/data/chinook (a public PostgreSQL script we did not write);
   * ../shared/fixtures/stripe (Stripe's example object of each resource; Dashboard CSV
     header rows);
@@ -289,7 +290,18 @@ def config():
         add("mapping_email", read(p))
 
 
+def regressions():
+    """fuzz/seeds/<target>/ of the other targets: inputs that once broke a reader."""
+    for d in sorted(glob.glob(os.path.join(FUZZ, "seeds", "*"))):
+        t = os.path.basename(d)
+        if t in ("backup_sql", "backup_custom"):
+            continue  # read above
+        for p in sorted(glob.glob(os.path.join(d, "*"))):
+            add(t, read(p))
+
+
 backup()
+regressions()
 mail()
 stripe()
 config()
