@@ -9,6 +9,9 @@ pub mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod export;
+/// Entry points of the fuzz targets in `fuzz/` (see `fuzz/README.md`); not an API.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod import;
 pub mod incident;
 pub mod linkage;

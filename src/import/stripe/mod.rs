@@ -319,11 +319,11 @@ pub fn import_path(
             ),
             fs.iter().map(|f| f.observed_at.clone()).max(),
         );
+        // Each amount is at most MAX_AMOUNT (objects::fold); saturating all the same.
         let refunded: i64 = fs
             .iter()
             .filter(|f| f.kind == FoldKind::Refund)
-            .map(|f| f.amount)
-            .sum();
+            .fold(0i64, |sum, f| sum.saturating_add(f.amount));
         let pi = fs.iter().find_map(|f| f.payment_intent.clone());
         r.set("processor", "stripe");
         r.set(
@@ -613,6 +613,46 @@ mod tests {
                "created": 1_760_000_000, "customer": "cus_A", "metadata": md,
                "description": description, "payment_intent": "pi_1", "receipt_number": "1234-5678",
                "payment_method_details": {"card": {"last4": "4242"}, "type": "card"}})
+    }
+
+    /// Two refunds of i64::MAX for a charge the import did not see: summing them for the
+    /// folded payment overflowed (a panic where overflow is checked, a negative total
+    /// otherwise). An amount Stripe cannot hold is a `bad_object` skip with its file.
+    #[test]
+    fn refunds_with_impossible_amounts_are_skipped_not_summed() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "acct_S/refunds/page-0001.json",
+            r#"{"object":"list","data":[
+{"object":"refund","id":"re_1","charge":"ch_1","amount":9223372036854775807},
+{"object":"refund","id":"re_2","charge":"ch_1","amount":9223372036854775807},
+{"object":"refund","id":"re_3","charge":"ch_2","amount":-5},
+{"object":"refund","id":"re_4","charge":"ch_2","amount":700}]}"#,
+        );
+        let sink = run(dir.path(), &mapping("bookly"));
+        let bad: Vec<&str> = sink
+            .skips
+            .iter()
+            .filter(|s| s.kind == "bad_object")
+            .map(|s| s.location.as_str())
+            .collect();
+        assert_eq!(
+            bad, ["acct_S/refunds/page-0001.json"; 3],
+            "{:?}",
+            sink.skips
+        );
+        let refunded: Vec<(&str, Option<i64>)> = sink
+            .records
+            .iter()
+            .map(|r| {
+                (
+                    text(r, "attr.charge").unwrap_or(""),
+                    r.get("amount_refunded").and_then(Value::as_int),
+                )
+            })
+            .collect();
+        assert_eq!(refunded, [("ch_2", Some(700))]);
     }
 
     /// A Dashboard export row whose Status the mapping does not know is kept without a

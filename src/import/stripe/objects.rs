@@ -78,6 +78,10 @@ impl FileOut {
     }
 }
 
+/// The largest amount of a refund or dispute read (minor units): Stripe's amounts have at
+/// most 12 digits, so the refunds of one charge summed stay far from `i64::MAX`.
+pub const MAX_AMOUNT: i64 = 999_999_999_999;
+
 fn s<'a>(o: &'a Map<String, Json>, k: &str) -> Option<&'a str> {
     o.get(k).and_then(Json::as_str).filter(|v| !v.is_empty())
 }
@@ -531,6 +535,17 @@ fn fold(place: &Place<'_>, o: &Map<String, Json>, kind: &str, out: &mut FileOut)
         );
         return;
     };
+    // Stripe amounts are non-negative and at most 12 digits; anything else is not money,
+    // and summing a charge's refunds must not overflow.
+    let amount = i(o, "amount").unwrap_or(0);
+    if !(0..=MAX_AMOUNT).contains(&amount) {
+        out.skip(
+            place.location,
+            "bad_object",
+            format!("{kind} {id}: amount {amount} is not an amount Stripe can hold (0 to {MAX_AMOUNT} minor units)"),
+        );
+        return;
+    }
     let fk = if kind == "refund" {
         // Only money that went back counts.
         if matches!(s(o, "status"), Some("failed" | "canceled")) {
@@ -546,7 +561,7 @@ fn fold(place: &Place<'_>, o: &Map<String, Json>, kind: &str, out: &mut FileOut)
         charge: charge.to_string(),
         object_id: id.to_string(),
         kind: fk,
-        amount: i(o, "amount").unwrap_or(0),
+        amount,
         currency: s(o, "currency").map(str::to_ascii_lowercase),
         payment_intent: id_of(o, "payment_intent").map(str::to_string),
         observed_at: place.observed_at.to_string(),

@@ -1,0 +1,27 @@
+//! pg_dump custom archives (PGDMP), the native reader: its SQL through the plain reader,
+//! then the backup importer with the demo's mapping (src/import/backup/archive.rs).
+#![no_main]
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use salvage::import::backup::mapping::Mapping;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+fn mapping() -> &'static (Mapping, PathBuf) {
+    static M: OnceLock<(Mapping, PathBuf)> = OnceLock::new();
+    M.get_or_init(|| {
+        let p = common::mapping_path("backup.toml");
+        (Mapping::load(&p).expect("the demo's backup mapping"), p)
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (m, p) = mapping();
+    if let Ok(sink) = salvage::fuzzing::backup_custom(data, m, p) {
+        // Every skipped input names its file and line.
+        for s in &sink.skips {
+            assert!(s.location.starts_with("app.dump[sql]:"), "a skip without its place: {s:?}");
+        }
+    }
+});
