@@ -4,20 +4,9 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use salvage::import::backup::mapping::Mapping;
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-fn mapping() -> &'static (Mapping, PathBuf) {
-    static M: OnceLock<(Mapping, PathBuf)> = OnceLock::new();
-    M.get_or_init(|| {
-        let p = common::mapping_path("backup.toml");
-        (Mapping::load(&p).expect("the demo's backup mapping"), p)
-    })
-}
 
 fuzz_target!(|data: &[u8]| {
-    let (m, p) = mapping();
+    let (m, p) = common::backup_mapping();
     if let Ok(sink) = salvage::fuzzing::backup_custom(data, m, p) {
         // Every skipped input names its file and line.
         for s in &sink.skips {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// A path in the repository.
 pub fn repo(rel: &str) -> PathBuf {
@@ -11,6 +12,30 @@ pub fn repo(rel: &str) -> PathBuf {
 /// The bundled demo's mapping file `mappings/bookly/<name>` (as the demo's incident uses it).
 pub fn mapping_path(name: &str) -> PathBuf {
     repo(&format!("mappings/bookly/{name}"))
+}
+
+/// The demo's backup mapping, loaded once, with its path.
+pub fn backup_mapping() -> &'static (salvage::import::backup::mapping::Mapping, PathBuf) {
+    use salvage::import::backup::mapping::Mapping;
+    static M: OnceLock<(Mapping, PathBuf)> = OnceLock::new();
+    M.get_or_init(|| {
+        let p = mapping_path("backup.toml");
+        (Mapping::load(&p).expect("the demo's backup mapping"), p)
+    })
+}
+
+/// The demo's email mapping, loaded once.
+pub fn email_mapping() -> &'static salvage::import::email::mapping::Mapping {
+    use salvage::import::email::mapping::Mapping;
+    static M: OnceLock<Mapping> = OnceLock::new();
+    M.get_or_init(|| Mapping::load(Some(&mapping_path("email.toml"))).expect("the demo's email mapping"))
+}
+
+/// The demo's Stripe mapping, loaded once.
+pub fn stripe_mapping() -> &'static salvage::import::stripe::mapping::Mapping {
+    use salvage::import::stripe::mapping::Mapping;
+    static M: OnceLock<Mapping> = OnceLock::new();
+    M.get_or_init(|| Mapping::load(&mapping_path("stripe.toml")).expect("the demo's stripe mapping"))
 }
 
 pub fn mapping_text(name: &str) -> String {

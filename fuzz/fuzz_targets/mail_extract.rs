@@ -5,15 +5,6 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use salvage::import::email::extract::{process_with, RawMessage};
-use salvage::import::email::mapping::Mapping;
-use std::sync::OnceLock;
-
-fn mapping() -> &'static Mapping {
-    static M: OnceLock<Mapping> = OnceLock::new();
-    M.get_or_init(|| {
-        Mapping::load(Some(&common::mapping_path("email.toml"))).expect("the demo's email mapping")
-    })
-}
 
 fuzz_target!(
     init: common::allow_caught_mail_parser_panics(),
@@ -23,6 +14,6 @@ fuzz_target!(
             location: "fuzz.eml@0".into(),
             bytes: data.to_vec(),
         };
-        let _ = process_with(&raw, mapping(), &parser);
+        let _ = process_with(&raw, common::email_mapping(), &parser);
     }
 );

@@ -4,20 +4,11 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use salvage::import::email::mapping::Mapping;
-use std::sync::OnceLock;
-
-fn mapping() -> &'static Mapping {
-    static M: OnceLock<Mapping> = OnceLock::new();
-    M.get_or_init(|| {
-        Mapping::load(Some(&common::mapping_path("email.toml"))).expect("the demo's email mapping")
-    })
-}
 
 fuzz_target!(
     init: common::allow_caught_mail_parser_panics(),
     |data: &[u8]| {
-        if let Ok(t) = salvage::fuzzing::mail_file(data, mapping(), 64 << 10) {
+        if let Ok(t) = salvage::fuzzing::mail_file(data, common::email_mapping(), 64 << 10) {
             let skipped: u64 = t.skipped.values().sum();
             assert_eq!(t.read, t.extracted + skipped, "messages read != extracted + skipped");
         }
