@@ -5,7 +5,9 @@
 //! importer returned; the targets only check that it returns.
 //!
 //! Inputs the importers read from a path are written to a scratch directory of this
-//! process (under the system temp dir, removed at exit), one file at a time.
+//! process (`/dev/shm/salvage-fuzz-<pid>`, else under the system temp dir), one file at a
+//! time. It is removed when the process exits normally; a crash, or libFuzzer stopped by
+//! Ctrl-C (which exits without running exit handlers), leaves it behind.
 
 use crate::claims::VecSink;
 use crate::error::Result;

@@ -10,7 +10,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(sink) = salvage::fuzzing::backup_plain(data, m, p) {
         // Every skipped input names its file and line.
         for s in &sink.skips {
-            assert!(s.location.starts_with("app.sql:"), "a skip without its place: {s:?}");
+            assert!(
+                s.location.starts_with("app.sql:"),
+                "a skip without its place: {s:?}"
+            );
         }
     }
 });
