@@ -28,14 +28,18 @@ pub fn backup_mapping() -> &'static (salvage::import::backup::mapping::Mapping, 
 pub fn email_mapping() -> &'static salvage::import::email::mapping::Mapping {
     use salvage::import::email::mapping::Mapping;
     static M: OnceLock<Mapping> = OnceLock::new();
-    M.get_or_init(|| Mapping::load(Some(&mapping_path("email.toml"))).expect("the demo's email mapping"))
+    M.get_or_init(|| {
+        Mapping::load(Some(&mapping_path("email.toml"))).expect("the demo's email mapping")
+    })
 }
 
 /// The demo's Stripe mapping, loaded once.
 pub fn stripe_mapping() -> &'static salvage::import::stripe::mapping::Mapping {
     use salvage::import::stripe::mapping::Mapping;
     static M: OnceLock<Mapping> = OnceLock::new();
-    M.get_or_init(|| Mapping::load(&mapping_path("stripe.toml")).expect("the demo's stripe mapping"))
+    M.get_or_init(|| {
+        Mapping::load(&mapping_path("stripe.toml")).expect("the demo's stripe mapping")
+    })
 }
 
 pub fn mapping_text(name: &str) -> String {
