@@ -72,13 +72,28 @@ pub(super) fn apart_records(
     applied: &mut Applied,
 ) -> HashMap<usize, String> {
     let mut out = HashMap::new();
+    // The records named, found in one pass over all of them.
+    let named: HashSet<(Entity, &str)> = decisions
+        .iter()
+        .filter_map(|d| match &d.action {
+            Action::Apart { record } => Some((d.entity, record.as_str())),
+            _ => None,
+        })
+        .collect();
+    if named.is_empty() {
+        return out;
+    }
+    let at: HashMap<(Entity, &str), usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| named.contains(&(r.record.entity, r.record.source_ref.as_str())))
+        .map(|(i, r)| ((r.record.entity, r.record.source_ref.as_str()), i))
+        .collect();
     for d in decisions {
         let Action::Apart { record } = &d.action else {
             continue;
         };
-        let found = records
-            .iter()
-            .position(|r| r.record.entity == d.entity && &r.record.source_ref == record);
+        let found = at.get(&(d.entity, record.as_str())).copied();
         match found {
             Some(ri) if records[ri].record.get("id").is_some() => applied.unmatched.push((
                 d.at.clone(),
@@ -103,6 +118,17 @@ pub(super) fn apply(out: &mut Recovered, decisions: &[Decision], mut applied: Ap
     let mut answered: HashSet<(Entity, String, Option<String>)> = HashSet::new();
     let mut rejected: HashSet<(Entity, String)> = HashSet::new();
     let mut redirect: HashMap<(Entity, String), String> = HashMap::new();
+    // Where each row is (rows are only removed after every decision is applied).
+    let index: HashMap<(Entity, String), usize> = Entity::ALL
+        .iter()
+        .flat_map(|&e| {
+            out.rows(e)
+                .iter()
+                .enumerate()
+                .map(move |(i, r)| ((e, r.id.clone()), i))
+        })
+        .collect();
+    let exists = |e: Entity, id: &str| index.contains_key(&(e, id.to_string()));
     // The columns a decision sets: their values from the sources are no longer chosen
     // (marked before the decisions' own entries are added).
     let kept: HashSet<(Entity, &str, &str)> = decisions
@@ -111,7 +137,7 @@ pub(super) fn apply(out: &mut Recovered, decisions: &[Decision], mut applied: Ap
             Action::Keep { column, .. } => Some((d.entity, d.row_id.as_str(), column.as_str())),
             _ => None,
         })
-        .filter(|(e, id, _)| out.rows(*e).iter().any(|r| r.id == *id))
+        .filter(|(e, id, _)| exists(*e, id))
         .collect();
     if !kept.is_empty() {
         out.provenance
@@ -119,7 +145,7 @@ pub(super) fn apply(out: &mut Recovered, decisions: &[Decision], mut applied: Ap
     }
     for d in decisions {
         let table = d.entity.table();
-        let Some(ri) = out.rows(d.entity).iter().position(|r| r.id == d.row_id) else {
+        let Some(&ri) = index.get(&(d.entity, d.row_id.clone())) else {
             applied
                 .unmatched
                 .push((d.at.clone(), format!("no {table} row {}", d.row_id)));
@@ -196,7 +222,7 @@ pub(super) fn apply(out: &mut Recovered, decisions: &[Decision], mut applied: Ap
                 }
             }
             Action::Same { other } => {
-                if other == &d.row_id || !out.rows(d.entity).iter().any(|r| &r.id == other) {
+                if other == &d.row_id || !exists(d.entity, other) {
                     applied
                         .unmatched
                         .push((d.at.clone(), format!("no other {table} row {other}")));

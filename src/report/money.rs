@@ -162,6 +162,8 @@ pub fn reconcile_with(rec: &Recovered, offers: &offers::Offers<'_>) -> Reconcili
         .map(|b| (b.id.as_str(), b.text("name")))
         .collect();
     let mut cells: BTreeMap<(&str, String, String), MoneyCell> = BTreeMap::new();
+    // A payment no source offered these columns for (none of its values has provenance).
+    let none = vec![Offer::default(); COLUMNS.len()];
     for row in &rec.payments {
         let Some(bid) = row.text("business_id") else {
             continue;
@@ -187,7 +189,6 @@ pub fn reconcile_with(rec: &Recovered, offers: &offers::Offers<'_>) -> Reconcili
                 rows_differing: 0,
                 rows: Vec::new(),
             });
-        let none = vec![Offer::default(); COLUMNS.len()];
         let o = offers.get(row.id.as_str()).unwrap_or(&none);
         let rebuilt = Money::of(
             row.text("status"),
